@@ -1,0 +1,63 @@
+/*
+** agentos C API.
+**
+** The one stable boundary of the engine: Python (ctypes), Julia (ccall) and C
+** programs all come through here. Plain C, no C++ types.
+**
+** Conventions, for every function:
+**   - Objects are opaque handles made by agentos_*_new / *_create and released
+**     by the matching *_free, which accepts NULL.
+**   - Every function that can fail returns an int status (AGENTOS_OK == 0).
+**     On failure, agentos_errmsg() returns a message for the last failed call
+**     made on this thread; it stays valid until the next agentos call on the
+**     same thread. Failure changes nothing: out-parameters and handles keep
+**     their previous contents.
+**   - No C++ exception, abort or exit ever crosses this boundary.
+**   - Strings are (pointer, length) pairs and need not be NUL-terminated;
+**     a NULL pointer with length 0 is the empty string.
+**   - Thread safety is stated per handle type in the part headers.
+*/
+#ifndef AGENTOS_H_
+#define AGENTOS_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define AGENTOS_API __attribute__((visibility("default")))
+#else
+#define AGENTOS_API
+#endif
+
+/* Result codes. Values never change. */
+#define AGENTOS_OK 0
+#define AGENTOS_ERROR 1        /* generic failure */
+#define AGENTOS_INVALID 2      /* bad argument: NULL handle, bad length, unknown enum */
+#define AGENTOS_PARSE 3        /* a policy file or document could not be understood */
+#define AGENTOS_IO 4           /* a file or database could not be read or written */
+#define AGENTOS_STATE 5        /* not valid in the object's current state */
+#define AGENTOS_NOTFOUND 6
+#define AGENTOS_NOMEM 7
+#define AGENTOS_INTERNAL 8     /* a bug; please report it with the message */
+
+/* Version of the library actually loaded, e.g. "0.1.0"; and its number
+** (major*10000 + minor*100 + patch). */
+AGENTOS_API const char* agentos_version(void);
+AGENTOS_API int agentos_version_number(void);
+
+/* Message for the last failed call on this thread ("" if none). */
+AGENTOS_API const char* agentos_errmsg(void);
+/* Name of a result code ("AGENTOS_OK", ...). */
+AGENTOS_API const char* agentos_errstr(int code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#include "agentos_kernel.h"
+
+#endif /* AGENTOS_H_ */
