@@ -99,8 +99,11 @@ TEST_CASE("the order of policies does not change the decision or its violations"
     if (reversed) std::reverse(ps.begin(), ps.end());
     return Make(std::move(ps));
   };
-  Decision d1 = build(false)->Check(Sql("x"));
-  Decision d2 = build(true)->Check(Sql("x"));
+  // Violation names point into the kernel, so both kernels stay alive.
+  auto k1 = build(false);
+  auto k2 = build(true);
+  Decision d1 = k1->Check(Sql("x"));
+  Decision d2 = k2->Check(Sql("x"));
   REQUIRE(d1.violations().size() == 3);
   REQUIRE(d2.violations().size() == 3);
   for (size_t i = 0; i < 3; ++i) {
