@@ -33,6 +33,11 @@ struct SqlPolicyConfig {
   bool use_default_deny = true;
 };
 
+// Names the YAML loader checks before building: statement kinds ("DROP")
+// and rule ids ("sql.not_allowed") a config may mention.
+bool IsSqlStatementKindName(std::string_view name);
+bool IsSqlRuleId(std::string_view rule);
+
 // Validates the config (unknown statement kinds or rule ids are errors).
 Status MakeSqlPolicy(std::string name, const SqlPolicyConfig& config, std::unique_ptr<Policy>* out);
 

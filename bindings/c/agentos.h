@@ -59,5 +59,7 @@ AGENTOS_API const char* agentos_errstr(int code);
 #endif
 
 #include "agentos_kernel.h"
+#include "agentos_env.h"
+#include "agentos_recorder.h"
 
 #endif /* AGENTOS_H_ */

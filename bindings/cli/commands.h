@@ -1,0 +1,30 @@
+// The `agentos` tool's subcommands. Each takes the arguments after its own
+// name and returns the process exit code; all output goes through the given
+// streams so tests can drive them in-process.
+#ifndef AGENTOS_BINDINGS_CLI_COMMANDS_H_
+#define AGENTOS_BINDINGS_CLI_COMMANDS_H_
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace agentos::cli {
+
+struct Io {
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;        // success; for `check`, everything allowed
+inline constexpr int kExitDenied = 1;    // `check`: something denied; `audit verify`: log invalid
+inline constexpr int kExitUsage = 2;     // bad arguments, unreadable or invalid policy
+
+int RunCheck(const std::vector<std::string>& args, Io io);   // agentos check ...
+int RunPolicy(const std::vector<std::string>& args, Io io);  // agentos policy validate ...
+int RunAudit(const std::vector<std::string>& args, Io io);   // agentos audit verify|export|stats ...
+
+}  // namespace agentos::cli
+
+#endif  // AGENTOS_BINDINGS_CLI_COMMANDS_H_

@@ -1,0 +1,67 @@
+// Task: the world one governed environment acts on (a SQL database, the
+// caller's own simulator, nothing at all). The environment owns governance,
+// rewards for violations, termination and bookkeeping; the task only says
+// what an *allowed* action did. A Task is used by one thread at a time.
+#ifndef AGENTOS_ENV_TASK_H_
+#define AGENTOS_ENV_TASK_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kernel/action.h"
+#include "kernel/status.h"
+
+namespace agentos {
+
+// What the caller hands in with each action besides the action itself. Only
+// the external task reads these; other tasks ignore them.
+struct StepInput {
+  const Action* action = nullptr;
+  double external_reward = 0.0;
+  bool external_success = false;
+  bool external_done = false;
+};
+
+// What executing an allowed action did to the task.
+struct TaskOutcome {
+  double reward = 0.0;    // task reward for this step, before policy penalties
+  bool success = false;   // the task was accomplished by this step
+  bool done = false;      // the task ended the episode (Gymnasium `terminated`)
+  bool error = false;     // the action failed to run (bad SQL, time limit, ...)
+  std::string_view message;  // why, when error; valid until the next call
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+
+  // Starts a new episode. `seed` picks the episode deterministically (which
+  // question, which initial state); the same seed gives the same episode.
+  virtual Status Reset(std::uint64_t seed) = 0;
+  // Runs an action the kernel allowed. Never called for a blocked action.
+  virtual TaskOutcome Execute(const StepInput& input) = 0;
+
+  // The observation: an index identifying the episode's task (e.g. question
+  // id; -1 when meaningless) and a short text (question and schema for SQL).
+  virtual std::int64_t ObservationIndex() const = 0;
+  virtual std::string_view ObservationText() const = 0;
+
+  // Count of destructive operations that reached the task's backend despite
+  // the kernel (defence in depth; must stay 0). Tasks without one return 0.
+  virtual std::uint64_t BackendDestructiveOps() const { return 0; }
+};
+
+// Makes one Task per environment. Called once per env at construction, from
+// one thread; the Tasks it returns may then run on different threads.
+class TaskFactory {
+ public:
+  virtual ~TaskFactory() = default;
+  virtual std::string_view name() const = 0;  // "sql", "external", "noop"
+  virtual Status Make(std::unique_ptr<Task>* out) = 0;
+};
+
+}  // namespace agentos
+
+#endif  // AGENTOS_ENV_TASK_H_
