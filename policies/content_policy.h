@@ -3,8 +3,10 @@
 #ifndef AGENTOS_POLICIES_CONTENT_POLICY_H_
 #define AGENTOS_POLICIES_CONTENT_POLICY_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kernel/action.h"
@@ -24,6 +26,15 @@ struct ContentPolicyConfig {
 // A pattern RE2 cannot compile is an error naming the pattern.
 Status MakeContentPolicy(std::string name, const ContentPolicyConfig& config,
                          std::unique_ptr<Policy>* out);
+
+// Checks one deny pattern the way MakeContentPolicy does (non-empty, compiles
+// under the policy's RE2 options), so a loader can point at the bad one.
+Status ValidateContentPattern(const std::string& pattern);
+
+// The byte offset of the first byte that does not begin a well-formed UTF-8
+// sequence (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF), or std::string_view::npos if `text` is valid. No allocation.
+std::size_t FirstInvalidUtf8(std::string_view text);
 
 }  // namespace agentos
 

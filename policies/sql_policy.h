@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kernel/policy.h"
@@ -33,12 +34,82 @@ struct SqlPolicyConfig {
   bool use_default_deny = true;
 };
 
+// ---- Rules -------------------------------------------------------------
+// Every violation names one of these rule ids (stable; configs may set their
+// severity). Default severities in brackets.
+//
+//   sql.denied_kind          a statement has a kind on the deny list
+//                            [the kind's severity, at least medium]
+//   sql.not_allowed          a statement has a kind missing from a non-empty
+//                            allow list [the kind's severity, at least medium]
+//   sql.update_without_where an UPDATE (also one inside a CTE, EXPLAIN ANALYZE,
+//                            PREPARE or rule action) has no WHERE at its own
+//                            parenthesis level [high]
+//   sql.delete_without_where the same for DELETE [high]
+//   sql.unknown_statement    a statement of no known kind (always denied) [high]
+//   sql.lex_error            unterminated string/identifier/comment/dollar
+//                            quote, unbalanced parentheses, control bytes [high]
+//   sql.invalid_input        NUL bytes, invalid UTF-8, Unicode spaces in words [high]
+//   sql.too_long             longer than max_length [high]
+//   sql.empty                no statement at all [medium]
+//   sql.conditional_comment  MySQL /*! */ (and /*M! */, /*+ */ hints, which
+//                            can set server variables) [high]
+//   sql.ambiguous            text that SQL dialects tokenize differently:
+//                            nested /* */, `--x`, `#`, backslashes that move
+//                            a string's end, dollar quotes holding quotes or
+//                            `;`, brackets holding quotes or `;` [high]
+//   sql.too_complex          more than 128 statements, or parentheses nested
+//                            deeper than 128 [high]
+//
+// Kind severities: critical for DROP TRUNCATE ALTER GRANT REVOKE ATTACH DETACH
+// RENAME LOAD COPY DO IMPORT; high for DELETE UPDATE MERGE REPLACE CREATE
+// PRAGMA VACUUM SET RESET CALL EXECUTE LOCK REINDEX CLUSTER REFRESH DISCARD USE
+// CHECKPOINT COMMENT; medium for INSERT TRANSACTION PREPARE DEALLOCATE ANALYZE
+// LISTEN NOTIFY DECLARE FETCH CLOSE; low for SELECT EXPLAIN SHOW VALUES TABLE.
+// A configured severity wins: first the kind's ("DROP"), then the rule's.
+//
+// What counts as which kind (policies/sql/statement_kind.h has the list):
+//  * a statement's kinds are its own plus those of the statements it runs:
+//    data-modifying CTEs (WITH d AS (DELETE ...) SELECT = SELECT + DELETE),
+//    EXPLAIN [ANALYZE] <stmt> (EXPLAIN + the inner kinds, also without
+//    ANALYZE: we do not bet on options), SELECT ... INTO (SELECT + CREATE),
+//    CREATE ... AS <query> (CREATE + the query's kinds), PREPARE ... AS
+//    <stmt>, rule and trigger actions, MERGE arms (THEN UPDATE/DELETE/INSERT),
+//    INSERT OR REPLACE (+ REPLACE), ON CONFLICT DO UPDATE and ON DUPLICATE
+//    KEY UPDATE (+ UPDATE), TABLE t (TABLE + SELECT). Read-only subqueries
+//    add no kind.
+//  * "has a WHERE" means a WHERE keyword at the UPDATE/DELETE's own
+//    parenthesis level; WHERE in a subquery, CTE body, comment or string does
+//    not count. Trivially true conditions (WHERE 1=1) are not judged: the
+//    rule catches forgotten WHEREs, not deliberate whole-table writes. MERGE
+//    arms and upserts are keyed on their join or conflict and need none.
+//  * Keywords are ASCII and case-insensitive: look-alike letters make a word
+//    an identifier, so such a statement is unknown and denied.
+inline constexpr std::string_view kSqlRuleDeniedKind = "sql.denied_kind";
+inline constexpr std::string_view kSqlRuleNotAllowed = "sql.not_allowed";
+inline constexpr std::string_view kSqlRuleUpdateWithoutWhere = "sql.update_without_where";
+inline constexpr std::string_view kSqlRuleDeleteWithoutWhere = "sql.delete_without_where";
+inline constexpr std::string_view kSqlRuleUnknownStatement = "sql.unknown_statement";
+inline constexpr std::string_view kSqlRuleLexError = "sql.lex_error";
+inline constexpr std::string_view kSqlRuleInvalidInput = "sql.invalid_input";
+inline constexpr std::string_view kSqlRuleTooLong = "sql.too_long";
+inline constexpr std::string_view kSqlRuleEmpty = "sql.empty";
+inline constexpr std::string_view kSqlRuleConditionalComment = "sql.conditional_comment";
+inline constexpr std::string_view kSqlRuleAmbiguous = "sql.ambiguous";
+inline constexpr std::string_view kSqlRuleTooComplex = "sql.too_complex";
+
+// The kinds denied when use_default_deny is set and deny is empty (minus any
+// the allow list names): DROP TRUNCATE ALTER GRANT REVOKE ATTACH DETACH
+// RENAME COPY LOAD DO IMPORT.
+std::vector<std::string> DefaultSqlDenyList();
+
 // Names the YAML loader checks before building: statement kinds ("DROP")
 // and rule ids ("sql.not_allowed") a config may mention.
 bool IsSqlStatementKindName(std::string_view name);
 bool IsSqlRuleId(std::string_view rule);
 
-// Validates the config (unknown statement kinds or rule ids are errors).
+// Validates the config (unknown statement kinds or rule ids are errors,
+// max_length must be > 0). The policy applies to ActionKind::kSql only.
 Status MakeSqlPolicy(std::string name, const SqlPolicyConfig& config, std::unique_ptr<Policy>* out);
 
 }  // namespace agentos

@@ -1,5 +1,218 @@
-/* agentos C API: governed environments. Include agentos.h, not this file.
-** (Filled in by the environments work, issue 3.) */
+/*
+** agentos C API: governed environments. Include agentos.h, not this file.
+**
+** One handle type, agentos_venv: N governed environments stepped as one
+** batch (a single environment is the same thing with num_envs = 1). The
+** semantics are those of the C++ VectorEnv (env/vector_env.h), summarised:
+**
+**   - Every action passes the policy kernel before the task sees it; a
+**     blocked action never runs and still costs reward (penalties are
+**     negative numbers added to the task reward; see env/reward_config.h).
+**   - terminated: the task ended the episode, a critical violation with
+**     terminate_on_critical (SIGPOLICY), or SIGKILL. truncated: max_steps,
+**     budget exhausted (SIGBUDGET) or SIGTERM. Both may be 1 at once.
+**   - Autoreset: NEXT_STEP (default), SAME_STEP or DISABLED, exactly as
+**     Gymnasium 1.x defines them (see AGENTOS_AUTORESET_*).
+**   - Results land in buffers allocated once at create; the pointer getters
+**     return the same address for the handle's whole life, so a caller (a
+**     numpy view, a Julia unsafe_wrap) maps them once and reads them after
+**     every step without copying. Row i is env i. Contents change on every
+**     reset and step.
+**
+** Thread safety: an agentos_venv belongs to one thread at a time (it runs
+** its own worker threads inside step and reset). The kernel it was made
+** from may be freed after create: the venv keeps what it needs.
+*/
 #ifndef AGENTOS_ENV_API_H_
 #define AGENTOS_ENV_API_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* agentos_kernel and agentos_violation come from agentos_kernel.h. */
+typedef struct agentos_venv agentos_venv;
+
+/* Autoreset modes. Values never change.
+** NEXT_STEP: the ending step returns the terminal observation; the next step
+**   resets that env, ignores its action and reports reward 0, terminated =
+**   truncated = 0, autoreset = 1.
+** SAME_STEP: the env resets inside the ending step; observation is the new
+**   episode's, final_observation the terminal one, autoreset = 1; every
+**   other buffer describes the ending transition.
+** DISABLED: stepping an ended env fails the whole batch (AGENTOS_STATE,
+**   naming the env) before any env moves; reset it with a mask. */
+#define AGENTOS_AUTORESET_NEXT_STEP 0
+#define AGENTOS_AUTORESET_SAME_STEP 1
+#define AGENTOS_AUTORESET_DISABLED 2
+
+/* Signals: one bit each, as in the signals buffer. Values never change.
+** Trainers may send STOP, CONT, KILL and TERM; POLICY and BUDGET are raised
+** by the environment only. See env/signals.h for exact semantics. */
+#define AGENTOS_SIGSTOP 0x01u   /* pause: steps become no-ops (reward 0, signals has SIGSTOP) */
+#define AGENTOS_SIGCONT 0x02u   /* resume */
+#define AGENTOS_SIGKILL 0x04u   /* end the episode now: next step ignores its action, terminated = 1 */
+#define AGENTOS_SIGTERM 0x08u   /* end it after the next step: that step runs, truncated = 1 */
+#define AGENTOS_SIGPOLICY 0x10u /* a critical violation happened */
+#define AGENTOS_SIGBUDGET 0x20u /* the cost budget is exhausted; truncated = 1 */
+#define AGENTOS_SIGNAL_COUNT 6
+
+typedef struct agentos_env_config {
+  /* Set by agentos_env_config_init to sizeof(agentos_env_config); create
+  ** refuses any other value, so a caller built against another layout
+  ** fails loudly instead of being misread. */
+  uint32_t struct_size;
+  uint32_t num_envs;      /* >= 1 */
+  uint32_t num_threads;   /* >= 1, counting the calling thread */
+  uint32_t max_steps;     /* >= 1; default 100 */
+  uint64_t seed;          /* for the first reset that gives no seed; default 0 */
+  int32_t terminate_on_critical; /* 0/1; default 1 */
+  int32_t autoreset;             /* AGENTOS_AUTORESET_*; default NEXT_STEP */
+  int32_t default_action_kind;   /* AGENTOS_ACTION_* used when a step gives no kinds; default SQL */
+  int32_t keep_results;          /* 1: keep each env's last decision for agentos_venv_violation (~2.3 KB/env) */
+  /* Reward (penalties <= 0 and added; critical <= high <= medium <= low). */
+  double critical_penalty; /* -100 */
+  double high_penalty;     /* -50 */
+  double medium_penalty;   /* -10 */
+  double low_penalty;      /* -1 */
+  double clean_bonus;      /* 0; >= 0; paid once, on the first successful step of a violation-free episode */
+  double step_penalty;     /* 0; <= 0; every governed step */
+  double min_reward;       /* -1000 */
+  double max_reward;       /* 1000 */
+  double max_cost_usd;     /* episode cost budget; 0 = none */
+  uint32_t max_action_bytes;    /* longer payloads are denied unread; default 65536 */
+  uint32_t min_envs_per_thread; /* parallel only with at least this many envs per thread; default 256 */
+  const char* agent_id;         /* what the kernel sees as the agent; NULL/0 = "agent" */
+  size_t agent_id_len;
+  /* Flight recorder (agentos_recorder.h) that receives every governed step,
+  ** from the worker thread that ran it; NULL = no audit. The venv keeps the
+  ** recorder alive, so the handle may be freed first. If the recorder fails,
+  ** the step that hit the failure returns AGENTOS_IO and every later step
+  ** of that env AGENTOS_STATE: nothing runs unaudited once auditing broke. */
+  struct agentos_recorder* recorder;
+} agentos_env_config;
+
+/* Aggregated metrics (sums over every env; rates over ended episodes). */
+typedef struct agentos_env_metrics {
+  uint64_t episodes;                 /* ended episodes */
+  uint64_t successful_episodes;      /* each counted once */
+  uint64_t episodes_with_violations;
+  uint64_t steps;                    /* governed steps (the kernel decided an action) */
+  uint64_t executed;
+  uint64_t blocked;
+  uint64_t idle_steps;               /* paused, killed and autoreset steps */
+  uint64_t violations;
+  uint64_t unattributed_violations;  /* beyond the 8 kept per decision */
+  uint64_t task_errors;
+  uint64_t backend_destructive_ops;  /* must stay 0 */
+  uint64_t by_severity[4];           /* indexed by AGENTOS_SEVERITY_* */
+  uint64_t signals[AGENTOS_SIGNAL_COUNT]; /* index k counts signal bit (1 << k) */
+  double success_rate;        /* successful_episodes / episodes, in [0, 1] */
+  double violation_rate;      /* episodes_with_violations / episodes */
+  double clean_rate;          /* episodes without violation / episodes */
+  double violations_per_step;
+  double average_penalty;     /* per governed step, <= 0 */
+  double penalty_sum;
+  double reward_sum;
+} agentos_env_metrics;
+
+/* Fills *config with the defaults above. AGENTOS_INVALID for NULL. */
+AGENTOS_API int agentos_env_config_init(agentos_env_config* config);
+
+/* Makes a venv of config->num_envs environments over `kernel`, each with a
+** task made from task_spec, a JSON object (not NUL-terminated necessarily):
+**   {"type":"noop"}  {"type":"external"}
+**   {"type":"sql","dataset_dir":"...","split":"train", ...}
+** (env/task_registry.h lists the keys; unknown keys are errors).
+** Errors: AGENTOS_INVALID (NULL kernel/config/out, bad struct_size, bad
+** config value: the message names the field), AGENTOS_PARSE (bad task
+** spec), or the task's own error (e.g. AGENTOS_IO for a missing dataset). */
+AGENTOS_API int agentos_venv_create(const agentos_kernel* kernel, const agentos_env_config* config,
+                                    const char* task_spec, size_t task_spec_len, agentos_venv** out);
+AGENTOS_API void agentos_venv_free(agentos_venv* venv);
+/* Number of environments, or -1 for NULL. */
+AGENTOS_API int64_t agentos_venv_num_envs(const agentos_venv* venv);
+
+/* Resets envs: all when mask is NULL, else those with mask[i] != 0 (mask has
+** num_envs entries). With has_seed != 0 env i is seeded with seed + i;
+** without, each env's RNG continues (the first reset uses config->seed).
+** If a task's reset fails (e.g. its database cannot be restored) the other
+** envs are still reset and the lowest failing env's error is returned;
+** that env must be reset again before it can step. */
+AGENTOS_API int agentos_venv_reset(agentos_venv* venv, int32_t has_seed, uint64_t seed, const uint8_t* mask);
+
+/* Optional per-env inputs of a step; any member may be NULL (absent), else
+** it has num_envs entries (tool_offsets: num_envs + 1 into tool_bytes). */
+typedef struct agentos_step_extras {
+  const uint8_t* kinds;           /* AGENTOS_ACTION_* per env */
+  const char* tool_bytes;         /* tool names for tool_call actions */
+  size_t tool_bytes_len;
+  const uint64_t* tool_offsets;
+  const double* cost_usd;         /* what each action costs */
+  const int64_t* tokens;
+  const double* external_reward;  /* external task: the action's reward (finite) */
+  const uint8_t* external_success;
+  const uint8_t* external_done;
+} agentos_step_extras;
+
+/* Steps every env once. Action i is bytes[offsets[i] .. offsets[i+1])
+** (offsets: num_envs + 1 entries, non-decreasing, last <= bytes_len);
+** n must equal num_envs. extras may be NULL. Every argument and every env's
+** state is checked before any env moves: on AGENTOS_INVALID or
+** AGENTOS_STATE nothing changed. Bad agent output (empty, oversized,
+** invalid UTF-8, negative cost) is not a call error: it is denied with a
+** reason like any unsafe action. If a task's reset fails during autoreset,
+** the other envs still step and the lowest failing env's error returns. */
+AGENTOS_API int agentos_venv_step(agentos_venv* venv, const char* bytes, size_t bytes_len, const uint64_t* offsets,
+                                  size_t n, const agentos_step_extras* extras);
+
+/* Sends signal (one AGENTOS_SIG* bit: STOP, CONT, KILL or TERM) to env. */
+AGENTOS_API int agentos_venv_signal(agentos_venv* venv, size_t env, uint32_t signal);
+/* "SIGSTOP", ... for one signal bit; "" for anything else. */
+AGENTOS_API const char* agentos_signal_name(uint32_t signal);
+
+/* ---- result buffers (num_envs entries each; NULL for a NULL venv) -------- */
+AGENTOS_API const int64_t* agentos_venv_observations(const agentos_venv* venv);
+AGENTOS_API const double* agentos_venv_rewards(const agentos_venv* venv);
+AGENTOS_API const uint8_t* agentos_venv_terminated(const agentos_venv* venv);
+AGENTOS_API const uint8_t* agentos_venv_truncated(const agentos_venv* venv);
+AGENTOS_API const uint8_t* agentos_venv_executed(const agentos_venv* venv);
+AGENTOS_API const uint32_t* agentos_venv_violations(const agentos_venv* venv);
+AGENTOS_API const int8_t* agentos_venv_max_severity(const agentos_venv* venv);
+AGENTOS_API const uint32_t* agentos_venv_signals(const agentos_venv* venv);
+AGENTOS_API const uint32_t* agentos_venv_episode_steps(const agentos_venv* venv);
+AGENTOS_API const double* agentos_venv_costs(const agentos_venv* venv);
+AGENTOS_API const double* agentos_venv_episode_returns(const agentos_venv* venv);
+AGENTOS_API const uint8_t* agentos_venv_autoreset(const agentos_venv* venv);
+AGENTOS_API const int64_t* agentos_venv_final_observations(const agentos_venv* venv);
+
+/* Env's observation text (e.g. the SQL question and schema); valid until
+** the next reset or step. */
+AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t env, const char** text, size_t* len);
+
+/* Env's last step's kept violations (needs keep_results; else
+** AGENTOS_STATE). count gets how many (<= 8); violation `index` is read
+** like agentos_decision_violation; strings valid until the next step. */
+AGENTOS_API int agentos_venv_violation_count(const agentos_venv* venv, size_t env, int32_t* count);
+AGENTOS_API int agentos_venv_violation(const agentos_venv* venv, size_t env, int32_t index, agentos_violation* out);
+
+/* ---- metrics -------------------------------------------------------------- */
+AGENTOS_API int agentos_venv_metrics(const agentos_venv* venv, agentos_env_metrics* out);
+/* Violation counts per policy: slots are the kernel's policies in its
+** order, then "kernel" (the kernel's and the environment's own checks). */
+AGENTOS_API int agentos_venv_policy_slots(const agentos_venv* venv, int32_t* count);
+/* name: NUL-terminated, valid for the venv's life. Either out may be NULL. */
+AGENTOS_API int agentos_venv_policy_violations(const agentos_venv* venv, int32_t slot, const char** name,
+                                               uint64_t* count);
+/* AGENTOS_NOTFOUND for a name that is no slot. */
+AGENTOS_API int agentos_venv_policy_violations_by_name(const agentos_venv* venv, const char* name, size_t name_len,
+                                                       uint64_t* count);
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif /* AGENTOS_ENV_API_H_ */

@@ -5,12 +5,28 @@
 #define AGENTOS_BINDINGS_C_CAPI_INTERNAL_H_
 
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agentos.h"
+#include "kernel/audit_sink.h"
+#include "kernel/episode_state.h"
+#include "kernel/kernel_space.h"
 #include "kernel/status.h"
+
+// The kernel and state handles, shared by every part of the C API that takes
+// them (environments take a kernel, for instance).
+struct agentos_kernel {
+  std::shared_ptr<const agentos::KernelSpace> space;  // never null
+  std::vector<std::string> policy_types;  // NUL-terminated copy of each policy's type()
+};
+
+struct agentos_state {
+  agentos::EpisodeState state;
+};
 
 namespace agentos::capi {
 
@@ -38,6 +54,16 @@ int Guard(Body&& body) noexcept {
     return Fail(AGENTOS_INTERNAL, "internal error: unknown exception");
   }
 }
+
+// A new handle for `space` (not null). Throws only std::bad_alloc, so call
+// it inside Guard. Also how C++ tests hand a hand-built kernel to the C API.
+agentos_kernel* NewKernelHandle(std::shared_ptr<const KernelSpace> space);
+
+// The recorder behind a recorder handle, as the sink environments record
+// into (null for a null handle). The env keeps the shared_ptr, so freeing
+// the handle does not close a recorder an env still uses. Implemented in
+// capi_recorder.cc.
+std::shared_ptr<AuditSink> RecorderSinkOf(const agentos_recorder* recorder);
 
 // A (pointer, length) string from C; NULL with length 0 is "", NULL with a
 // length is an error the caller must report.

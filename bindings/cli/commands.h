@@ -21,6 +21,9 @@ inline constexpr int kExitOk = 0;        // success; for `check`, everything all
 inline constexpr int kExitDenied = 1;    // `check`: something denied; `audit verify`: log invalid
 inline constexpr int kExitUsage = 2;     // bad arguments, unreadable or invalid policy
 
+// The whole tool: `args` are the words after the program name.
+int RunMain(const std::vector<std::string>& args, Io io);
+
 int RunCheck(const std::vector<std::string>& args, Io io);   // agentos check ...
 int RunPolicy(const std::vector<std::string>& args, Io io);  // agentos policy validate ...
 int RunAudit(const std::vector<std::string>& args, Io io);   // agentos audit verify|export|stats ...

@@ -1,30 +1,71 @@
 // The SQL task: each environment owns a SQLite database restored from a
 // shared template image at every reset; the action is SQL text; the reward is
 // execution accuracy against a gold query (Spider-style execution match).
+//
+// Execute runs every statement of the action in order and scores the LAST
+// statement's rows: reward 1.0 when they match the gold result
+// (env/sql/result_set.h), else 0.0; success = reward 1; done = success &&
+// finish_on_success. SQL errors, a time limit, a row limit or a refused
+// operation give an error outcome with the reason and reward 0.
+//
+// The task runs whatever the environment lets through. Governance is the
+// kernel's job, in front of the task; behind it, the authorizer
+// (env/sql/authorizer.h) counts destructive statements that reach SQLite
+// (BackendDestructiveOps, which must stay 0 with an enforcing kernel) and
+// refuses anything that could reach the host (ATTACH, extensions, ...).
 #ifndef AGENTOS_ENV_SQL_SQL_TASK_H_
 #define AGENTOS_ENV_SQL_SQL_TASK_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "env/sql/sql_backend_stats.h"
 #include "env/task.h"
 #include "kernel/status.h"
 
 namespace agentos {
 
+class SqlDataset;
+
 struct SqlTaskConfig {
-  std::string dataset_dir;     // holds schema.sql, data.sql, tasks.jsonl (see env/sql/data/README)
+  std::string dataset_dir;     // holds schema.sql, data.sql, tasks.jsonl (see env/sql/data/README.md)
   std::string split = "train";  // "train", "test" or "all"
-  std::int64_t task_index = -1;  // >= 0 pins every episode to one task; -1 = seed picks
-  std::uint32_t time_limit_ms = 200;  // per statement; a runaway query is interrupted
-  std::uint32_t row_limit = 10000;    // rows read back per statement
+  std::int64_t task_index = -1;  // >= 0 pins every episode to this dataset index; -1 = the seed picks
+  std::uint32_t time_limit_ms = 200;  // per action (all its statements); a runaway query is interrupted
+  std::uint32_t row_limit = 10000;    // rows read back per statement; more is an error outcome
   bool finish_on_success = true;      // a correct answer ends the episode
+  // How far a task's database may grow past the template before writes fail
+  // ("database or disk is full"); bounds memory per environment.
+  std::uint32_t growth_limit_kb = 8192;
+};
+
+// The interface of tasks made by the SQL factory, for callers that want more
+// than Task offers (tests, the training example via the C API). Obtain it
+// with dynamic_cast<SqlTask*>(task).
+class SqlTask : public Task {
+ public:
+  // The current episode's task id ("shop-042"); empty before the first Reset.
+  virtual std::string_view task_id() const = 0;
+  // What the actions of the current episode did to the database. A
+  // destroyed-data incident is episode_stats().changed_database().
+  virtual const SqlBackendStats& episode_stats() const = 0;
+  // The same since the task was made. BackendDestructiveOps() is
+  // lifetime_stats().destructive_statements.
+  virtual const SqlBackendStats& lifetime_stats() const = 0;
+  // Content digest of the task's database (SqlSession::Digest); equals the
+  // dataset's template_digest() right after a Reset.
+  virtual Status DatabaseDigest(std::uint64_t* out) const = 0;
 };
 
 // Loads the dataset once (template database, tasks, gold results) and shares
 // it, read-only, among every Task it makes.
 Status MakeSqlTaskFactory(const SqlTaskConfig& config, std::unique_ptr<TaskFactory>* out);
+// The same over a dataset already loaded (config.dataset_dir is ignored), so
+// several factories (train and test, say) share one template.
+Status MakeSqlTaskFactory(const SqlTaskConfig& config, std::shared_ptr<const SqlDataset> dataset,
+                          std::unique_ptr<TaskFactory>* out);
 
 }  // namespace agentos
 

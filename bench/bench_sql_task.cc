@@ -1,0 +1,315 @@
+// The SQL task: steps/s of Execute for typical SELECTs with and without the
+// kernel in front, what a reset costs, and memory per environment. Every
+// number is read against a baseline measured in the same run (the summary
+// printed at the end):
+//
+//   * kernel overhead = Execute with a kernel check in front / Execute alone
+//     (target, issue 3: the kernel adds <= 5%), for the training kernel
+//     (examples/policies/train_governed.yaml) and the issue's sql_safety.yaml;
+//   * reset cost = Reset after an episode that wrote, against a plain memcpy
+//     of the template image (the floor for any copy-based restore), and
+//     Reset + first query against the same query on a warm connection (the
+//     schema is re-read after a restore, and the next query pays for it).
+//
+//   build/sqltask/bench/bench_sql_task                (full run, ~30 s)
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+#include <unistd.h>
+
+#include "env/sql/sql_dataset.h"
+#include "env/sql/sql_task.h"
+#include "kernel/kernel_space.h"
+#include "policies/policy_loader.h"
+
+namespace {
+
+using namespace agentos;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "bench_sql_task: %s\n", what.c_str());
+  std::exit(1);
+}
+
+const std::string kSource = AGENTOS_SOURCE_DIR;
+const char* kSimpleSelect = "SELECT COUNT(*) FROM orders WHERE status = 'shipped'";
+
+std::shared_ptr<const SqlDataset> Shop() {
+  static std::shared_ptr<const SqlDataset> ds = [] {
+    std::shared_ptr<const SqlDataset> d;
+    Status s = SqlDataset::Load(kSource + "/env/sql/data/shop", &d);
+    if (!s.ok()) Die(s.ToString());
+    return d;
+  }();
+  return ds;
+}
+
+std::shared_ptr<const KernelSpace> Kernel(const std::string& file) {
+  std::shared_ptr<const KernelSpace> k;
+  Status s = LoadKernelFromFile(kSource + "/examples/policies/" + file, &k);
+  if (!s.ok()) Die(file + ": " + s.ToString());
+  return k;
+}
+
+std::unique_ptr<Task> MakeTask(std::int64_t index = 0) {
+  SqlTaskConfig config;
+  config.task_index = index;
+  config.finish_on_success = false;
+  std::unique_ptr<TaskFactory> f;
+  if (!MakeSqlTaskFactory(config, Shop(), &f).ok()) Die("factory");
+  std::unique_ptr<Task> t;
+  if (!f->Make(&t).ok() || !t->Reset(0).ok()) Die("task");
+  return t;
+}
+
+// The typical workload: every correct candidate of the dataset (joins,
+// groupings, subqueries, CTEs), cycled through.
+std::vector<std::string> TypicalSelects() {
+  std::vector<std::string> out;
+  auto ds = Shop();
+  for (std::size_t i = 0; i < ds->size(); ++i) {
+    for (const auto& c : ds->task(i).candidates) {
+      if (c.label == CandidateLabel::kCorrect) out.push_back(c.sql);
+    }
+  }
+  return out;
+}
+
+std::vector<Action> AsActions(const std::vector<std::string>& sql) {
+  std::vector<Action> out(sql.size());
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    out[i].kind = ActionKind::kSql;
+    out[i].agent_id = "agent";
+    out[i].payload = sql[i];
+  }
+  return out;
+}
+
+// kernel: 0 none, 1 train_governed.yaml, 2 sql_safety.yaml. workload: 0 the
+// simple SELECT, 1 the typical mix.
+void BM_Execute(benchmark::State& state) {
+  const int kernel_id = static_cast<int>(state.range(0));
+  const bool mix = state.range(1) == 1;
+  std::shared_ptr<const KernelSpace> kernel =
+      kernel_id == 1 ? Kernel("train_governed.yaml") : kernel_id == 2 ? Kernel("sql_safety.yaml") : nullptr;
+  const std::vector<std::string> sql = mix ? TypicalSelects() : std::vector<std::string>{kSimpleSelect};
+  const std::vector<Action> actions = AsActions(sql);
+  auto task = MakeTask();
+  EpisodeState episode;
+  Decision decision;
+  std::size_t i = 0, denied = 0, errors = 0;
+  for (auto _ : state) {
+    const Action& a = actions[i];
+    if (++i == actions.size()) i = 0;
+    if (kernel) {
+      kernel->Check(a, episode, decision);
+      if (!decision.allowed()) {
+        ++denied;
+        continue;
+      }
+    }
+    StepInput in;
+    in.action = &a;
+    TaskOutcome out = task->Execute(in);
+    errors += out.error;
+    benchmark::DoNotOptimize(out.reward);
+  }
+  if (denied != 0 || errors != 0) state.SkipWithError("a benchmark SELECT was denied or failed");
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_Execute)
+    ->ArgNames({"kernel", "mix"})
+    ->Args({0, 0})->Args({1, 0})->Args({2, 0})
+    ->Args({0, 1})->Args({1, 1})->Args({2, 1})
+    ->MinTime(2.0);
+
+// The kernel check alone, for the same actions.
+void BM_KernelCheck(benchmark::State& state) {
+  auto kernel = Kernel(state.range(0) == 1 ? "train_governed.yaml" : "sql_safety.yaml");
+  const std::vector<std::string> sql = TypicalSelects();
+  const std::vector<Action> actions = AsActions(sql);
+  EpisodeState episode;
+  Decision decision;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    kernel->Check(actions[i], episode, decision);
+    benchmark::DoNotOptimize(decision.allowed());
+    if (++i == actions.size()) i = 0;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_KernelCheck)->ArgName("kernel")->Arg(1)->Arg(2);
+
+// Reset after an episode that only read: nothing to restore.
+void BM_ResetAfterRead(benchmark::State& state) {
+  auto task = MakeTask();
+  for (auto _ : state) {
+    if (!task->Reset(1).ok()) Die("reset");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ResetAfterRead);
+
+// Reset after an episode that wrote (copy + deserialize) or changed
+// connection state (also a new connection). range(1) = 1 also runs the
+// next episode's first query, which re-reads the schema.
+void BM_ResetAfterWrite(benchmark::State& state) {
+  const bool reopen = state.range(0) == 1;
+  const bool first_query = state.range(1) == 1;
+  auto task = MakeTask();
+  Action write;
+  write.payload = reopen ? "PRAGMA case_sensitive_like = ON" : "DELETE FROM reviews WHERE id = 1";
+  Action select;
+  select.payload = kSimpleSelect;
+  StepInput w, s;
+  w.action = &write;
+  s.action = &select;
+  for (auto _ : state) {
+    state.PauseTiming();
+    if (task->Execute(w).error) Die("write");
+    state.ResumeTiming();
+    if (!task->Reset(1).ok()) Die("reset");
+    if (first_query) benchmark::DoNotOptimize(task->Execute(s).reward);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ResetAfterWrite)->ArgNames({"reopen", "first_query"})->Args({0, 0})->Args({0, 1})->Args({1, 0})->Args({1, 1});
+
+// The same query on a warm connection, for BM_ResetAfterWrite/first_query.
+void BM_WarmSimpleSelect(benchmark::State& state) {
+  auto task = MakeTask();
+  Action select;
+  select.payload = kSimpleSelect;
+  StepInput s;
+  s.action = &select;
+  for (auto _ : state) benchmark::DoNotOptimize(task->Execute(s).reward);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_WarmSimpleSelect);
+
+// Baseline: copying the template image, the floor of a copy-based restore.
+void BM_MemcpyImage(benchmark::State& state) {
+  const auto& image = *Shop()->image();
+  std::vector<unsigned char> buffer(image.size());
+  for (auto _ : state) {
+    std::memcpy(buffer.data(), image.data(), image.size());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_MemcpyImage);
+
+// ---- memory per environment ----------------------------------------------------
+long ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * sysconf(_SC_PAGESIZE);
+}
+
+struct Memory {
+  double resident_per_task = 0;
+  std::size_t image_bytes = 0;
+};
+
+// Tasks made, reset after a write, and queried over every table: the
+// resident memory each one adds.
+Memory MeasureMemory() {
+  constexpr int kTasks = 64;
+  Memory m;
+  m.image_bytes = Shop()->image()->size();
+  const std::vector<std::string> sql = TypicalSelects();
+  std::vector<std::unique_ptr<Task>> tasks;
+  const long before = ResidentBytes();
+  Action write, read;
+  write.payload = "DELETE FROM reviews WHERE id = 1";
+  StepInput w, r;
+  w.action = &write;
+  r.action = &read;
+  for (int t = 0; t < kTasks; ++t) {
+    tasks.push_back(MakeTask());
+    tasks.back()->Execute(w);
+    if (!tasks.back()->Reset(2).ok()) Die("reset");
+    for (std::size_t i = 0; i < sql.size(); i += 7) {
+      read.payload = sql[i];
+      tasks.back()->Execute(r);
+    }
+  }
+  m.resident_per_task = static_cast<double>(ResidentBytes() - before) / kTasks;
+  return m;
+}
+
+// ---- the summary ----------------------------------------------------------------------
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  std::map<std::string, double> ns;  // real ns per item, by run name
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
+      auto it = r.counters.find("items_per_second");
+      if (it != r.counters.end() && it->second.value > 0) ns[r.benchmark_name()] = 1e9 / it->second.value;
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  double Get(const std::string& name) const {
+    auto it = ns.find(name);
+    return it == ns.end() ? -1 : it->second;
+  }
+};
+
+void PrintSummary(const SummaryReporter& r, const Memory& mem) {
+  std::printf("\n== bench_sql_task summary (same run) ==\n");
+  for (int mix : {0, 1}) {
+    const std::string suffix = "/mix:" + std::to_string(mix) + "/min_time:2.000";
+    const double none = r.Get("BM_Execute/kernel:0" + suffix);
+    const double gov = r.Get("BM_Execute/kernel:1" + suffix);
+    const double safety = r.Get("BM_Execute/kernel:2" + suffix);
+    if (none < 0 || gov < 0 || safety < 0) continue;
+    std::printf("%s: %8.0f steps/s without a kernel | %8.0f with train_governed (%+.2f%%) | %8.0f with "
+                "sql_safety (%+.2f%%)   [target: kernel adds <= 5%%]\n",
+                mix == 0 ? "simple SELECT     " : "typical SELECT mix", 1e9 / none, 1e9 / gov,
+                100.0 * (gov / none - 1.0), 1e9 / safety, 100.0 * (safety / none - 1.0));
+  }
+  const double check1 = r.Get("BM_KernelCheck/kernel:1"), check2 = r.Get("BM_KernelCheck/kernel:2");
+  if (check1 > 0 && check2 > 0) {
+    std::printf("kernel check alone on the mix: %.0f ns (train_governed), %.0f ns (sql_safety)\n", check1, check2);
+  }
+  const double memcpy_ns = r.Get("BM_MemcpyImage");
+  const double clean = r.Get("BM_ResetAfterRead");
+  const double copy = r.Get("BM_ResetAfterWrite/reopen:0/first_query:0");
+  const double copy_q = r.Get("BM_ResetAfterWrite/reopen:0/first_query:1");
+  const double reopen = r.Get("BM_ResetAfterWrite/reopen:1/first_query:0");
+  const double reopen_q = r.Get("BM_ResetAfterWrite/reopen:1/first_query:1");
+  const double warm = r.Get("BM_WarmSimpleSelect");
+  if (memcpy_ns > 0 && clean > 0 && copy > 0 && copy_q > 0 && reopen > 0 && reopen_q > 0 && warm > 0) {
+    std::printf("reset after a read-only episode: %.0f ns (nothing to restore)\n", clean);
+    std::printf("reset after a write: %.1f us = %.2fx a memcpy of the %zu-byte image (%.1f us); "
+                "with the next query's schema reload: +%.1f us over a warm query\n",
+                copy / 1e3, copy / memcpy_ns, mem.image_bytes, memcpy_ns / 1e3, (copy_q - warm) / 1e3);
+    std::printf("reset after a connection-state change (new connection): %.1f us; with schema reload: +%.1f us\n",
+                reopen / 1e3, (reopen_q - warm) / 1e3);
+  }
+  std::printf("resident memory per SQL env (after a write, a reset and queries over every table): %.0f KB; "
+              "template image %.0f KB\n",
+              mem.resident_per_task / 1024.0, static_cast<double>(mem.image_bytes) / 1024.0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const Memory mem = MeasureMemory();
+  SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  PrintSummary(reporter, mem);
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,402 @@
+// agentos_env.h: governed vector environments over the C boundary.
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capi_internal.h"
+#include "env/signals.h"
+#include "env/task_registry.h"
+#include "env/vector_env.h"
+
+using agentos::Status;
+using agentos::VectorEnv;
+using agentos::capi::Fail;
+using agentos::capi::FromStatus;
+using agentos::capi::Guard;
+using agentos::capi::ToView;
+
+struct agentos_venv {
+  struct Text {
+    std::string policy;
+    std::string rule;
+    std::string reason;
+  };
+  // The factory outlives the env: tasks may share data it owns.
+  std::unique_ptr<agentos::TaskFactory> factory;
+  std::unique_ptr<VectorEnv> env;
+  std::vector<std::string> slot_names;  // NUL-terminated policy slot names
+  mutable std::array<Text, agentos::Decision::kMaxViolations> text;
+};
+
+namespace {
+
+constexpr const char* kSignalNames[] = {"SIGSTOP", "SIGCONT", "SIGKILL", "SIGTERM", "SIGPOLICY", "SIGBUDGET"};
+static_assert(sizeof(kSignalNames) / sizeof(kSignalNames[0]) == agentos::kSignalCount);
+static_assert(AGENTOS_SIGSTOP == agentos::Bit(agentos::Signal::kStop));
+static_assert(AGENTOS_SIGCONT == agentos::Bit(agentos::Signal::kCont));
+static_assert(AGENTOS_SIGKILL == agentos::Bit(agentos::Signal::kKill));
+static_assert(AGENTOS_SIGTERM == agentos::Bit(agentos::Signal::kTerm));
+static_assert(AGENTOS_SIGPOLICY == agentos::Bit(agentos::Signal::kPolicy));
+static_assert(AGENTOS_SIGBUDGET == agentos::Bit(agentos::Signal::kBudget));
+static_assert(AGENTOS_SIGNAL_COUNT == agentos::kSignalCount);
+static_assert(AGENTOS_AUTORESET_NEXT_STEP == static_cast<int>(agentos::AutoresetMode::kNextStep));
+static_assert(AGENTOS_AUTORESET_SAME_STEP == static_cast<int>(agentos::AutoresetMode::kSameStep));
+static_assert(AGENTOS_AUTORESET_DISABLED == static_cast<int>(agentos::AutoresetMode::kDisabled));
+
+int NullArg(const char* fn, const char* what) { return Fail(AGENTOS_INVALID, std::string(fn) + ": " + what + " is NULL"); }
+
+int Invalid(const char* fn, const std::string& msg) { return Fail(AGENTOS_INVALID, std::string(fn) + ": " + msg); }
+
+// Converts and checks a C config; returns AGENTOS_OK or an error code.
+int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConfig* out) {
+  if (c.struct_size != sizeof(agentos_env_config)) {
+    return Invalid(fn, "config.struct_size is " + std::to_string(c.struct_size) + ", expected " +
+                           std::to_string(sizeof(agentos_env_config)) +
+                           " (call agentos_env_config_init; a caller built against another agentos?)");
+  }
+  if (c.terminate_on_critical != 0 && c.terminate_on_critical != 1) {
+    return Invalid(fn, "config.terminate_on_critical must be 0 or 1");
+  }
+  if (c.keep_results != 0 && c.keep_results != 1) return Invalid(fn, "config.keep_results must be 0 or 1");
+  if (c.autoreset < AGENTOS_AUTORESET_NEXT_STEP || c.autoreset > AGENTOS_AUTORESET_DISABLED) {
+    return Invalid(fn, "config.autoreset must be an AGENTOS_AUTORESET_* value, got " + std::to_string(c.autoreset));
+  }
+  if (c.default_action_kind < 0 || c.default_action_kind >= agentos::kActionKindCount) {
+    return Invalid(fn, "config.default_action_kind must be an AGENTOS_ACTION_* value, got " +
+                           std::to_string(c.default_action_kind));
+  }
+  if (!(std::isfinite(c.max_cost_usd) && c.max_cost_usd >= 0)) {
+    return Invalid(fn, "config.max_cost_usd must be finite and >= 0 (0 = no budget)");
+  }
+  std::string_view agent_id;
+  if (!ToView(c.agent_id, c.agent_id_len, &agent_id)) {
+    return Invalid(fn, "config.agent_id is NULL with a non-zero length");
+  }
+  agentos::VectorEnvConfig v;
+  v.num_envs = c.num_envs;
+  v.num_threads = c.num_threads;
+  v.seed = c.seed;
+  v.keep_results = c.keep_results == 1;
+  v.min_envs_per_thread = c.min_envs_per_thread;
+  v.default_kind = static_cast<agentos::ActionKind>(c.default_action_kind);
+  agentos::EnvironmentConfig& e = v.env;
+  e.max_steps = c.max_steps;
+  e.terminate_on_critical = c.terminate_on_critical == 1;
+  e.autoreset = static_cast<agentos::AutoresetMode>(c.autoreset);
+  e.reward.critical = c.critical_penalty;
+  e.reward.high = c.high_penalty;
+  e.reward.medium = c.medium_penalty;
+  e.reward.low = c.low_penalty;
+  e.reward.clean_bonus = c.clean_bonus;
+  e.reward.step_penalty = c.step_penalty;
+  e.reward.min_reward = c.min_reward;
+  e.reward.max_reward = c.max_reward;
+  if (c.max_cost_usd > 0) e.max_cost_usd = c.max_cost_usd;
+  e.max_action_bytes = c.max_action_bytes;
+  if (!agent_id.empty()) e.agent_id = std::string(agent_id);
+  e.audit_sink = agentos::capi::RecorderSinkOf(c.recorder);
+  *out = std::move(v);
+  return AGENTOS_OK;
+}
+
+bool ValidEnv(const char* fn, const agentos_venv* venv, size_t env, int* code) {
+  if (venv == nullptr) {
+    *code = NullArg(fn, "venv");
+    return false;
+  }
+  if (env >= venv->env->num_envs()) {
+    *code = Invalid(fn, "env index " + std::to_string(env) + " out of range [0, " +
+                            std::to_string(venv->env->num_envs()) + ")");
+    return false;
+  }
+  return true;
+}
+
+template <typename T>
+std::span<const T> Opt(const T* p, size_t n) {
+  return p == nullptr ? std::span<const T>() : std::span<const T>(p, n);
+}
+
+}  // namespace
+
+extern "C" {
+
+AGENTOS_API int agentos_env_config_init(agentos_env_config* config) {
+  return Guard([&] {
+    if (config == nullptr) return NullArg("agentos_env_config_init", "config");
+    const agentos::VectorEnvConfig v;
+    agentos_env_config c{};
+    c.struct_size = sizeof(agentos_env_config);
+    c.num_envs = static_cast<uint32_t>(v.num_envs);
+    c.num_threads = v.num_threads;
+    c.max_steps = v.env.max_steps;
+    c.seed = v.seed;
+    c.terminate_on_critical = v.env.terminate_on_critical ? 1 : 0;
+    c.autoreset = static_cast<int32_t>(v.env.autoreset);
+    c.default_action_kind = static_cast<int32_t>(v.default_kind);
+    c.keep_results = v.keep_results ? 1 : 0;
+    c.critical_penalty = v.env.reward.critical;
+    c.high_penalty = v.env.reward.high;
+    c.medium_penalty = v.env.reward.medium;
+    c.low_penalty = v.env.reward.low;
+    c.clean_bonus = v.env.reward.clean_bonus;
+    c.step_penalty = v.env.reward.step_penalty;
+    c.min_reward = v.env.reward.min_reward;
+    c.max_reward = v.env.reward.max_reward;
+    c.max_cost_usd = 0.0;
+    c.max_action_bytes = v.env.max_action_bytes;
+    c.min_envs_per_thread = static_cast<uint32_t>(v.min_envs_per_thread);
+    c.agent_id = nullptr;
+    c.agent_id_len = 0;
+    c.recorder = nullptr;
+    *config = c;
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_create(const agentos_kernel* kernel, const agentos_env_config* config,
+                                    const char* task_spec, size_t task_spec_len, agentos_venv** out) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_create";
+    if (out == nullptr) return NullArg(fn, "out");
+    if (kernel == nullptr) return NullArg(fn, "kernel");
+    if (config == nullptr) return NullArg(fn, "config");
+    std::string_view spec;
+    if (!ToView(task_spec, task_spec_len, &spec)) return Invalid(fn, "task_spec is NULL with a non-zero length");
+    agentos::VectorEnvConfig vc;
+    if (int code = ToConfig(fn, *config, &vc); code != AGENTOS_OK) return code;
+    if (Status s = vc.Validate(); !s.ok()) {
+      return Invalid(fn, "config: " + s.message());
+    }
+    auto handle = std::make_unique<agentos_venv>();
+    if (Status s = agentos::MakeTaskFactoryFromJson(spec, &handle->factory); !s.ok()) return FromStatus(s);
+    if (Status s = VectorEnv::Create(kernel->space, vc, *handle->factory, &handle->env); !s.ok()) {
+      return FromStatus(s);
+    }
+    const agentos::PolicyIndex& index = handle->env->policy_index();
+    handle->slot_names.reserve(index.size());
+    for (std::size_t i = 0; i < index.size(); ++i) handle->slot_names.emplace_back(index.name(i));
+    *out = handle.release();
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API void agentos_venv_free(agentos_venv* venv) { delete venv; }
+
+AGENTOS_API int64_t agentos_venv_num_envs(const agentos_venv* venv) {
+  return venv == nullptr ? -1 : static_cast<int64_t>(venv->env->num_envs());
+}
+
+AGENTOS_API int agentos_venv_reset(agentos_venv* venv, int32_t has_seed, uint64_t seed, const uint8_t* mask) {
+  return Guard([&] {
+    if (venv == nullptr) return NullArg("agentos_venv_reset", "venv");
+    std::optional<uint64_t> s;
+    if (has_seed != 0) s = seed;
+    return FromStatus(venv->env->Reset(s, Opt(mask, venv->env->num_envs())));
+  });
+}
+
+AGENTOS_API int agentos_venv_step(agentos_venv* venv, const char* bytes, size_t bytes_len, const uint64_t* offsets,
+                                  size_t n, const agentos_step_extras* extras) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_step";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    const size_t envs = venv->env->num_envs();
+    if (n != envs) return Invalid(fn, "n is " + std::to_string(n) + " but the venv has " + std::to_string(envs) + " envs");
+    if (offsets == nullptr) return NullArg(fn, "offsets");
+    agentos::BatchActions a;
+    if (!ToView(bytes, bytes_len, &a.bytes)) return Invalid(fn, "bytes is NULL with a non-zero length");
+    a.offsets = std::span<const uint64_t>(offsets, n + 1);
+    if (extras != nullptr) {
+      const agentos_step_extras& x = *extras;
+      if (!ToView(x.tool_bytes, x.tool_bytes_len, &a.tool_bytes)) {
+        return Invalid(fn, "extras.tool_bytes is NULL with a non-zero length");
+      }
+      if (x.tool_offsets == nullptr && x.tool_bytes_len != 0) {
+        return Invalid(fn, "extras.tool_bytes is given without extras.tool_offsets");
+      }
+      a.tool_offsets = Opt(x.tool_offsets, n + 1);
+      a.kinds = Opt(x.kinds, n);
+      a.cost_usd = Opt(x.cost_usd, n);
+      a.tokens = Opt(x.tokens, n);
+      a.external_reward = Opt(x.external_reward, n);
+      a.external_success = Opt(x.external_success, n);
+      a.external_done = Opt(x.external_done, n);
+    }
+    return FromStatus(venv->env->Step(a));
+  });
+}
+
+AGENTOS_API int agentos_venv_signal(agentos_venv* venv, size_t env, uint32_t signal) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_signal";
+    int code = AGENTOS_OK;
+    if (!ValidEnv(fn, venv, env, &code)) return code;
+    auto sig = agentos::SignalFromBit(signal);
+    if (!sig) return Invalid(fn, "signal " + std::to_string(signal) + " is not one AGENTOS_SIG* bit");
+    return FromStatus(venv->env->Send(env, *sig));
+  });
+}
+
+AGENTOS_API const char* agentos_signal_name(uint32_t signal) {
+  auto sig = agentos::SignalFromBit(signal);
+  return sig ? kSignalNames[agentos::SignalIndex(*sig)] : "";
+}
+
+#define AGENTOS_VENV_BUFFER(fn, type, field) \
+  AGENTOS_API const type* fn(const agentos_venv* venv) { \
+    return venv == nullptr ? nullptr : venv->env->buffers().field.data(); \
+  }
+AGENTOS_VENV_BUFFER(agentos_venv_observations, int64_t, observation)
+AGENTOS_VENV_BUFFER(agentos_venv_rewards, double, reward)
+AGENTOS_VENV_BUFFER(agentos_venv_terminated, uint8_t, terminated)
+AGENTOS_VENV_BUFFER(agentos_venv_truncated, uint8_t, truncated)
+AGENTOS_VENV_BUFFER(agentos_venv_executed, uint8_t, executed)
+AGENTOS_VENV_BUFFER(agentos_venv_violations, uint32_t, violations)
+AGENTOS_VENV_BUFFER(agentos_venv_max_severity, int8_t, max_severity)
+AGENTOS_VENV_BUFFER(agentos_venv_signals, uint32_t, signals)
+AGENTOS_VENV_BUFFER(agentos_venv_episode_steps, uint32_t, episode_step)
+AGENTOS_VENV_BUFFER(agentos_venv_costs, double, cost_usd)
+AGENTOS_VENV_BUFFER(agentos_venv_episode_returns, double, episode_return)
+AGENTOS_VENV_BUFFER(agentos_venv_autoreset, uint8_t, autoreset)
+AGENTOS_VENV_BUFFER(agentos_venv_final_observations, int64_t, final_observation)
+#undef AGENTOS_VENV_BUFFER
+
+AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t env, const char** text, size_t* len) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_observation_text";
+    int code = AGENTOS_OK;
+    if (!ValidEnv(fn, venv, env, &code)) return code;
+    if (text == nullptr || len == nullptr) return NullArg(fn, "text or len");
+    std::string_view t = venv->env->ObservationText(env);
+    *text = t.data() == nullptr ? "" : t.data();
+    *len = t.size();
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_violation_count(const agentos_venv* venv, size_t env, int32_t* count) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_violation_count";
+    int code = AGENTOS_OK;
+    if (!ValidEnv(fn, venv, env, &code)) return code;
+    if (count == nullptr) return NullArg(fn, "count");
+    const agentos::StepResult* r = venv->env->LastResult(env);
+    if (r == nullptr) return Fail(AGENTOS_STATE, std::string(fn) + ": the venv was created without keep_results");
+    *count = static_cast<int32_t>(r->decision.violations().size());
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_violation(const agentos_venv* venv, size_t env, int32_t index, agentos_violation* out) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_violation";
+    int code = AGENTOS_OK;
+    if (!ValidEnv(fn, venv, env, &code)) return code;
+    if (out == nullptr) return NullArg(fn, "out");
+    const agentos::StepResult* r = venv->env->LastResult(env);
+    if (r == nullptr) return Fail(AGENTOS_STATE, std::string(fn) + ": the venv was created without keep_results");
+    const auto vs = r->decision.violations();
+    if (index < 0 || static_cast<size_t>(index) >= vs.size()) {
+      return Invalid(fn, "violation index " + std::to_string(index) + " out of range [0, " + std::to_string(vs.size()) + ")");
+    }
+    const agentos::Violation& v = vs[static_cast<size_t>(index)];
+    agentos_venv::Text& t = venv->text[static_cast<size_t>(index)];
+    t.policy.assign(v.policy());
+    t.rule.assign(v.rule());
+    t.reason.assign(v.reason());
+    out->policy = t.policy.c_str();
+    out->rule = t.rule.c_str();
+    out->reason = t.reason.c_str();
+    out->severity = static_cast<int32_t>(v.severity());
+    out->blocked = v.blocked() ? 1 : 0;
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_metrics(const agentos_venv* venv, agentos_env_metrics* out) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_metrics";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (out == nullptr) return NullArg(fn, "out");
+    const agentos::EnvMetrics m = venv->env->Metrics();
+    const agentos::EnvCounters& c = m.counters;
+    agentos_env_metrics o{};
+    o.episodes = c.episodes;
+    o.successful_episodes = c.successful_episodes;
+    o.episodes_with_violations = c.episodes_with_violations;
+    o.steps = c.steps;
+    o.executed = c.executed;
+    o.blocked = c.blocked;
+    o.idle_steps = c.idle_steps;
+    o.violations = c.violations;
+    o.unattributed_violations = c.unattributed_violations;
+    o.task_errors = c.task_errors;
+    o.backend_destructive_ops = m.backend_destructive_ops;
+    for (int i = 0; i < agentos::kSeverityCount; ++i) o.by_severity[i] = c.by_severity[i];
+    for (int i = 0; i < agentos::kSignalCount; ++i) o.signals[i] = c.signals[i];
+    o.success_rate = m.success_rate();
+    o.violation_rate = m.violation_rate();
+    o.clean_rate = m.clean_rate();
+    o.violations_per_step = m.violations_per_step();
+    o.average_penalty = m.average_penalty();
+    o.penalty_sum = c.penalty_sum;
+    o.reward_sum = c.reward_sum;
+    *out = o;
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_policy_slots(const agentos_venv* venv, int32_t* count) {
+  return Guard([&] {
+    if (venv == nullptr) return NullArg("agentos_venv_policy_slots", "venv");
+    if (count == nullptr) return NullArg("agentos_venv_policy_slots", "count");
+    *count = static_cast<int32_t>(venv->slot_names.size());
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_policy_violations(const agentos_venv* venv, int32_t slot, const char** name,
+                                               uint64_t* count) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_policy_violations";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (slot < 0 || static_cast<size_t>(slot) >= venv->slot_names.size()) {
+      return Invalid(fn, "slot " + std::to_string(slot) + " out of range [0, " +
+                             std::to_string(venv->slot_names.size()) + ")");
+    }
+    if (name != nullptr) *name = venv->slot_names[static_cast<size_t>(slot)].c_str();
+    if (count != nullptr) {
+      uint64_t total = 0;
+      for (std::size_t i = 0; i < venv->env->num_envs(); ++i) {
+        total += venv->env->env(i).policy_violations()[static_cast<size_t>(slot)];
+      }
+      *count = total;
+    }
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_policy_violations_by_name(const agentos_venv* venv, const char* name, size_t name_len,
+                                                       uint64_t* count) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_policy_violations_by_name";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (count == nullptr) return NullArg(fn, "count");
+    std::string_view want;
+    if (!ToView(name, name_len, &want)) return Invalid(fn, "name is NULL with a non-zero length");
+    for (std::size_t slot = 0; slot < venv->slot_names.size(); ++slot) {
+      if (venv->slot_names[slot] != want) continue;
+      uint64_t total = 0;
+      for (std::size_t i = 0; i < venv->env->num_envs(); ++i) total += venv->env->env(i).policy_violations()[slot];
+      *count = total;
+      return AGENTOS_OK;
+    }
+    return Fail(AGENTOS_NOTFOUND, std::string(fn) + ": no policy named '" + std::string(want) + "'");
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,147 @@
+"""ctypes declarations of agentos_env.h (the governed vector environment)."""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_int8, c_int32, c_int64, c_size_t,
+                    c_uint8, c_uint32, c_uint64, c_void_p)
+
+from . import _lib
+
+AUTORESET = {"next_step": 0, "same_step": 1, "disabled": 2}
+SIGNALS = {"SIGSTOP": 0x01, "SIGCONT": 0x02, "SIGKILL": 0x04, "SIGTERM": 0x08, "SIGPOLICY": 0x10,
+           "SIGBUDGET": 0x20}
+SIGNAL_NAMES = {bit: name for name, bit in SIGNALS.items()}
+SENDABLE = ("SIGSTOP", "SIGCONT", "SIGKILL", "SIGTERM")
+
+
+class EnvConfig(Structure):
+    """agentos_env_config."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("num_envs", c_uint32),
+        ("num_threads", c_uint32),
+        ("max_steps", c_uint32),
+        ("seed", c_uint64),
+        ("terminate_on_critical", c_int32),
+        ("autoreset", c_int32),
+        ("default_action_kind", c_int32),
+        ("keep_results", c_int32),
+        ("critical_penalty", c_double),
+        ("high_penalty", c_double),
+        ("medium_penalty", c_double),
+        ("low_penalty", c_double),
+        ("clean_bonus", c_double),
+        ("step_penalty", c_double),
+        ("min_reward", c_double),
+        ("max_reward", c_double),
+        ("max_cost_usd", c_double),
+        ("max_action_bytes", c_uint32),
+        ("min_envs_per_thread", c_uint32),
+        ("agent_id", c_char_p),
+        ("agent_id_len", c_size_t),
+        ("recorder", c_void_p),  # agentos_recorder*: every governed step is recorded; NULL = none
+    ]
+
+
+class EnvMetrics(Structure):
+    """agentos_env_metrics."""
+    _fields_ = [
+        ("episodes", c_uint64),
+        ("successful_episodes", c_uint64),
+        ("episodes_with_violations", c_uint64),
+        ("steps", c_uint64),
+        ("executed", c_uint64),
+        ("blocked", c_uint64),
+        ("idle_steps", c_uint64),
+        ("violations", c_uint64),
+        ("unattributed_violations", c_uint64),
+        ("task_errors", c_uint64),
+        ("backend_destructive_ops", c_uint64),
+        ("by_severity", c_uint64 * 4),
+        ("signals", c_uint64 * 6),
+        ("success_rate", c_double),
+        ("violation_rate", c_double),
+        ("clean_rate", c_double),
+        ("violations_per_step", c_double),
+        ("average_penalty", c_double),
+        ("penalty_sum", c_double),
+        ("reward_sum", c_double),
+    ]
+
+
+class StepExtras(Structure):
+    """agentos_step_extras: every member optional (NULL)."""
+    _fields_ = [
+        ("kinds", c_void_p),
+        ("tool_bytes", c_void_p),
+        ("tool_bytes_len", c_size_t),
+        ("tool_offsets", c_void_p),
+        ("cost_usd", c_void_p),
+        ("tokens", c_void_p),
+        ("external_reward", c_void_p),
+        ("external_success", c_void_p),
+        ("external_done", c_void_p),
+    ]
+
+
+P, PP = c_void_p, POINTER(c_void_p)
+
+# The buffer getters: name -> (C function, ctypes element type, numpy dtype name).
+BUFFERS = {
+    "observation": ("agentos_venv_observations", c_int64, "int64"),
+    "reward": ("agentos_venv_rewards", c_double, "float64"),
+    "terminated": ("agentos_venv_terminated", c_uint8, "uint8"),
+    "truncated": ("agentos_venv_truncated", c_uint8, "uint8"),
+    "executed": ("agentos_venv_executed", c_uint8, "uint8"),
+    "violations": ("agentos_venv_violations", c_uint32, "uint32"),
+    "max_severity": ("agentos_venv_max_severity", c_int8, "int8"),
+    "signals": ("agentos_venv_signals", c_uint32, "uint32"),
+    "episode_step": ("agentos_venv_episode_steps", c_uint32, "uint32"),
+    "cost_usd": ("agentos_venv_costs", c_double, "float64"),
+    "episode_return": ("agentos_venv_episode_returns", c_double, "float64"),
+    "autoreset": ("agentos_venv_autoreset", c_uint8, "uint8"),
+    "final_observation": ("agentos_venv_final_observations", c_int64, "int64"),
+}
+
+PROTOTYPES = {
+    "agentos_env_config_init": (c_int, [POINTER(EnvConfig)]),
+    "agentos_venv_create": (c_int, [P, POINTER(EnvConfig), c_char_p, c_size_t, PP]),
+    "agentos_venv_free": (None, [P]),
+    "agentos_venv_num_envs": (c_int64, [P]),
+    "agentos_venv_reset": (c_int, [P, c_int32, c_uint64, c_void_p]),
+    "agentos_venv_step": (c_int, [P, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p]),
+    "agentos_venv_signal": (c_int, [P, c_size_t, c_uint32]),
+    "agentos_signal_name": (c_char_p, [c_uint32]),
+    "agentos_venv_observation_text": (c_int, [P, c_size_t, POINTER(c_void_p), POINTER(c_size_t)]),
+    "agentos_venv_violation_count": (c_int, [P, c_size_t, POINTER(c_int32)]),
+    "agentos_venv_violation": (c_int, [P, c_size_t, c_int32, POINTER(_lib.CViolation)]),
+    "agentos_venv_metrics": (c_int, [P, POINTER(EnvMetrics)]),
+    "agentos_venv_policy_slots": (c_int, [P, POINTER(c_int32)]),
+    "agentos_venv_policy_violations": (c_int, [P, c_int32, POINTER(c_char_p), POINTER(c_uint64)]),
+    "agentos_venv_policy_violations_by_name": (c_int, [P, c_char_p, c_size_t, POINTER(c_uint64)]),
+}
+for _name, _ctype, _dtype in BUFFERS.values():
+    PROTOTYPES[_name] = (c_void_p, [P])  # addresses as ints: mapped once into views
+
+AVAILABLE = _lib.declare_part("env", PROTOTYPES)
+
+
+def require(what: str):
+    _lib.require_part("env", what)
+    return _lib.lib
+
+
+def default_config() -> EnvConfig:
+    """The engine's defaults. Initialised into an oversized scratch buffer
+    first: if the library's agentos_env_config is not the layout declared
+    here, that is an error, never a write past the end of our struct."""
+    lib = require("environments")
+    scratch = ctypes.create_string_buffer(4096)
+    _lib.check(lib.agentos_env_config_init(ctypes.cast(scratch, POINTER(EnvConfig))))
+    size = ctypes.c_uint32.from_buffer(scratch).value
+    if size != ctypes.sizeof(EnvConfig):
+        raise _lib.AgentOSLibraryError(
+            f"{_lib.path}: agentos_env_config is {size} bytes but this package declares "
+            f"{ctypes.sizeof(EnvConfig)}; the library and the Python package come from different versions")
+    return EnvConfig.from_buffer_copy(scratch.raw[:size])

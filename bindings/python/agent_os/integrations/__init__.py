@@ -1,0 +1,1 @@
+"""Integrations of agent_os with training frameworks."""

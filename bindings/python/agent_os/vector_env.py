@@ -1,0 +1,450 @@
+"""VectorEnv: N governed environments stepped in ONE C call, Gymnasium style.
+
+    env = VectorEnv(kernel, 1024, task="noop")           # or "external", "sql"
+    obs, infos = env.reset(seed=42)                       # env i seeded with 42 + i
+    obs, rewards, terminated, truncated, infos = env.step(actions)
+
+Conventions (Gymnasium 1.x ``VectorEnv``):
+  * ``num_envs``, ``single_action_space`` (text), ``action_space``,
+    ``single_observation_space`` / ``observation_space`` (task index, int64),
+    ``metadata["autoreset_mode"]`` (NEXT_STEP by default; SAME_STEP and
+    DISABLED on request), ``close()``.
+  * ``reset(seed=s)`` seeds env i with s + i (a list of seeds must be exactly
+    that: the engine derives per-env seeds itself); ``reset(options=
+    {"reset_mask": m})`` resets only envs with m[i] true.
+  * ``step`` returns arrays of shape (num_envs,): observations (int64),
+    rewards (float64), terminated / truncated (bool), and ``infos``, a dict
+    of arrays where every key ``k`` has a bool mask ``_k``: executed,
+    violations, max_severity (-1 none .. 3 critical), signals (bit mask),
+    episode_step, cost_usd, episode_return, autoreset; in SAME_STEP mode
+    also ``final_obs`` (masked by ``_final_obs``: the envs that ended and
+    were reset in this step; every other buffer of such a row describes the
+    ending transition).
+
+Zero copy. The engine allocates every result buffer once, at construction;
+this class maps each one into a numpy view once (``np.ctypeslib.as_array``
+over the C pointer, read-only) and returns those same views after every
+step. So the arrays returned by ``step`` are overwritten by the next
+``step``/``reset``: copy what you keep (``rewards.copy()``). The views keep
+the engine's memory alive: ``close()`` releases the environments once no
+view is left. Without numpy, plain lists (copies) are returned instead.
+
+Actions: a list of str/bytes (packed into one buffer plus offsets per call),
+or a ``PackedActions`` made once with ``env.pack(actions)`` and reused: then
+a step is a single C call with no Python-side packing at all. Optional
+per-env inputs: ``kinds`` (sql, tool_call, spend, message), ``tools``,
+``cost_usd``, ``tokens`` and, for the external task, ``external_reward``,
+``external_success``, ``external_done`` (applied only to actions the kernel
+let execute: a blocked action never happened).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import json
+import numbers
+import os
+import weakref
+from itertools import accumulate
+
+from . import _env_capi as _env
+from . import _lib
+from .env_config import EnvironmentConfig
+from .errors import InvalidArgument, StateError
+from .kernel import KernelSpace, _encode, _kind_value, pack_payloads, require_kernel
+from .severity import severity_name
+from . import spaces as _spaces
+
+try:
+    import numpy as _np
+except ImportError:  # pragma: no cover - exercised by the no-numpy run
+    _np = None
+
+try:
+    from gymnasium.vector import AutoresetMode  # type: ignore
+except ImportError:
+    class AutoresetMode(enum.Enum):
+        """Gymnasium 1.x's autoreset modes (same names and values)."""
+        NEXT_STEP = "NextStep"
+        SAME_STEP = "SameStep"
+        DISABLED = "Disabled"
+
+_MODES = {"next_step": AutoresetMode.NEXT_STEP, "same_step": AutoresetMode.SAME_STEP,
+          "disabled": AutoresetMode.DISABLED}
+_INFO_KEYS = ("executed", "violations", "max_severity", "signals", "episode_step", "cost_usd",
+              "episode_return", "autoreset")
+_U64 = (1 << 64) - 1
+
+
+class _Venv:
+    """Owns the agentos_venv*. Every buffer view references this object, so
+    the C memory outlives every view handed out."""
+
+    def __init__(self, handle, free):
+        self.handle = handle
+        self.fin = weakref.finalize(self, free, handle)
+
+
+class PackedActions:
+    """A batch of text actions as one contiguous buffer plus num_envs + 1
+    uint64 offsets, with their addresses taken once."""
+
+    __slots__ = ("data", "offsets", "n", "data_addr", "data_len", "offsets_addr")
+
+    def __init__(self, actions):
+        self.data, self.offsets = pack_payloads(actions)
+        self.n = len(self.offsets) - 1
+        self.data_len = len(self.data)
+        self.data_addr = ctypes.cast(ctypes.c_char_p(self.data), ctypes.c_void_p).value or 0
+        self.offsets_addr = (self.offsets.ctypes.data if _np is not None
+                             else ctypes.addressof(self.offsets))
+
+
+def task_spec(task, options: dict) -> bytes:
+    """The JSON task spec the engine reads (env/task_registry.h)."""
+    if isinstance(task, dict):
+        if options:
+            raise InvalidArgument("give task options inside the task dict or as keywords, not both")
+        spec = dict(task)
+    elif isinstance(task, str):
+        spec = {"type": task, **options}
+    else:
+        raise TypeError(f"task must be 'noop', 'external', 'sql' or a spec dict, not {type(task).__name__}")
+    if "dataset_dir" in spec and isinstance(spec["dataset_dir"], os.PathLike):
+        spec["dataset_dir"] = os.fspath(spec["dataset_dir"])
+    try:
+        return json.dumps(spec).encode()
+    except (TypeError, ValueError) as e:
+        raise InvalidArgument(f"task spec is not JSON-serialisable: {e}") from None
+
+
+class VectorEnv:
+    """See the module docstring."""
+
+    def __init__(self, kernel: KernelSpace, num_envs: int, *, task="noop", config: EnvironmentConfig | None = None,
+                 autoreset: str = "next_step", num_threads: int = 1, seed: int = 0, keep_results: bool = False,
+                 action_kind: str = "sql", min_envs_per_thread: int | None = None, recorder=None,
+                 **task_options):
+        lib = _env.require("VectorEnv")
+        self.kernel = require_kernel(kernel, "VectorEnv")
+        if isinstance(num_envs, bool) or not isinstance(num_envs, numbers.Integral) or not 1 <= num_envs < 2**32:
+            raise InvalidArgument(f"num_envs must be an int in [1, 2^32), not {num_envs!r}")
+        if config is None:
+            config = EnvironmentConfig()
+        elif not isinstance(config, EnvironmentConfig):
+            raise TypeError("config must be an EnvironmentConfig")
+        if autoreset not in _MODES:
+            raise InvalidArgument(f"autoreset must be one of {sorted(_MODES)}, not {autoreset!r}")
+        for name, v in (("num_threads", num_threads), ("seed", seed)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+                raise TypeError(f"{name} must be an int")
+        if not 0 <= seed <= _U64:
+            raise InvalidArgument("seed must be in [0, 2^64)")
+        if not 1 <= num_threads < 2**32:
+            raise InvalidArgument("num_threads must be >= 1")
+        self.config = config
+        c = _env.default_config()
+        config.to_c(c)
+        c.num_envs = int(num_envs)
+        c.num_threads = int(num_threads)
+        c.seed = int(seed)
+        c.autoreset = _env.AUTORESET[autoreset]
+        c.keep_results = 1 if keep_results else 0
+        c.default_action_kind = _kind_value(action_kind)
+        if min_envs_per_thread is not None:
+            c.min_envs_per_thread = int(min_envs_per_thread)
+        if recorder is not None:
+            from .recorder import FlightRecorder
+            if not isinstance(recorder, FlightRecorder):
+                raise TypeError(f"recorder must be an agent_os.FlightRecorder, not {type(recorder).__name__}")
+            c.recorder = recorder.handle
+        self.recorder = recorder
+        spec = task_spec(task, task_options)
+        handle = _lib.new_handle(lib.agentos_venv_create, self.kernel.handle, ctypes.byref(c), spec, len(spec))
+        self._venv = _Venv(handle, lib.agentos_venv_free)
+        self._h = handle
+        self._lib = lib
+        self._step_fn = lib.agentos_venv_step
+        self.num_envs = n = int(num_envs)
+        self.autoreset = autoreset
+        self.keep_results = bool(keep_results)
+        self.metadata = {"autoreset_mode": _MODES[autoreset]}
+        self.single_action_space = _spaces.text_space(config.max_action_bytes)
+        self.action_space = _spaces.tuple_space([self.single_action_space] * min(n, 1))
+        self.single_observation_space = _spaces.index_space()
+        self.observation_space = _spaces.index_space(n)
+        self._map_buffers()
+        self._closed = False
+
+    # ---- buffers ------------------------------------------------------------
+
+    def _map_buffers(self):
+        n = self.num_envs
+        self._addresses, self._cbufs, self._views = {}, {}, {}
+        for name, (getter, ctype, _dtype) in _env.BUFFERS.items():
+            addr = getattr(self._lib, getter)(self._h)
+            if not addr:
+                raise _lib.errors.InternalError(f"{getter} returned NULL for a live venv")
+            arr = (ctype * n).from_address(addr)
+            arr._owner = self._venv  # the C memory lives while any view does
+            self._addresses[name] = addr
+            self._cbufs[name] = arr
+            if _np is not None:
+                v = _np.ctypeslib.as_array(arr)
+                v.flags.writeable = False
+                self._views[name] = v
+        if _np is not None:
+            self._views["terminated_bool"] = self._views["terminated"].view(_np.bool_)
+            self._views["truncated_bool"] = self._views["truncated"].view(_np.bool_)
+            self._views["autoreset_bool"] = self._views["autoreset"].view(_np.bool_)
+            ones = _np.ones(n, dtype=_np.bool_)
+            ones.flags.writeable = False
+            infos = {}
+            for k in _INFO_KEYS:
+                infos[k] = self._views[k]
+                infos["_" + k] = ones
+            if self.autoreset == "same_step":
+                infos["final_obs"] = self._views["final_observation"]
+                infos["_final_obs"] = self._views["autoreset_bool"]
+            self._infos = infos
+
+    def buffer_address(self, name: str) -> int:
+        """The C address of a result buffer (constant for the env's life)."""
+        return self._addresses[name]
+
+    @property
+    def buffers(self) -> dict:
+        """The zero-copy numpy views, by buffer name (numpy only)."""
+        if _np is None:
+            raise StateError("buffers needs numpy")
+        return {k: v for k, v in self._views.items() if not k.endswith("_bool")}
+
+    def _result(self):
+        if _np is not None:
+            v = self._views
+            return (v["observation"], v["reward"], v["terminated_bool"], v["truncated_bool"], dict(self._infos))
+        b = self._cbufs
+        infos = {}
+        ones = [True] * self.num_envs
+        for k in _INFO_KEYS:
+            infos[k] = list(b[k]) if k != "executed" and k != "autoreset" else [bool(x) for x in b[k]]
+            infos["_" + k] = ones
+        if self.autoreset == "same_step":
+            infos["final_obs"] = list(b["final_observation"])
+            infos["_final_obs"] = [bool(x) for x in b["autoreset"]]
+        return (list(b["observation"]), list(b["reward"]), [bool(x) for x in b["terminated"]],
+                [bool(x) for x in b["truncated"]], infos)
+
+    # ---- gymnasium API ----------------------------------------------------------
+
+    def _handle(self):
+        if self._closed:
+            raise StateError("VectorEnv is closed")
+        return self._h
+
+    def reset(self, *, seed=None, options: dict | None = None):
+        h = self._handle()
+        has_seed, s = 0, 0
+        if seed is not None:
+            if isinstance(seed, (list, tuple)) or (_np is not None and isinstance(seed, _np.ndarray)):
+                seeds = [int(x) for x in seed]
+                if len(seeds) != self.num_envs:
+                    raise InvalidArgument(f"a list of seeds must have num_envs = {self.num_envs} entries")
+                if any(seeds[i] != seeds[0] + i for i in range(len(seeds))):
+                    raise InvalidArgument("per-env seeds must be consecutive (seed + i): the engine derives them")
+                seed = seeds[0]
+            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+                raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
+            if not 0 <= seed <= _U64:
+                raise InvalidArgument("seed must be in [0, 2^64)")
+            has_seed, s = 1, int(seed)
+        mask_arg, keep = None, None
+        if options:
+            if not isinstance(options, dict):
+                raise TypeError("options must be a dict")
+            unknown = set(options) - {"reset_mask"}
+            if unknown:
+                raise InvalidArgument(f"unknown reset options {sorted(unknown)} (known: reset_mask)")
+            mask = options.get("reset_mask")
+            if mask is not None:
+                keep, mask_arg = self._u8(mask, "reset_mask")
+        _lib.check(self._lib.agentos_venv_reset(h, has_seed, s, mask_arg))
+        obs = self._result()[0]
+        return obs, {}
+
+    def pack(self, actions) -> PackedActions:
+        """Packs a batch once for reuse across steps."""
+        p = PackedActions(actions)
+        if p.n != self.num_envs:
+            raise InvalidArgument(f"{p.n} actions for {self.num_envs} envs")
+        return p
+
+    def step(self, actions, *, kinds=None, tools=None, cost_usd=None, tokens=None, external_reward=None,
+             external_success=None, external_done=None):
+        h = self._handle()
+        p = actions if type(actions) is PackedActions else self.pack(actions)
+        if p.n != self.num_envs:
+            raise InvalidArgument(f"{p.n} actions for {self.num_envs} envs")
+        extras, keep = None, None
+        if not (kinds is None and tools is None and cost_usd is None and tokens is None and external_reward is None
+                and external_success is None and external_done is None):
+            extras, keep = self._extras(kinds, tools, cost_usd, tokens, external_reward, external_success,
+                                        external_done)
+        code = self._step_fn(h, p.data_addr, p.data_len, p.offsets_addr, p.n, extras)
+        if code:
+            _lib.check(code)
+        return self._result()
+
+    # ---- per-env inputs -----------------------------------------------------------
+
+    def _array(self, values, what, ctype, dtype):
+        n = self.num_envs
+        if _np is not None:
+            try:
+                a = _np.ascontiguousarray(values, dtype=dtype)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise InvalidArgument(f"{what}: {e}") from None
+            if a.shape != (n,):
+                raise InvalidArgument(f"{what} must have shape ({n},), not {a.shape}")
+            return a, a.ctypes.data
+        values = list(values)
+        if len(values) != n:
+            raise InvalidArgument(f"{what} must have {n} entries, not {len(values)}")
+        try:
+            a = (ctype * n)(*values)
+        except (TypeError, OverflowError) as e:
+            raise InvalidArgument(f"{what}: {e}") from None
+        return a, ctypes.addressof(a)
+
+    def _u8(self, values, what):
+        vals = values
+        if _np is None or not isinstance(values, _np.ndarray):
+            vals = [1 if bool(v) else 0 for v in values]
+        elif values.dtype == _np.bool_:
+            vals = values.view(_np.uint8)
+        return self._array(vals, what, ctypes.c_uint8, "uint8")
+
+    def _extras(self, kinds, tools, cost_usd, tokens, reward, success, done):
+        ex = _env.StepExtras()
+        keep = []
+
+        def put(field, pair):
+            keep.append(pair[0])
+            setattr(ex, field, pair[1])
+
+        if kinds is not None:
+            ks = [_kind_value(k) if isinstance(k, str) else k for k in kinds] if not (
+                _np is not None and isinstance(kinds, _np.ndarray)) else kinds
+            put("kinds", self._array(ks, "kinds", ctypes.c_uint8, "uint8"))
+        if tools is not None:
+            data, offsets = pack_payloads(tools)
+            if len(offsets) - 1 != self.num_envs:
+                raise InvalidArgument(f"tools must have {self.num_envs} entries")
+            keep.extend([data, offsets])
+            ex.tool_bytes = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
+            ex.tool_bytes_len = len(data)
+            ex.tool_offsets = offsets.ctypes.data if _np is not None else ctypes.addressof(offsets)
+        if cost_usd is not None:
+            put("cost_usd", self._array(cost_usd, "cost_usd", ctypes.c_double, "float64"))
+        if tokens is not None:
+            put("tokens", self._array(tokens, "tokens", ctypes.c_int64, "int64"))
+        if reward is not None:
+            put("external_reward", self._array(reward, "external_reward", ctypes.c_double, "float64"))
+        if success is not None:
+            put("external_success", self._u8(success, "external_success"))
+        if done is not None:
+            put("external_done", self._u8(done, "external_done"))
+        keep.append(ex)
+        return ctypes.byref(ex), keep
+
+    # ---- signals, explanations, metrics --------------------------------------------
+
+    def send_signal(self, env: int, signal) -> None:
+        """Sends SIGSTOP, SIGCONT, SIGKILL or SIGTERM (name or bit) to env."""
+        h = self._handle()
+        if isinstance(signal, str):
+            if signal not in _env.SENDABLE:
+                raise InvalidArgument(f"a trainer may send {_env.SENDABLE}, not {signal!r}")
+            signal = _env.SIGNALS[signal]
+        self._check_env(env)
+        _lib.check(self._lib.agentos_venv_signal(h, env, signal))
+
+    def _check_env(self, env):
+        if isinstance(env, bool) or not isinstance(env, numbers.Integral):
+            raise TypeError("env index must be an int")
+        if not 0 <= env < self.num_envs:
+            raise InvalidArgument(f"env index {env} outside [0, {self.num_envs})")
+
+    def observation_text(self, env: int) -> str:
+        h = self._handle()
+        self._check_env(env)
+        p, n = ctypes.c_void_p(), ctypes.c_size_t()
+        _lib.check(self._lib.agentos_venv_observation_text(h, env, ctypes.byref(p), ctypes.byref(n)))
+        return ctypes.string_at(p.value, n.value).decode("utf-8", "replace") if p.value and n.value else ""
+
+    def last_violations(self, env: int) -> list:
+        """Env's last step's kept violations (needs keep_results=True)."""
+        from .kernel import Violation
+        h = self._handle()
+        self._check_env(env)
+        count = ctypes.c_int32()
+        _lib.check(self._lib.agentos_venv_violation_count(h, env, ctypes.byref(count)))
+        out, cv = [], _lib.CViolation()
+        for i in range(count.value):
+            _lib.check(self._lib.agentos_venv_violation(h, env, i, ctypes.byref(cv)))
+            out.append(Violation(_lib.text(cv.policy), _lib.text(cv.rule), severity_name(cv.severity) or "critical",
+                                 _lib.text(cv.reason), bool(cv.blocked)))
+        return out
+
+    def metrics(self) -> dict:
+        h = self._handle()
+        m = _env.EnvMetrics()
+        _lib.check(self._lib.agentos_venv_metrics(h, ctypes.byref(m)))
+        out = {name: getattr(m, name) for name, _t in _env.EnvMetrics._fields_
+               if name not in ("by_severity", "signals")}
+        out["by_severity"] = {severity_name(i): m.by_severity[i] for i in range(4)}
+        out["signals"] = {_env.SIGNAL_NAMES[1 << i]: m.signals[i] for i in range(6)}
+        out["by_policy"] = self.policy_violations()
+        return out
+
+    def policy_violations(self) -> dict:
+        h = self._handle()
+        count = ctypes.c_int32()
+        _lib.check(self._lib.agentos_venv_policy_slots(h, ctypes.byref(count)))
+        out = {}
+        for slot in range(count.value):
+            name, n = ctypes.c_char_p(), ctypes.c_uint64()
+            _lib.check(self._lib.agentos_venv_policy_violations(h, slot, ctypes.byref(name), ctypes.byref(n)))
+            out[_lib.text(name.value)] = n.value
+        return out
+
+    # ---- lifetime --------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Releases the environments. Views still held elsewhere keep the
+        engine's memory alive until they are dropped."""
+        if self._closed:
+            return
+        self._closed = True
+        self._cbufs, self._views, self._infos = {}, {}, {}
+        self._venv = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __len__(self):
+        return self.num_envs
+
+    def __repr__(self):
+        return f"VectorEnv(num_envs={self.num_envs}, autoreset={self.autoreset!r}{', closed' if self._closed else ''})"
+
+
+__all__ = ["VectorEnv", "PackedActions", "AutoresetMode", "task_spec"]

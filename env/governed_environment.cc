@@ -1,0 +1,400 @@
+#include "env/governed_environment.h"
+
+#include <cmath>
+#include <string>
+
+#include "env/action_screen.h"
+#include "kernel/recorder/flight_recorder.h"
+
+namespace agentos {
+namespace {
+
+constexpr std::string_view kEpisodeBudgetRule = "cost.episode_budget";
+constexpr std::string_view kTokenBudgetRule = "cost.token_budget";
+// Episode costs are sums of doubles; a budget reached up to rounding noise
+// counts as reached (the cost policy uses the same tolerance).
+constexpr double kBudgetTolerance = 1e-9;
+
+std::string EnvName(std::uint64_t env_id) { return "env " + std::to_string(env_id); }
+
+// The same error with `prefix` before its message.
+Status WithContext(const Status& s, const std::string& prefix) {
+  std::string msg = prefix + s.message();
+  switch (s.code()) {
+    case Status::Code::kOk: return s;
+    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(msg));
+    case Status::Code::kParseError: return Status::ParseError(std::move(msg));
+    case Status::Code::kIoError: return Status::IoError(std::move(msg));
+    case Status::Code::kState: return Status::StateError(std::move(msg));
+    case Status::Code::kNotFound: return Status::NotFound(std::move(msg));
+    case Status::Code::kInternal: return Status::Internal(std::move(msg));
+  }
+  return Status::Internal(std::move(msg));
+}
+
+}  // namespace
+
+Status MakeEnvShared(std::shared_ptr<const KernelSpace> kernel, EnvironmentConfig config,
+                     std::shared_ptr<const EnvShared>* out) {
+  if (out == nullptr) return Status::InvalidArgument("MakeEnvShared: out is null");
+  if (!kernel) {
+    return Status::InvalidArgument(
+        "an environment needs a kernel; use KernelSpace::AllowAll() to run ungoverned on purpose");
+  }
+  Status s = config.Validate();
+  if (!s.ok()) return s;
+  PolicyIndex index(*kernel);
+  *out = std::make_shared<const EnvShared>(EnvShared{std::move(kernel), std::move(config), std::move(index)});
+  return Status::Ok();
+}
+
+Status GovernedEnvironment::Create(std::shared_ptr<const KernelSpace> kernel, const EnvironmentConfig& config,
+                                   TaskFactory& factory, std::unique_ptr<GovernedEnvironment>* out) {
+  if (out == nullptr) return Status::InvalidArgument("GovernedEnvironment::Create: out is null");
+  std::shared_ptr<const EnvShared> shared;
+  Status s = MakeEnvShared(std::move(kernel), config, &shared);
+  if (!s.ok()) return s;
+  std::unique_ptr<Task> task;
+  s = factory.Make(&task);
+  if (!s.ok()) return s;
+  if (!task) return Status::Internal("task factory '" + std::string(factory.name()) + "' made a null task");
+  *out = std::make_unique<GovernedEnvironment>(std::move(shared), std::move(task), 0);
+  return Status::Ok();
+}
+
+GovernedEnvironment::GovernedEnvironment(std::shared_ptr<const EnvShared> shared, std::unique_ptr<Task> task,
+                                         std::uint64_t env_id)
+    : shared_(std::move(shared)), task_(std::move(task)), env_id_(env_id), by_policy_(shared_->policies.size(), 0) {}
+
+Status GovernedEnvironment::Reset(std::optional<std::uint64_t> seed, ResetInfo* info) {
+  return ResetEpisode(seed, info);
+}
+
+Status GovernedEnvironment::ResetEpisode(std::optional<std::uint64_t> seed, ResetInfo* info) {
+  // Draw from a copy so a failed task reset leaves the RNG where it was.
+  EpisodeRng rng = rng_;
+  if (seed) rng.seed(*seed);
+  const std::uint64_t task_seed = rng();
+  Status s;
+  try {
+    s = task_->Reset(task_seed);
+  } catch (const std::exception& e) {
+    s = Status::Internal(std::string("the task threw: ") + e.what());
+  } catch (...) {
+    s = Status::Internal("the task threw an unknown exception");
+  }
+  if (!s.ok()) {
+    // The old episode may be half torn down by the task: it cannot go on.
+    if (started_) ended_ = true;
+    return WithContext(s, EnvName(env_id_) + ": task reset failed: ");
+  }
+  rng_ = rng;
+  state_.Reset();
+  step_ = 0;
+  episode_violations_ = 0;
+  episode_return_ = 0.0;
+  episode_success_ = false;
+  kill_pending_ = false;
+  term_pending_ = false;
+  started_ = true;
+  ended_ = false;
+  ++resets_;
+  if (info != nullptr) {
+    info->observation = task_->ObservationIndex();
+    info->episode = resets_ - 1;
+    info->task_seed = task_seed;
+  }
+  return Status::Ok();
+}
+
+Status GovernedEnvironment::CheckSteppable() const {
+  if (audit_failed_) {
+    return Status::StateError(EnvName(env_id_) + ": its audit sink failed; no further action is taken unaudited");
+  }
+  if (!started_) return Status::StateError(EnvName(env_id_) + ": step before reset; call Reset first");
+  if (ended_ && !paused_ && shared_->config.autoreset == AutoresetMode::kDisabled) {
+    return Status::StateError(EnvName(env_id_) +
+                              ": the episode ended (terminated or truncated) and autoreset is disabled; "
+                              "reset it before stepping");
+  }
+  return Status::Ok();
+}
+
+Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
+  if (out == nullptr) return Status::InvalidArgument("Step: out is null");
+  if (!steppable()) return CheckSteppable();
+  StepResult& r = *out;
+  // Reset the scalar part; the decision is cleared by whoever fills it.
+  r.observation = -1;
+  r.reward = 0.0;
+  r.terminated = r.truncated = false;
+  r.governed = r.executed = r.autoreset = r.success = r.task_error = false;
+  r.max_severity = -1;
+  r.violations = 0;
+  r.signals = 0;
+  r.penalty = 0.0;
+  r.final_observation = -1;
+  r.task_message = {};
+  if (kill_pending_) return KillStep(r);
+  if (paused_) {
+    r.decision.Clear();
+    IdleStep(r);
+    r.signals |= Bit(Signal::kStop);
+    return Status::Ok();
+  }
+  if (ended_) {
+    // NEXT_STEP's reset step (or a retry after a failed SAME_STEP reset).
+    r.decision.Clear();
+    Status rs = ResetEpisode(std::nullopt, nullptr);
+    if (!rs.ok()) return rs;
+    IdleStep(r);
+    r.autoreset = true;
+    r.observation = task_->ObservationIndex();
+    return Status::Ok();
+  }
+  if (input.action == nullptr) return Status::InvalidArgument("StepInput.action is null");
+  if (!std::isfinite(input.external_reward)) {
+    return Status::InvalidArgument("StepInput.external_reward must be finite");
+  }
+  return GovernedStep(input, r);
+}
+
+void GovernedEnvironment::IdleStep(StepResult& r) {
+  ++counters_.idle_steps;
+  r.signals |= pending_signals_;
+  pending_signals_ = 0;
+  r.observation = task_->ObservationIndex();
+  r.episode_step = step_;
+  r.cost_usd = state_.cost_usd;
+  r.episode_return = episode_return_;
+}
+
+Status GovernedEnvironment::KillStep(StepResult& r) {
+  kill_pending_ = false;
+  r.decision.Clear();
+  IdleStep(r);
+  r.signals |= Bit(Signal::kKill);
+  r.terminated = true;
+  return EndEpisode(r);
+}
+
+bool GovernedEnvironment::BudgetExhausted(const Decision& d) const {
+  const auto& budget = shared_->config.max_cost_usd;
+  if (budget && state_.cost_usd >= *budget * (1.0 - kBudgetTolerance)) return true;
+  if (!d.allowed()) {
+    for (const Violation& v : d.violations()) {
+      if (v.rule() == kEpisodeBudgetRule || v.rule() == kTokenBudgetRule) return true;
+    }
+  }
+  return false;
+}
+
+Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) {
+  const EnvironmentConfig& cfg = shared_->config;
+  Action action = *input.action;
+  if (action.agent_id.empty()) action.agent_id = cfg.agent_id;
+
+  Decision& d = r.decision;
+  d.Clear();
+  if (ScreenAction(action, cfg.max_action_bytes, d)) {
+    shared_->kernel->Check(action, state_, d);
+  } else {
+    d.Finish(/*enforce=*/true);
+  }
+  ++step_;
+
+  TaskOutcome outcome;
+  if (d.allowed()) {
+    StepInput executed = input;
+    executed.action = &action;
+    try {
+      outcome = task_->Execute(executed);
+    } catch (...) {
+      outcome = TaskOutcome{};
+      outcome.error = true;
+      outcome.message = "the task threw an exception while executing the action";
+    }
+    if (!std::isfinite(outcome.reward)) {
+      outcome.reward = 0.0;
+      outcome.error = true;
+      outcome.message = "the task returned a non-finite reward; counted as 0";
+    }
+  }
+
+  const RewardConfig& rc = cfg.reward;
+  const double penalty = rc.PolicyPenalty(d);
+  const std::uint32_t total = d.total_violations();
+  episode_violations_ += total;
+  double reward = outcome.reward + rc.step_penalty + penalty;
+  if (outcome.success && !episode_success_) {
+    episode_success_ = true;
+    if (episode_violations_ == 0) reward += rc.clean_bonus;
+  }
+  reward = rc.Clamp(reward);
+  episode_return_ += reward;
+
+  std::uint32_t signals = pending_signals_;
+  pending_signals_ = 0;
+  const auto max_sev = d.max_severity();
+  bool terminated = outcome.done;
+  bool truncated = false;
+  if (max_sev == Severity::kCritical) {
+    signals |= Bit(Signal::kPolicy);
+    Count(Signal::kPolicy);
+    if (cfg.terminate_on_critical) terminated = true;
+  }
+  if (BudgetExhausted(d)) {
+    signals |= Bit(Signal::kBudget);
+    Count(Signal::kBudget);
+    truncated = true;
+  }
+  if (step_ >= cfg.max_steps) truncated = true;
+  if (term_pending_) {
+    term_pending_ = false;
+    signals |= Bit(Signal::kTerm);
+    truncated = true;
+  }
+
+  // Counters: each violation once, here and nowhere else.
+  ++counters_.steps;
+  if (d.allowed()) {
+    ++counters_.executed;
+  } else {
+    ++counters_.blocked;
+  }
+  counters_.violations += total;
+  counters_.unattributed_violations += total - static_cast<std::uint32_t>(d.violations().size());
+  for (const Violation& v : d.violations()) {
+    ++counters_.by_severity[static_cast<int>(v.severity())];
+    const std::size_t slot = shared_->policies.Find(v.policy());
+    if (slot < by_policy_.size()) ++by_policy_[slot];
+  }
+  if (outcome.error) ++counters_.task_errors;
+  counters_.penalty_sum += penalty;
+  counters_.reward_sum += reward;
+
+  r.observation = task_->ObservationIndex();
+  r.reward = reward;
+  r.terminated = terminated;
+  r.truncated = truncated;
+  r.governed = true;
+  r.executed = d.allowed();
+  r.success = outcome.success;
+  r.task_error = outcome.error;
+  r.task_message = outcome.message;
+  r.max_severity = max_sev ? static_cast<std::int8_t>(*max_sev) : std::int8_t{-1};
+  r.violations = total;
+  r.signals = signals;
+  r.episode_step = step_;
+  r.penalty = penalty;
+  r.cost_usd = state_.cost_usd;
+  r.episode_return = episode_return_;
+
+  if (cfg.audit_sink) {
+    Status audited = Audit(action, r);
+    if (!audited.ok()) {
+      if (terminated || truncated) (void)EndEpisode(r);
+      return audited;
+    }
+  }
+  if (terminated || truncated) return EndEpisode(r);
+  return Status::Ok();
+}
+
+Status GovernedEnvironment::EndEpisode(StepResult& r) {
+  ended_ = true;
+  term_pending_ = false;
+  kill_pending_ = false;
+  ++counters_.episodes;
+  if (episode_success_) ++counters_.successful_episodes;
+  if (episode_violations_ > 0) ++counters_.episodes_with_violations;
+  if (shared_->config.autoreset != AutoresetMode::kSameStep) return Status::Ok();
+  r.final_observation = r.observation;
+  Status s = ResetEpisode(std::nullopt, nullptr);
+  if (!s.ok()) return s;
+  r.autoreset = true;
+  r.observation = task_->ObservationIndex();
+  return Status::Ok();
+}
+
+Status GovernedEnvironment::Audit(const Action& action, const StepResult& r) {
+  AuditEvent e;
+  e.env_id = env_id_;
+  e.episode = resets_ - 1;
+  e.step = step_;
+  e.action = &action;
+  e.decision = &r.decision;
+  e.executed = r.executed;
+  e.reward = r.reward;
+  e.penalty = r.penalty;
+  e.signals = r.signals;
+  try {
+    shared_->config.audit_sink->Record(e);
+    return Status::Ok();
+  } catch (const AuditError& err) {
+    audit_failed_ = true;
+    return WithContext(err.status(), EnvName(env_id_) + ": step " + std::to_string(step_) +
+                                         " ran but was not audited; the env refuses further steps: ");
+  } catch (const std::exception& err) {
+    audit_failed_ = true;
+    return Status::IoError(EnvName(env_id_) + ": step " + std::to_string(step_) +
+                           " ran but was not audited; the env refuses further steps: " + err.what());
+  } catch (...) {
+    audit_failed_ = true;
+    return Status::IoError(EnvName(env_id_) + ": step " + std::to_string(step_) +
+                           " ran but was not audited (unknown error); the env refuses further steps");
+  }
+}
+
+Status GovernedEnvironment::Send(Signal signal) {
+  if (!SignalFromBit(Bit(signal))) return Status::InvalidArgument("unknown signal");
+  if (!IsSendable(signal)) {
+    return Status::InvalidArgument(std::string(ToString(signal)) +
+                                   " is raised by the environment only; trainers may send SIGSTOP, SIGCONT, "
+                                   "SIGKILL and SIGTERM");
+  }
+  const bool running = started_ && !ended_;
+  switch (signal) {
+    case Signal::kStop:
+      if (!paused_) {
+        paused_ = true;
+        pending_signals_ |= Bit(Signal::kStop);
+        Count(signal);
+      }
+      break;
+    case Signal::kCont:
+      if (paused_) {
+        paused_ = false;
+        pending_signals_ |= Bit(Signal::kCont);
+        Count(signal);
+      }
+      break;
+    case Signal::kKill:
+      if (running && !kill_pending_) {
+        kill_pending_ = true;
+        Count(signal);
+      }
+      break;
+    case Signal::kTerm:
+      if (running && !term_pending_ && !kill_pending_) {
+        term_pending_ = true;
+        Count(signal);
+      }
+      break;
+    default:
+      break;
+  }
+  return Status::Ok();
+}
+
+EnvMetrics GovernedEnvironment::Metrics() const {
+  EnvMetrics m;
+  m.counters = counters_;
+  const PolicyIndex& index = shared_->policies;
+  m.by_policy.reserve(index.size());
+  for (std::size_t i = 0; i < index.size(); ++i) m.by_policy.emplace_back(std::string(index.name(i)), by_policy_[i]);
+  m.backend_destructive_ops = task_->BackendDestructiveOps();
+  return m;
+}
+
+}  // namespace agentos

@@ -1,0 +1,95 @@
+// RewardConfig: how policy violations turn into reward. One sign convention,
+// one severity -> penalty table, defined here and nowhere else.
+//
+// A governed step's reward is
+//
+//     clamp( task_reward + step_penalty + Σ penalty(violation)
+//            + (clean_bonus if the clean-success rule below holds),
+//            min_reward, max_reward )
+//
+//  * task_reward is what the task paid for the step (TaskOutcome::reward);
+//    it is 0 for a blocked action, which never runs (shielding), so a blocked
+//    action earns only its penalties and the step penalty.
+//  * Penalties are numbers <= 0 that are ADDED, never subtracted, and
+//    step_penalty (<= 0) is paid on every governed step.
+//  * Every violation of the step costs its severity's penalty, whether it
+//    blocked the action or not (audit mode reports without blocking; the
+//    agent should still learn). The kernel keeps the first 8 violations of a
+//    decision with their severities (Decision::kMaxViolations) and counts the
+//    rest without them; each violation beyond the kept 8 is charged the
+//    `low` penalty, the least any violation can cost. This is a lower bound,
+//    and documented as such: the true severity of an unkept violation is
+//    unknown (it is at most the decision's max_severity).
+//  * The clean bonus is paid at most once per episode: on the first step at
+//    which the task reports success, and only if the episode has had no
+//    violation at all up to and including that step. Its default is 0.
+//    WHY: in the public project this replaces (anchors §1.2 #8) a 5.0 bonus
+//    was paid to every violation-free rollout, successful or not, against a
+//    success reward of 1.0: a failed clean rollout scored 5.0, a successful
+//    one 6.0, and a success with one low violation 0.0. An agent learned
+//    that "do nothing, cleanly" is nearly as good as solving the task. Here
+//    the bonus can only ever be earned together with task success, so it
+//    can sharpen "succeed cleanly" over "succeed with violations" but can
+//    never make a failure outrank a success. Under GRPO (anchors §2.5) only
+//    an episode's final reward reaches training and offsets shared by a
+//    whole group cancel, which is another reason to pay it on the success
+//    step rather than spread it over steps.
+//  * The sum is clamped to [min_reward, max_reward]; the defaults ±1000 are
+//    ten times the critical penalty, so the clamp only bites on pathological
+//    steps (many critical violations at once) and rewards stay finite.
+//
+// Reward ranges with the defaults and a task that pays 1.0 for success and
+// 0.0 otherwise (the SQL task): correct and clean 1.0 (+clean_bonus once);
+// wrong but clean 0.0; one low violation -1.0; medium -10; high -50;
+// critical -100 (and the episode ends when terminate_on_critical).
+#ifndef AGENTOS_ENV_REWARD_CONFIG_H_
+#define AGENTOS_ENV_REWARD_CONFIG_H_
+
+#include <algorithm>
+
+#include "kernel/decision.h"
+#include "kernel/severity.h"
+#include "kernel/status.h"
+
+namespace agentos {
+
+struct RewardConfig {
+  double critical = -100.0;
+  double high = -50.0;
+  double medium = -10.0;
+  double low = -1.0;
+  double clean_bonus = 0.0;
+  double step_penalty = 0.0;
+  double min_reward = -1000.0;
+  double max_reward = 1000.0;
+
+  // Every number finite; critical <= high <= medium <= low <= 0 (a more
+  // severe violation never costs less); step_penalty <= 0; clean_bonus >= 0;
+  // min_reward <= max_reward. The message names the offending field.
+  Status Validate() const;
+
+  double Penalty(Severity s) const {
+    switch (s) {
+      case Severity::kCritical: return critical;
+      case Severity::kHigh: return high;
+      case Severity::kMedium: return medium;
+      case Severity::kLow: return low;
+    }
+    return critical;  // unreachable for a valid Severity; fail towards the harshest
+  }
+
+  // Σ penalty over every violation of `d` (see the rule for unkept ones).
+  double PolicyPenalty(const Decision& d) const {
+    double sum = 0.0;
+    for (const Violation& v : d.violations()) sum += Penalty(v.severity());
+    const auto kept = static_cast<std::uint32_t>(d.violations().size());
+    if (d.total_violations() > kept) sum += low * static_cast<double>(d.total_violations() - kept);
+    return sum;
+  }
+
+  double Clamp(double reward) const { return std::clamp(reward, min_reward, max_reward); }
+};
+
+}  // namespace agentos
+
+#endif  // AGENTOS_ENV_REWARD_CONFIG_H_

@@ -1,0 +1,132 @@
+// SqlSession: one SQLite connection over a private, restorable copy of a
+// template database image. Used by one thread at a time.
+//
+// Restoring never re-runs SQL: the session copies the template image into a
+// buffer it owns (allocated once, reused for every restore) and hands it to
+// sqlite3_deserialize. The buffer has a fixed capacity (image size plus a
+// growth limit) and is not resizeable, so a task's database can never grow
+// past it: writes beyond fail with "database or disk is full".
+//
+// A restore does only what the last episode made necessary:
+//  * nothing ran that could write      -> nothing to do (the common case);
+//  * something wrote                   -> copy the image, deserialize;
+//  * connection state changed (a PRAGMA set, a TEMP object)
+//                                      -> also reopen the connection.
+// So after every restore the session is indistinguishable from a fresh one.
+#ifndef AGENTOS_ENV_SQL_SQL_SESSION_H_
+#define AGENTOS_ENV_SQL_SQL_SESSION_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "env/sql/authorizer.h"
+#include "env/sql/result_set.h"
+#include "env/sql/sql_backend_stats.h"
+#include "kernel/status.h"
+
+struct sqlite3;
+
+namespace agentos {
+
+// A serialized SQLite database, immutable once built and shared read-only.
+class DatabaseImage {
+ public:
+  // Runs `sql` (schema and rows) on a fresh in-memory database and keeps its
+  // serialized form.
+  static Status FromSql(std::string_view sql, std::shared_ptr<const DatabaseImage>* out);
+  ~DatabaseImage();
+  DatabaseImage(const DatabaseImage&) = delete;
+  DatabaseImage& operator=(const DatabaseImage&) = delete;
+
+  const unsigned char* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  DatabaseImage() = default;
+  unsigned char* data_ = nullptr;  // from sqlite3_serialize (sqlite3_malloc'd)
+  std::size_t size_ = 0;
+};
+
+struct SqlLimits {
+  std::uint32_t time_limit_ms = 200;          // for one Run, all statements together
+  std::uint32_t row_limit = 10000;            // rows read back per statement
+  std::size_t max_result_bytes = 16u << 20;   // text and blob bytes read back per statement
+};
+
+enum class SqlRunStatus : std::uint8_t {
+  kOk = 0,
+  kNoStatement,     // only whitespace and comments
+  kSqlError,        // SQLite refused or failed (syntax, constraint, full, ...)
+  kDenied,          // the authorizer refused it
+  kTimeLimit,
+  kRowLimit,
+  kResultTooLarge,
+};
+
+class SqlSession {
+ public:
+  // `growth_limit_bytes`: how much the database may grow past the image.
+  static Status Open(std::shared_ptr<const DatabaseImage> image, std::size_t growth_limit_bytes,
+                     std::unique_ptr<SqlSession>* out);
+  ~SqlSession();
+  SqlSession(const SqlSession&) = delete;
+  SqlSession& operator=(const SqlSession&) = delete;
+
+  // Brings the database back to the template (see the header comment).
+  Status Restore();
+
+  // Runs every statement of `sql` in order and leaves the last statement's
+  // rows in `last`. Stops at the first failure; what ran before stays done.
+  SqlRunStatus Run(std::string_view sql, const SqlLimits& limits, ResultSet* last);
+  // Why the last Run failed; valid until the next call.
+  std::string_view error() const { return error_; }
+
+  // What reached SQLite since the last Restore, and since Open.
+  const SqlBackendStats& since_restore() const { return since_restore_; }
+  const SqlBackendStats& lifetime() const { return lifetime_; }
+
+  // How restores went so far (for benchmarks and tests).
+  struct RestoreCounts {
+    std::uint64_t skipped = 0;   // nothing to do
+    std::uint64_t copied = 0;    // image copied and deserialized
+    std::uint64_t reopened = 0;  // ... on a new connection
+  };
+  const RestoreCounts& restore_counts() const { return restore_counts_; }
+
+  // Digest of the database content: every schema entry (main and temp) and
+  // every row of every table, rows as a multiset. Equal digests mean equal
+  // content; it does not depend on page layout or row order.
+  Status Digest(std::uint64_t* out);
+
+  std::size_t capacity_bytes() const { return capacity_; }
+
+ private:
+  SqlSession() = default;
+  Status OpenConnection();
+  void CloseConnection();
+  Status Deserialize();
+  Status ExecInternal(const char* sql);
+  static int OnProgress(void* self);
+
+  std::shared_ptr<const DatabaseImage> image_;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<unsigned char[]> buffer_;  // holds the live database; reused by every restore
+  std::size_t capacity_ = 0;
+  SqlAuthorizer authorizer_;
+  bool data_dirty_ = false;        // the buffer may differ from the image
+  bool connection_dirty_ = false;  // connection state may differ from a fresh one
+  std::chrono::steady_clock::time_point deadline_;
+  bool timed_out_ = false;
+  SqlBackendStats since_restore_;
+  SqlBackendStats lifetime_;
+  RestoreCounts restore_counts_;
+  std::string error_;
+};
+
+}  // namespace agentos
+
+#endif  // AGENTOS_ENV_SQL_SQL_SESSION_H_

@@ -1,0 +1,134 @@
+#include "env/task_registry.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <string>
+
+#include "env/external_task.h"
+#include "env/noop_task.h"
+#include "env/sql/sql_task.h"
+
+namespace agentos {
+namespace {
+
+using Value = rapidjson::Value;
+
+Status Bad(const std::string& msg) { return Status::ParseError("task spec: " + msg); }
+
+std::string KeyOf(const Value::ConstMemberIterator& m) {
+  return std::string(m->name.GetString(), m->name.GetStringLength());
+}
+
+// Fails on a key outside `known` or a key given twice.
+Status CheckKeys(const Value& obj, std::string_view type, std::initializer_list<std::string_view> known) {
+  std::set<std::string> seen;
+  for (auto m = obj.MemberBegin(); m != obj.MemberEnd(); ++m) {
+    std::string key = KeyOf(m);
+    if (!seen.insert(key).second) return Bad("key '" + key + "' is given twice");
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || k == key;
+    if (!ok) {
+      std::string list;
+      for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+      return Bad("unknown key '" + key + "' for type '" + std::string(type) + "' (known: " + list + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+Status GetString(const Value& v, const char* key, std::string* out) {
+  if (!v.IsString()) return Bad(std::string("'") + key + "' must be a string");
+  out->assign(v.GetString(), v.GetStringLength());
+  return Status::Ok();
+}
+
+Status GetInt(const Value& v, const char* key, std::int64_t lo, std::int64_t hi, std::int64_t* out) {
+  if (!v.IsInt64()) return Bad(std::string("'") + key + "' must be an integer");
+  const std::int64_t x = v.GetInt64();
+  if (x < lo || x > hi) {
+    return Bad(std::string("'") + key + "' must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+               "], got " + std::to_string(x));
+  }
+  *out = x;
+  return Status::Ok();
+}
+
+Status MakeSql(const Value& doc, std::unique_ptr<TaskFactory>* out) {
+  Status s = CheckKeys(doc, "sql",
+                       {"type", "dataset_dir", "split", "task_index", "time_limit_ms", "row_limit", "finish_on_success"});
+  if (!s.ok()) return s;
+  SqlTaskConfig config;
+  auto dir = doc.FindMember("dataset_dir");
+  if (dir == doc.MemberEnd()) return Bad("type 'sql' needs 'dataset_dir'");
+  if (s = GetString(dir->value, "dataset_dir", &config.dataset_dir); !s.ok()) return s;
+  if (config.dataset_dir.empty()) return Bad("'dataset_dir' is empty");
+  if (auto m = doc.FindMember("split"); m != doc.MemberEnd()) {
+    if (s = GetString(m->value, "split", &config.split); !s.ok()) return s;
+    if (config.split != "train" && config.split != "test" && config.split != "all") {
+      return Bad("'split' must be \"train\", \"test\" or \"all\", got \"" + config.split + "\"");
+    }
+  }
+  std::int64_t x = 0;
+  if (auto m = doc.FindMember("task_index"); m != doc.MemberEnd()) {
+    if (s = GetInt(m->value, "task_index", -1, std::numeric_limits<std::int64_t>::max(), &x); !s.ok()) return s;
+    config.task_index = x;
+  }
+  if (auto m = doc.FindMember("time_limit_ms"); m != doc.MemberEnd()) {
+    if (s = GetInt(m->value, "time_limit_ms", 1, std::numeric_limits<std::uint32_t>::max(), &x); !s.ok()) return s;
+    config.time_limit_ms = static_cast<std::uint32_t>(x);
+  }
+  if (auto m = doc.FindMember("row_limit"); m != doc.MemberEnd()) {
+    if (s = GetInt(m->value, "row_limit", 1, std::numeric_limits<std::uint32_t>::max(), &x); !s.ok()) return s;
+    config.row_limit = static_cast<std::uint32_t>(x);
+  }
+  if (auto m = doc.FindMember("finish_on_success"); m != doc.MemberEnd()) {
+    if (!m->value.IsBool()) return Bad("'finish_on_success' must be true or false");
+    config.finish_on_success = m->value.GetBool();
+  }
+  return MakeSqlTaskFactory(config, out);
+}
+
+}  // namespace
+
+Status MakeTaskFactoryFromJson(std::string_view spec, std::unique_ptr<TaskFactory>* out) {
+  if (out == nullptr) return Status::InvalidArgument("MakeTaskFactoryFromJson: out is null");
+  if (spec.size() > kMaxTaskSpecBytes) {
+    return Bad("spec has " + std::to_string(spec.size()) + " bytes, more than " + std::to_string(kMaxTaskSpecBytes));
+  }
+  rapidjson::Document doc;
+  // Iterative parsing: deep nesting cannot exhaust the stack. Full precision
+  // so numbers are what was written.
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag |
+            rapidjson::kParseValidateEncodingFlag>(spec.data(), spec.size());
+  if (doc.HasParseError()) {
+    return Bad(std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " at byte " +
+               std::to_string(doc.GetErrorOffset()));
+  }
+  if (!doc.IsObject()) return Bad("must be a JSON object such as {\"type\": \"noop\"}");
+  auto type_it = doc.FindMember("type");
+  if (type_it == doc.MemberEnd()) return Bad("missing 'type' (\"sql\", \"external\" or \"noop\")");
+  std::string type;
+  Status s = GetString(type_it->value, "type", &type);
+  if (!s.ok()) return s;
+  std::unique_ptr<TaskFactory> factory;
+  if (type == "noop") {
+    if (s = CheckKeys(doc, type, {"type"}); !s.ok()) return s;
+    factory = MakeNoopTaskFactory();
+  } else if (type == "external") {
+    if (s = CheckKeys(doc, type, {"type"}); !s.ok()) return s;
+    factory = MakeExternalTaskFactory();
+  } else if (type == "sql") {
+    if (s = MakeSql(doc, &factory); !s.ok()) return s;
+    if (!factory) return Status::Internal("the SQL task factory returned nothing");
+  } else {
+    return Bad("unknown type '" + type + "' (known: sql, external, noop)");
+  }
+  *out = std::move(factory);
+  return Status::Ok();
+}
+
+}  // namespace agentos

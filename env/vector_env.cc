@@ -1,0 +1,304 @@
+#include "env/vector_env.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "env/thread_pool.h"
+
+namespace agentos {
+namespace {
+
+constexpr std::size_t kNoEnv = std::numeric_limits<std::size_t>::max();
+// A bound that keeps every per-env array addressable and every index an int64.
+constexpr std::size_t kMaxEnvs = std::size_t{1} << 28;
+constexpr unsigned kMaxThreads = 256;
+
+Status CheckOffsets(const char* what, std::span<const std::uint64_t> offsets, std::size_t n, std::size_t bytes) {
+  if (offsets.size() != n + 1) {
+    return Status::InvalidArgument(std::string(what) + " must have num_envs + 1 = " + std::to_string(n + 1) +
+                                   " entries, got " + std::to_string(offsets.size()));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (offsets[i + 1] < offsets[i]) {
+      return Status::InvalidArgument(std::string(what) + " must be non-decreasing: entry " + std::to_string(i + 1) +
+                                     " (" + std::to_string(offsets[i + 1]) + ") < entry " + std::to_string(i) + " (" +
+                                     std::to_string(offsets[i]) + ")");
+    }
+  }
+  if (offsets[n] > bytes) {
+    return Status::InvalidArgument(std::string(what) + " ends at " + std::to_string(offsets[n]) +
+                                   ", past the end of its " + std::to_string(bytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
+template <typename T>
+Status CheckLength(const char* what, std::span<const T> s, std::size_t n) {
+  if (s.empty() || s.size() == n) return Status::Ok();
+  return Status::InvalidArgument(std::string(what) + " must be absent or have num_envs = " + std::to_string(n) +
+                                 " entries, got " + std::to_string(s.size()));
+}
+
+// Steps run on pool workers, where an exception would end the process; a
+// step that throws (a bug, or bad_alloc) fails that env's step instead.
+Status GuardedStep(GovernedEnvironment& env, const StepInput& input, StepResult& r) {
+  try {
+    return env.Step(input, &r);
+  } catch (const std::exception& e) {
+    return Status::Internal("env " + std::to_string(env.env_id()) + ": step threw: " + e.what());
+  } catch (...) {
+    return Status::Internal("env " + std::to_string(env.env_id()) + ": step threw an unknown exception");
+  }
+}
+
+}  // namespace
+
+Status VectorEnvConfig::Validate() const {
+  if (num_envs == 0) return Status::InvalidArgument("num_envs must be >= 1");
+  if (num_envs > kMaxEnvs) return Status::InvalidArgument("num_envs must be <= " + std::to_string(kMaxEnvs));
+  if (num_threads == 0 || num_threads > kMaxThreads) {
+    return Status::InvalidArgument("num_threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
+                                   std::to_string(num_threads));
+  }
+  if (min_envs_per_thread == 0) return Status::InvalidArgument("min_envs_per_thread must be >= 1");
+  if (static_cast<int>(default_kind) >= kActionKindCount) {
+    return Status::InvalidArgument("default_kind is not an action kind");
+  }
+  return env.Validate();
+}
+
+Status VectorEnv::Create(std::shared_ptr<const KernelSpace> kernel, const VectorEnvConfig& config,
+                         TaskFactory& factory, std::unique_ptr<VectorEnv>* out) {
+  if (out == nullptr) return Status::InvalidArgument("VectorEnv::Create: out is null");
+  Status s = config.Validate();
+  if (!s.ok()) return s;
+  std::unique_ptr<VectorEnv> v(new VectorEnv());
+  v->config_ = config;
+  s = MakeEnvShared(std::move(kernel), config.env, &v->shared_);
+  if (!s.ok()) return s;
+  const std::size_t n = config.num_envs;
+  v->envs_.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::unique_ptr<Task> task;
+    s = factory.Make(&task);
+    if (!s.ok()) return s;
+    if (!task) return Status::Internal("task factory '" + std::string(factory.name()) + "' made a null task");
+    v->envs_.emplace_back(v->shared_, std::move(task), i);
+  }
+  VectorBuffers& b = v->buffers_;
+  const auto rows = static_cast<Eigen::Index>(n);
+  b.observation = Column<std::int64_t>::Constant(rows, -1);
+  b.reward = Column<double>::Zero(rows);
+  b.terminated = Column<std::uint8_t>::Zero(rows);
+  b.truncated = Column<std::uint8_t>::Zero(rows);
+  b.executed = Column<std::uint8_t>::Zero(rows);
+  b.violations = Column<std::uint32_t>::Zero(rows);
+  b.max_severity = Column<std::int8_t>::Constant(rows, -1);
+  b.signals = Column<std::uint32_t>::Zero(rows);
+  b.episode_step = Column<std::uint32_t>::Zero(rows);
+  b.cost_usd = Column<double>::Zero(rows);
+  b.episode_return = Column<double>::Zero(rows);
+  b.autoreset = Column<std::uint8_t>::Zero(rows);
+  b.final_observation = Column<std::int64_t>::Constant(rows, -1);
+  v->pool_ = std::make_unique<ChunkPool>(config.num_threads, config.spin_us);
+  v->scratch_.resize(config.num_threads);
+  v->errors_.resize(config.num_threads);
+  if (config.keep_results) v->results_.resize(n);
+  *out = std::move(v);
+  return Status::Ok();
+}
+
+VectorEnv::~VectorEnv() = default;
+
+unsigned VectorEnv::ChunksFor(std::size_t n) const {
+  const std::size_t by_size = n / config_.min_envs_per_thread;
+  if (by_size < 2) return 1;
+  return static_cast<unsigned>(std::min<std::size_t>(config_.num_threads, by_size));
+}
+
+Status VectorEnv::Reset(std::optional<std::uint64_t> seed, std::span<const std::uint8_t> mask) {
+  const std::size_t n = envs_.size();
+  if (!mask.empty() && mask.size() != n) {
+    return Status::InvalidArgument("reset mask must be absent or have num_envs = " + std::to_string(n) +
+                                   " entries, got " + std::to_string(mask.size()));
+  }
+  if (!seed && !seeded_) seed = config_.seed;
+  const unsigned chunks = ChunksFor(n);
+  auto body = [&](unsigned c) {
+    const std::size_t lo = n * c / chunks, hi = n * (c + 1) / chunks;
+    ChunkError& err = errors_[c];
+    err.env = kNoEnv;
+    for (std::size_t i = lo; i < hi; ++i) {
+      if (!mask.empty() && mask[i] == 0) continue;
+      std::optional<std::uint64_t> env_seed;
+      if (seed) env_seed = *seed + i;
+      Status s;
+      try {
+        s = envs_[i].Reset(env_seed);
+      } catch (const std::exception& e) {
+        s = Status::Internal("env " + std::to_string(i) + ": reset threw: " + e.what());
+      } catch (...) {
+        s = Status::Internal("env " + std::to_string(i) + ": reset threw an unknown exception");
+      }
+      if (!s.ok()) {
+        if (err.env == kNoEnv) err = {i, std::move(s)};
+        continue;
+      }
+      WriteResetRow(i);
+    }
+  };
+  pool_->Run(chunks, body);
+  seeded_ = true;
+  for (unsigned c = 0; c < chunks; ++c) {
+    if (errors_[c].env != kNoEnv) return errors_[c].status;
+  }
+  return Status::Ok();
+}
+
+void VectorEnv::WriteResetRow(std::size_t i) {
+  VectorBuffers& b = buffers_;
+  const auto r = static_cast<Eigen::Index>(i);
+  b.observation[r] = envs_[i].ObservationIndex();
+  b.reward[r] = 0.0;
+  b.terminated[r] = 0;
+  b.truncated[r] = 0;
+  b.executed[r] = 0;
+  b.violations[r] = 0;
+  b.max_severity[r] = -1;
+  b.signals[r] = 0;
+  b.episode_step[r] = 0;
+  b.cost_usd[r] = 0.0;
+  b.episode_return[r] = 0.0;
+  b.autoreset[r] = 0;
+  b.final_observation[r] = -1;
+  if (!results_.empty()) results_[i].decision.Clear();
+}
+
+VectorEnv::Rows VectorEnv::RowPointers() {
+  VectorBuffers& b = buffers_;
+  return Rows{b.observation.data(), b.reward.data(),       b.terminated.data(),   b.truncated.data(),
+              b.executed.data(),    b.violations.data(),   b.max_severity.data(), b.signals.data(),
+              b.episode_step.data(), b.cost_usd.data(),    b.episode_return.data(), b.autoreset.data(),
+              b.final_observation.data()};
+}
+
+// Writes through a local copy of the buffer pointers: stores to the uint8
+// columns may alias anything, and would otherwise force a reload of every
+// pointer after every store.
+void VectorEnv::WriteRow(const Rows& out, std::size_t i, const StepResult& r) {
+  out.observation[i] = r.observation;
+  out.reward[i] = r.reward;
+  out.terminated[i] = r.terminated;
+  out.truncated[i] = r.truncated;
+  out.executed[i] = r.executed;
+  out.violations[i] = r.violations;
+  out.max_severity[i] = r.max_severity;
+  out.signals[i] = r.signals;
+  out.episode_step[i] = r.episode_step;
+  out.cost_usd[i] = r.cost_usd;
+  out.episode_return[i] = r.episode_return;
+  out.autoreset[i] = r.autoreset;
+  out.final_observation[i] = r.final_observation;
+}
+
+Status VectorEnv::ValidateBatch(const BatchActions& a) const {
+  const std::size_t n = envs_.size();
+  Status s = CheckOffsets("offsets", a.offsets, n, a.bytes.size());
+  if (!s.ok()) return s;
+  if (!a.tool_offsets.empty() || !a.tool_bytes.empty()) {
+    if (s = CheckOffsets("tool_offsets", a.tool_offsets, n, a.tool_bytes.size()); !s.ok()) return s;
+  }
+  if (s = CheckLength("kinds", a.kinds, n); !s.ok()) return s;
+  if (s = CheckLength("cost_usd", a.cost_usd, n); !s.ok()) return s;
+  if (s = CheckLength("tokens", a.tokens, n); !s.ok()) return s;
+  if (s = CheckLength("external_reward", a.external_reward, n); !s.ok()) return s;
+  if (s = CheckLength("external_success", a.external_success, n); !s.ok()) return s;
+  if (s = CheckLength("external_done", a.external_done, n); !s.ok()) return s;
+  for (std::size_t i = 0; i < a.kinds.size(); ++i) {
+    if (a.kinds[i] >= kActionKindCount) {
+      return Status::InvalidArgument("kinds[" + std::to_string(i) + "] = " + std::to_string(a.kinds[i]) +
+                                     " is not an action kind (0.." + std::to_string(kActionKindCount - 1) + ")");
+    }
+  }
+  for (std::size_t i = 0; i < a.external_reward.size(); ++i) {
+    if (!std::isfinite(a.external_reward[i])) {
+      return Status::InvalidArgument("external_reward[" + std::to_string(i) + "] is not finite");
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!envs_[i].steppable()) return envs_[i].CheckSteppable();
+  }
+  return Status::Ok();
+}
+
+void VectorEnv::StepChunk(unsigned c, unsigned chunks, const BatchActions& a) {
+  const std::size_t n = envs_.size();
+  const std::size_t lo = n * c / chunks, hi = n * (c + 1) / chunks;
+  ChunkError& err = errors_[c];
+  err.env = kNoEnv;
+  StepResult& scratch = scratch_[c];
+  const bool keep = !results_.empty();
+  const bool has_tools = !a.tool_offsets.empty();
+  const Rows rows = RowPointers();
+  Action action;
+  action.kind = config_.default_kind;
+  StepInput input;
+  input.action = &action;
+  for (std::size_t i = lo; i < hi; ++i) {
+    if (!a.kinds.empty()) action.kind = static_cast<ActionKind>(a.kinds[i]);
+    action.payload = a.bytes.substr(a.offsets[i], a.offsets[i + 1] - a.offsets[i]);
+    if (has_tools) action.tool = a.tool_bytes.substr(a.tool_offsets[i], a.tool_offsets[i + 1] - a.tool_offsets[i]);
+    if (!a.cost_usd.empty()) action.cost_usd = a.cost_usd[i];
+    if (!a.tokens.empty()) action.tokens = a.tokens[i];
+    if (!a.external_reward.empty()) input.external_reward = a.external_reward[i];
+    if (!a.external_success.empty()) input.external_success = a.external_success[i] != 0;
+    if (!a.external_done.empty()) input.external_done = a.external_done[i] != 0;
+    StepResult& r = keep ? results_[i] : scratch;
+    Status s = GuardedStep(envs_[i], input, r);
+    if (!s.ok() && err.env == kNoEnv) err = {i, std::move(s)};
+    WriteRow(rows, i, r);
+  }
+}
+
+Status VectorEnv::Step(const BatchActions& actions) {
+  Status s = ValidateBatch(actions);
+  if (!s.ok()) return s;
+  const unsigned chunks = ChunksFor(envs_.size());
+  auto body = [&](unsigned c) { StepChunk(c, chunks, actions); };
+  pool_->Run(chunks, body);
+  for (unsigned c = 0; c < chunks; ++c) {
+    if (errors_[c].env != kNoEnv) return errors_[c].status;
+  }
+  return Status::Ok();
+}
+
+Status VectorEnv::Send(std::size_t env, Signal signal) {
+  if (env >= envs_.size()) {
+    return Status::InvalidArgument("env index " + std::to_string(env) + " out of range [0, " +
+                                   std::to_string(envs_.size()) + ")");
+  }
+  return envs_[env].Send(signal);
+}
+
+const StepResult* VectorEnv::LastResult(std::size_t env) const {
+  if (results_.empty() || env >= results_.size()) return nullptr;
+  return &results_[env];
+}
+
+EnvMetrics VectorEnv::Metrics() const {
+  EnvMetrics m;
+  const PolicyIndex& index = shared_->policies;
+  std::vector<std::uint64_t> by_policy(index.size(), 0);
+  for (const GovernedEnvironment& e : envs_) {
+    m.counters.Add(e.counters());
+    const auto& counts = e.policy_violations();
+    for (std::size_t p = 0; p < counts.size(); ++p) by_policy[p] += counts[p];
+    m.backend_destructive_ops += e.task().BackendDestructiveOps();
+  }
+  m.by_policy.reserve(index.size());
+  for (std::size_t p = 0; p < index.size(); ++p) m.by_policy.emplace_back(std::string(index.name(p)), by_policy[p]);
+  return m;
+}
+
+}  // namespace agentos

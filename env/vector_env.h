@@ -1,0 +1,203 @@
+// VectorEnv: N governed environments stepped as one batch, results written
+// into contiguous per-field buffers that the caller reads without copying.
+//
+// Buffers (VectorBuffers; Eigen arrays allocated once at Create, so their
+// data() pointers stay valid, and never move, for the VectorEnv's life).
+// Row i is env i. After Step, a row describes env i's step; after Reset, a
+// reset row is: observation = the new episode's, final_observation = -1,
+// max_severity = -1, everything else 0.
+//   observation        int64   Task::ObservationIndex() after the step
+//   reward             float64 the step's reward. float64, not float32, so a
+//                              trainer's running sums equal episode_return
+//                              exactly; cast for the network if needed
+//   terminated         uint8   Gymnasium terminated (task ended it; critical
+//                              violation with terminate_on_critical; SIGKILL)
+//   truncated          uint8   Gymnasium truncated (max_steps; SIGBUDGET; SIGTERM)
+//   executed           uint8   the action ran (0: blocked, paused, reset step)
+//   violations         uint32  violations of this step's decision (all, kept or not)
+//   max_severity       int8    their maximum Severity, -1 for none
+//   signals            uint32  Signal bits (env/signals.h) of this step
+//   episode_step       uint32  governed steps taken in the episode
+//   cost_usd           float64 cost of the episode's executed actions so far
+//   episode_return     float64 Σ rewards of the episode so far
+//   autoreset          uint8   this step reset the env: NEXT_STEP's reset step
+//                              (its action was ignored) or SAME_STEP's ending step
+//   final_observation  int64   SAME_STEP: the terminal observation of the
+//                              episode that ended in this step (row's
+//                              autoreset = 1); -1 otherwise
+// In SAME_STEP mode, every buffer of an ending row except observation
+// describes the ending transition (Gymnasium's final_info); observation is
+// the next episode's first.
+//
+// Actions come in as one byte buffer plus n + 1 offsets (action i is
+// bytes[offsets[i], offsets[i+1])), with optional per-env arrays: kind, tool
+// name (bytes + offsets), cost_usd, tokens and the external task's
+// reward/success/done. Every argument is validated before any env moves: on
+// an error nothing changes. Values an agent controls (text, cost, tokens)
+// are not call errors: bad ones are denied by the screen or the kernel,
+// with a reason, like any other unsafe action.
+//
+// Seeds: Reset(seed) resets env i with seed + i (Gymnasium); Reset() with
+// no seed continues each env's RNG, except the very first, which uses
+// config.seed so every run is reproducible. Results are identical for a
+// given seed whatever num_threads is: each env's step depends only on its
+// own state and action.
+//
+// Threads: Step and Reset split the batch into contiguous chunks run on a
+// ChunkPool (env/thread_pool.h) when the batch is large enough for the
+// handoff to pay (min_envs_per_thread), inline otherwise. The audit sink is
+// called from the worker that ran the step.
+//
+// Thread safety: one thread at a time per VectorEnv (its own workers aside).
+#ifndef AGENTOS_ENV_VECTOR_ENV_H_
+#define AGENTOS_ENV_VECTOR_ENV_H_
+
+#include <Eigen/Core>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "env/environment_config.h"
+#include "env/governed_environment.h"
+#include "env/metrics.h"
+#include "env/signals.h"
+#include "env/task.h"
+#include "kernel/kernel_space.h"
+#include "kernel/status.h"
+
+namespace agentos {
+
+class ChunkPool;
+
+struct VectorEnvConfig {
+  std::size_t num_envs = 1;
+  EnvironmentConfig env;  // shared by every env
+  unsigned num_threads = 1;  // counting the caller's thread
+  std::uint64_t seed = 0;    // for the first Reset() that gives none
+  // Keep each env's last StepResult (with its full Decision: ~2.3 KB per
+  // env) so LastResult(i) can explain env i's last step. Off by default to
+  // keep a no-op env under 1 KB; counts and max severity are always in the
+  // buffers, and the audit sink sees every decision.
+  bool keep_results = false;
+  // Parallel only when every chunk gets at least this many envs. Default
+  // from bench_env: splitting a no-op batch over 2 threads loses below a
+  // few hundred envs.
+  std::size_t min_envs_per_thread = 256;
+  std::uint32_t spin_us = 50;  // see ChunkPool
+  ActionKind default_kind = ActionKind::kSql;  // when BatchActions::kinds is empty
+
+  Status Validate() const;
+};
+
+template <typename T>
+using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
+
+struct VectorBuffers {
+  Column<std::int64_t> observation;
+  Column<double> reward;
+  Column<std::uint8_t> terminated;
+  Column<std::uint8_t> truncated;
+  Column<std::uint8_t> executed;
+  Column<std::uint32_t> violations;
+  Column<std::int8_t> max_severity;
+  Column<std::uint32_t> signals;
+  Column<std::uint32_t> episode_step;
+  Column<double> cost_usd;
+  Column<double> episode_return;
+  Column<std::uint8_t> autoreset;
+  Column<std::int64_t> final_observation;
+};
+
+// One batch of actions; every span is either empty (absent) or exactly as
+// long as stated.
+struct BatchActions {
+  std::string_view bytes;
+  std::span<const std::uint64_t> offsets;    // n + 1, non-decreasing, last <= bytes.size()
+  std::span<const std::uint8_t> kinds;       // n ActionKind values
+  std::string_view tool_bytes;
+  std::span<const std::uint64_t> tool_offsets;  // n + 1, like offsets
+  std::span<const double> cost_usd;          // n
+  std::span<const std::int64_t> tokens;      // n
+  std::span<const double> external_reward;   // n, finite
+  std::span<const std::uint8_t> external_success;  // n, nonzero = true
+  std::span<const std::uint8_t> external_done;     // n, nonzero = true
+};
+
+class VectorEnv {
+ public:
+  static Status Create(std::shared_ptr<const KernelSpace> kernel, const VectorEnvConfig& config,
+                       TaskFactory& factory, std::unique_ptr<VectorEnv>* out);
+  ~VectorEnv();
+  VectorEnv(const VectorEnv&) = delete;
+  VectorEnv& operator=(const VectorEnv&) = delete;
+
+  std::size_t num_envs() const { return envs_.size(); }
+  const VectorEnvConfig& config() const { return config_; }
+
+  // Resets every env, or those with mask[i] != 0 (mask empty or n long).
+  // If some task resets fail, the others still happen; the error of the
+  // lowest failing env is returned.
+  Status Reset(std::optional<std::uint64_t> seed = std::nullopt, std::span<const std::uint8_t> mask = {});
+  // Steps every env once. State errors (an env never reset; an ended env
+  // with autoreset disabled) are found before any env moves and name the
+  // env. A task reset failing during autoreset fails that env's step only:
+  // the others step, and the lowest failing env's error is returned.
+  Status Step(const BatchActions& actions);
+  // Sends a trainer signal to env i.
+  Status Send(std::size_t env, Signal signal);
+
+  const VectorBuffers& buffers() const { return buffers_; }
+  std::string_view ObservationText(std::size_t env) const { return envs_[env].ObservationText(); }
+  const GovernedEnvironment& env(std::size_t i) const { return envs_[i]; }
+  // Env i's last StepResult (decision included); null unless keep_results.
+  const StepResult* LastResult(std::size_t env) const;
+  // Sums every env's counters; call between steps, not during one.
+  EnvMetrics Metrics() const;
+  const PolicyIndex& policy_index() const { return shared_->policies; }
+
+ private:
+  VectorEnv() = default;
+  Status ValidateBatch(const BatchActions& a) const;
+  unsigned ChunksFor(std::size_t n) const;
+  void StepChunk(unsigned chunk, unsigned chunks, const BatchActions& a);
+  struct Rows {
+    std::int64_t* observation;
+    double* reward;
+    std::uint8_t* terminated;
+    std::uint8_t* truncated;
+    std::uint8_t* executed;
+    std::uint32_t* violations;
+    std::int8_t* max_severity;
+    std::uint32_t* signals;
+    std::uint32_t* episode_step;
+    double* cost_usd;
+    double* episode_return;
+    std::uint8_t* autoreset;
+    std::int64_t* final_observation;
+  };
+  Rows RowPointers();
+  static void WriteRow(const Rows& out, std::size_t i, const StepResult& r);
+  void WriteResetRow(std::size_t i);
+
+  VectorEnvConfig config_;
+  std::shared_ptr<const EnvShared> shared_;
+  std::vector<GovernedEnvironment> envs_;
+  VectorBuffers buffers_;
+  std::vector<StepResult> scratch_;  // one per chunk
+  std::vector<StepResult> results_;  // one per env when keep_results
+  struct ChunkError {
+    std::size_t env = 0;
+    Status status;
+  };
+  std::vector<ChunkError> errors_;  // one per chunk
+  std::unique_ptr<ChunkPool> pool_;
+  bool seeded_ = false;
+};
+
+}  // namespace agentos
+
+#endif  // AGENTOS_ENV_VECTOR_ENV_H_

@@ -1,0 +1,232 @@
+"""The real engine behind training: agentos's VectorEnv running the SQL task.
+
+Only the public agent_os package is used (KernelSpace, VectorEnv,
+EnvironmentConfig, FlightRecorder). Each SqlTaskEnv is one VectorEnv of
+`num_envs` environments, each owning a SQLite copy of the shop database that
+is restored from the template at every reset. Episodes are one step long
+(max_steps = 1): the agent submits one SQL text, the kernel decides it, an
+allowed one runs on the env's database, and the task pays 1 for a result
+equal to the gold query's (execution match), else 0.
+
+Putting G samples of one task into G environments. GRPO needs every env of
+a group to hold the same task, but the engine's reset takes one base seed
+(env i gets seed + i, as in Gymnasium) and a task is drawn from that seed;
+there is no per-env seed list or task choice in the API. So, once per env
+object, `_probe` resets all envs with a few base seeds and reads the
+observation index to learn, for every task t, a seed s_t that draws t. To
+give env j task t, it is then reset alone (reset_mask) with base seed
+s_t - j (mod 2^64), so that it is seeded with exactly s_t. That costs one
+reset call per env per step; the step itself stays ONE call for the batch.
+
+The audit log. The VectorEnv's C API has no way to hand it a FlightRecorder
+(the C++ EnvironmentConfig has an audit sink; agentos_env_config does not
+expose it), so the governed run records from Python: after each batch step,
+every env's action is checked again by the same kernel with the recorder
+attached (agent_os KernelSpace.check(recorder=...)), with the env's outcome
+(executed, reward, penalty) as the record's context. The SQL policy decides
+on the text alone, so this is the env's own decision; `_record` verifies
+that (same allowed flag, same violation count as the env reported) and
+fails the run if the audit log and the environment ever disagree.
+
+Success. The VectorEnv exposes no per-env "task succeeded" flag, so it is
+read from `terminated`: with finish_on_success (the SQL task's default) a
+correct answer ends the episode, and terminate_on_critical is off here, so
+nothing else can set `terminated` in a one-step episode.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+try:
+    import agent_os  # noqa: F401
+except ImportError as _exc:
+    if "agent_os" not in str(_exc) or getattr(_exc, "name", None) not in (None, "agent_os"):
+        raise
+    sys.path.insert(0, os.path.join(_ROOT, "bindings", "python"))
+    import agent_os  # noqa: F401,E402
+
+from agent_os import Action, KernelSpace, VectorEnv  # noqa: E402
+from agent_os.env_config import EnvironmentConfig  # noqa: E402
+
+_U64 = 1 << 64
+
+# Reward tables of the two conditions (env/reward_config.h semantics: task
+# reward 1 for a correct result, penalties <= 0 added per violation).
+REWARDS = {
+    "governed": {"critical_penalty": -100.0, "high_penalty": -50.0, "medium_penalty": -10.0,
+                 "low_penalty": -1.0, "success_bonus": 0.0},
+    # Audit only: decisions are made and counted, nothing is blocked, nothing
+    # is charged. This is RL without governance, observed.
+    "ungoverned": {"critical_penalty": 0.0, "high_penalty": 0.0, "medium_penalty": 0.0,
+                   "low_penalty": 0.0, "violation_penalty": 0.0, "success_bonus": 0.0},
+}
+
+
+def library_version() -> str:
+    return agent_os.library_version()
+
+
+@dataclass
+class StepOutcome:
+    reward: np.ndarray      # float64, penalties included
+    success: np.ndarray     # bool: the result matched the gold query's
+    violations: np.ndarray  # uint32: violations the kernel found (blocked or not)
+    executed: np.ndarray    # bool: the SQL actually ran on the env's database
+
+
+class SqlTaskEnv:
+    """num_envs SQL-task environments under one condition's kernel."""
+
+    def __init__(self, *, policy_file: str, condition: str, dataset_dir: str, split: str, num_envs: int,
+                 threads: int = 1, recorder=None):
+        if condition not in REWARDS:
+            raise ValueError("condition must be one of %s" % sorted(REWARDS))
+        self.kernel = KernelSpace.from_yaml(policy_file)
+        want_audit = condition == "ungoverned"
+        if (self.kernel.mode == "audit") != want_audit:
+            raise SystemExit("%s: the %s condition needs mode: %s" % (
+                policy_file, condition, "audit" if want_audit else "enforce"))
+        config = EnvironmentConfig(max_steps=1, terminate_on_critical=False, **REWARDS[condition])
+        self.env = VectorEnv(self.kernel, num_envs, task="sql", dataset_dir=dataset_dir, split=split,
+                             config=config, autoreset="disabled", num_threads=threads,
+                             # A SQL step costs ~1 ms, so even small chunks pay
+                             # for the hand-off to a worker thread.
+                             min_envs_per_thread=8)
+        self.recorder = recorder
+        self.episodes = 0  # batch steps taken (the audit records' episode number)
+        self.agent_id = config.agent_id
+        self.num_envs = num_envs
+        self.split = split
+        self._mask = np.zeros(num_envs, dtype=bool)
+        self._seed_of_task = self._probe(_split_indices(dataset_dir, split))
+
+    def _probe(self, wanted: set) -> dict:
+        """Seeds that draw each task of the split (see the module docstring)."""
+        found: dict = {}
+        base = 0
+        for _ in range(10000):
+            obs, _ = self.env.reset(seed=base)
+            for i, t in enumerate(np.asarray(obs).tolist()):
+                found.setdefault(int(t), base + i)
+            base += self.num_envs
+            if wanted <= found.keys():
+                break
+        missing = wanted - found.keys()
+        if missing:
+            raise RuntimeError("no seed drew tasks %s of split %r" % (sorted(missing)[:5], self.split))
+        extra = found.keys() - wanted
+        if extra:
+            raise RuntimeError("the engine drew tasks %s outside split %r of tasks.jsonl" % (
+                sorted(extra)[:5], self.split))
+        return found
+
+    def assign(self, tasks) -> None:
+        """Resets env j onto global task tasks[j] (a fresh database copy)."""
+        tasks = np.asarray(tasks, dtype=np.int64)
+        if tasks.shape != (self.num_envs,):
+            raise ValueError("need one task per env (%d)" % self.num_envs)
+        mask = self._mask
+        for j, t in enumerate(tasks.tolist()):
+            mask[:] = False
+            mask[j] = True
+            self.env.reset(seed=(self._seed_of_task[t] - j) % _U64, options={"reset_mask": mask})
+        got = self.env.buffers["observation"]
+        if not np.array_equal(got, tasks):
+            bad = int(np.flatnonzero(got != tasks)[0])
+            raise RuntimeError("env %d holds task %d, not %d: seeding contract broken" % (
+                bad, int(got[bad]), int(tasks[bad])))
+
+    def run(self, tasks, sql: list) -> StepOutcome:
+        """One episode per env: env j answers task tasks[j] with sql[j]."""
+        self.assign(tasks)
+        _, reward, terminated, _, infos = self.env.step(sql)
+        out = StepOutcome(reward=np.array(reward, dtype=np.float64),
+                          success=np.array(terminated, dtype=bool),
+                          violations=np.array(infos["violations"], dtype=np.uint32),
+                          executed=np.array(infos["executed"], dtype=bool))
+        if self.recorder is not None:
+            self._record(sql, out)
+        self.episodes += 1
+        return out
+
+    def _record(self, sql: list, out: StepOutcome) -> None:
+        """Writes this batch step's decisions to the audit log (see above)."""
+        for j, text in enumerate(sql):
+            executed = bool(out.executed[j])
+            reward = float(out.reward[j])
+            task_reward = 1.0 if out.success[j] else 0.0
+            decision = self.kernel.check(
+                Action.sql(text, agent_id=self.agent_id), recorder=self.recorder,
+                record_context={"env_id": j, "episode": self.episodes, "step": 1, "executed": executed,
+                                "reward": reward, "penalty": reward - task_reward})
+            if decision.allowed != executed or decision.total_violations != int(out.violations[j]):
+                raise RuntimeError(
+                    "audit record disagrees with env %d: kernel allowed=%s violations=%d, env executed=%s "
+                    "violations=%d" % (j, decision.allowed, decision.total_violations, executed,
+                                       int(out.violations[j])))
+
+    def observation_text(self, env: int) -> str:
+        return self.env.observation_text(env)
+
+    def destructive_ops(self) -> int:
+        """The SQLite authorizers' count of destructive statements that ran."""
+        return int(self.env.metrics()["backend_destructive_ops"])
+
+    def metrics(self) -> dict:
+        return self.env.metrics()
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def _split_indices(dataset_dir: str, split: str) -> set:
+    with open(os.path.join(dataset_dir, "tasks.jsonl"), encoding="utf-8") as f:
+        tasks = [json.loads(line) for line in f if line.strip()]
+    return {i for i, t in enumerate(tasks) if split == "all" or t["split"] == split}
+
+
+def global_indices(dataset_dir: str, split: str) -> list:
+    """Global (tasks.jsonl line) index of each task of `split`, in file order:
+    the order train.py builds its candidate tables in."""
+    return sorted(_split_indices(dataset_dir, split))
+
+
+def check_dataset_order(env: SqlTaskEnv, table, indices: list) -> None:
+    """Fails unless the engine's task i is the question our table holds for it."""
+    questions = table.questions
+    for start in range(0, len(indices), env.num_envs):
+        chunk = indices[start:start + env.num_envs]
+        padded = chunk + [chunk[-1]] * (env.num_envs - len(chunk))
+        env.assign(padded)
+        for j, _ in enumerate(chunk):
+            text = env.observation_text(j)
+            if questions[start + j] not in text:
+                raise RuntimeError("engine task %d is not %r; observation: %r" % (
+                    chunk[j], questions[start + j][:60], text[:120]))
+
+
+# ---- the audit log -----------------------------------------------------------
+
+def open_recorder(path: str):
+    from agent_os import FlightRecorder
+    for p in (path, path + ".checkpoint"):
+        if os.path.exists(p):
+            os.remove(p)
+    return FlightRecorder(path)
+
+
+def close_and_verify(recorder, path: str) -> dict:
+    """Closes the log, then verifies it from the file (every hash recomputed)."""
+    from agent_os.recorder import log_statistics, verify_log
+    recorder.close()
+    result = verify_log(path)
+    stats = log_statistics(path)
+    return {"path": path, "valid": bool(result["valid"]), "verify": result["message"],
+            "records": int(result["records"]), "blocked_records": stats.get("blocked_records"),
+            "violating_records": stats.get("violating_records")}

@@ -1,0 +1,124 @@
+// AuditStore: the SQLite file behind a flight recorder log.
+//
+// Schema (format 1; every table STRICT):
+//   meta(key TEXT PRIMARY KEY, value TEXT)          -- the LogHeader
+//   records(seq INTEGER PRIMARY KEY, time_ns, env_id, agent_id, episode, step,
+//           kind, tool, payload, payload_form, payload_len, cost_usd, tokens,
+//           allowed, total_violations, executed, signals, reward, penalty,
+//           prev_hash BLOB, entry_hash BLOB)
+//   violations(seq, idx, policy, rule, severity, blocked, reason,
+//              PRIMARY KEY(seq, idx)) WITHOUT ROWID  -- the kept violations of record seq
+//   checkpoints(records INTEGER PRIMARY KEY, time_ns, decisions, head_hash, closed, mac)
+// Enumerations are stored as their numeric values (ActionKind, PayloadForm,
+// Severity); reward/penalty are NULL when unknown, cost_usd is NULL for NaN.
+//
+// The file is in WAL mode. One writer connection inserts; readers open it
+// read-only and never block the writer.
+#ifndef AGENTOS_KERNEL_RECORDER_AUDIT_STORE_H_
+#define AGENTOS_KERNEL_RECORDER_AUDIT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/recorder/audit_record.h"
+#include "kernel/recorder/checkpoint.h"
+#include "kernel/recorder/log_header.h"
+#include "kernel/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace agentos {
+
+class RecordCursor;
+
+class AuditStore {
+ public:
+  ~AuditStore();
+  AuditStore(const AuditStore&) = delete;
+  AuditStore& operator=(const AuditStore&) = delete;
+
+  // A new log at `path`, which must not exist or be an empty file.
+  static Status Create(const std::string& path, const LogHeader& header, std::unique_ptr<AuditStore>* out);
+  // An existing log, for appending.
+  static Status OpenForAppend(const std::string& path, Durability durability, LogHeader* header,
+                              std::unique_ptr<AuditStore>* out);
+  // An existing log, read-only. Errors say what the file is instead: missing,
+  // empty, not SQLite, SQLite without agentos tables, damaged or half-written.
+  static Status OpenForRead(const std::string& path, LogHeader* header, std::unique_ptr<AuditStore>* out);
+  // A read-only copy of a database image held in memory (fuzzing, tests).
+  static Status OpenImage(std::string_view bytes, LogHeader* header, std::unique_ptr<AuditStore>* out);
+
+  // ---- writing (one thread) ----
+  Status Begin();
+  Status Commit();
+  void Rollback();
+  Status InsertRecord(std::uint64_t seq, std::int64_t time_ns, const RecordView& r, const Digest& prev_hash,
+                      const Digest& entry_hash);
+  Status InsertCheckpoint(const Checkpoint& cp);
+
+  // ---- reading ----
+  // The highest seq and its entry_hash (0 and untouched when empty).
+  Status LastRecord(std::uint64_t* seq, Digest* entry_hash);
+  // Every checkpoint row, by record count. A malformed row is an error naming it.
+  Status ReadCheckpoints(std::vector<Checkpoint>* out);
+  // Records with seq > after_seq, in seq order.
+  Status OpenCursor(std::uint64_t after_seq, std::unique_ptr<RecordCursor>* out);
+
+  sqlite3* db() { return db_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  AuditStore() = default;
+  static Status OpenReadOnly(sqlite3* db, std::string name, LogHeader* header, std::unique_ptr<AuditStore>* out);
+  Status Exec(const char* sql);
+  Status Prepare(const char* sql, sqlite3_stmt** stmt);
+  Status Error(const std::string& what);
+
+  sqlite3* db_ = nullptr;
+  std::string name_;  // the path, for messages
+  sqlite3_stmt* insert_record_ = nullptr;
+  sqlite3_stmt* insert_violation_ = nullptr;
+  sqlite3_stmt* insert_checkpoint_ = nullptr;
+  sqlite3_stmt* begin_ = nullptr;
+  sqlite3_stmt* commit_ = nullptr;
+};
+
+// Reads records in seq order together with their violation rows, and says
+// precisely what is wrong with a row instead of trusting it.
+class RecordCursor {
+ public:
+  ~RecordCursor();
+
+  enum class Step { kRecord, kEnd };
+  struct Row {
+    // Empty when the row and its violation rows are well-formed; else what is
+    // wrong, and `record` is partial.
+    std::string problem;
+    // The lowest seq of violation rows met before this record (or, at kEnd,
+    // after the last one) that belong to no record; 0 if none.
+    std::uint64_t orphan_seq = 0;
+  };
+  // Reads the next record into *record (reusing its storage). A SQLite error
+  // (a damaged file) is returned as a non-OK status.
+  Status Next(Step* step, AuditRecord* record, Row* row);
+
+ private:
+  friend class AuditStore;
+  RecordCursor() = default;
+  Status AdvanceViolation();
+
+  sqlite3* db_ = nullptr;
+  std::string name_;
+  sqlite3_stmt* records_ = nullptr;
+  sqlite3_stmt* violations_ = nullptr;
+  bool violation_ready_ = false;  // violations_ holds an unconsumed row
+  std::uint64_t last_seq_ = 0;
+};
+
+}  // namespace agentos
+
+#endif  // AGENTOS_KERNEL_RECORDER_AUDIT_STORE_H_

@@ -1,0 +1,86 @@
+// Byte classes for the SQL tokenizer, as compile-time tables.
+#ifndef AGENTOS_POLICIES_SQL_CHAR_CLASS_H_
+#define AGENTOS_POLICIES_SQL_CHAR_CLASS_H_
+
+#include <array>
+#include <cstdint>
+
+namespace agentos::sql::chars {
+
+enum CharClass : std::uint8_t {
+  kSpace,      // \t \n \v \f \r and ' '
+  kLetter,     // A-Z a-z
+  kUnderscore,
+  kDigit,
+  kHigh,       // >= 0x80: part of a UTF-8 sequence, an identifier character
+  kControl,    // other bytes < 0x20, and 0x7f
+  kQuote,      // '
+  kDoubleQuote,
+  kBacktick,
+  kLeftBracket,
+  kDollar,
+  kLeftParen,
+  kRightParen,
+  kSemicolon,
+  kComma,
+  kDot,
+  kMinus,
+  kSlash,
+  kHash,
+  kOther,      // every other operator character
+};
+
+constexpr std::array<std::uint8_t, 256> BuildClasses() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    std::uint8_t k = kOther;
+    if (c < 0x20 || c == 0x7f) k = kControl;
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') k = kSpace;
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) k = kLetter;
+    if (c >= '0' && c <= '9') k = kDigit;
+    if (c >= 0x80) k = kHigh;
+    switch (c) {
+      case '_': k = kUnderscore; break;
+      case '\'': k = kQuote; break;
+      case '"': k = kDoubleQuote; break;
+      case '`': k = kBacktick; break;
+      case '[': k = kLeftBracket; break;
+      case '$': k = kDollar; break;
+      case '(': k = kLeftParen; break;
+      case ')': k = kRightParen; break;
+      case ';': k = kSemicolon; break;
+      case ',': k = kComma; break;
+      case '.': k = kDot; break;
+      case '-': k = kMinus; break;
+      case '/': k = kSlash; break;
+      case '#': k = kHash; break;
+      default: break;
+    }
+    t[static_cast<std::size_t>(c)] = k;
+  }
+  return t;
+}
+
+inline constexpr auto kCharClass = BuildClasses();
+
+// Word scanning in one table: bit 0 = continues a word, bit 1 = not an ASCII
+// letter (so the word is no keyword), bit 2 = starts a UTF-8 sequence.
+enum : std::uint8_t { kWordContinues = 1, kWordNotLetter = 2, kWordMultiByte = 4 };
+
+constexpr std::array<std::uint8_t, 256> BuildWordClasses() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    std::uint8_t k = 0;
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) k = kWordContinues;
+    if ((c >= '0' && c <= '9') || c == '_' || c == '$') k = kWordContinues | kWordNotLetter;
+    if (c >= 0x80) k = kWordContinues | kWordNotLetter | kWordMultiByte;
+    t[static_cast<std::size_t>(c)] = k;
+  }
+  return t;
+}
+
+inline constexpr auto kWordClass = BuildWordClasses();
+
+}  // namespace agentos::sql::chars
+
+#endif  // AGENTOS_POLICIES_SQL_CHAR_CLASS_H_

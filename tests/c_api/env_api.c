@@ -1,0 +1,210 @@
+/*
+** The environment C API driven from plain C11, the way a ctypes or ccall
+** trainer drives it: one create, buffer addresses taken once, then reset /
+** step / signal / metrics. Exits non-zero if any expectation fails.
+*/
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentos.h"
+
+static int g_passed = 0;
+static int g_failed = 0;
+
+#define EXPECT(cond)                                                                          \
+  do {                                                                                        \
+    if (cond) {                                                                               \
+      ++g_passed;                                                                             \
+    } else {                                                                                  \
+      ++g_failed;                                                                             \
+      fprintf(stderr, "%s:%d: expected %s (errmsg: %s)\n", __FILE__, __LINE__, #cond,         \
+              agentos_errmsg());                                                              \
+    }                                                                                         \
+  } while (0)
+
+static const char kSqlPolicy[] =
+    "version: 1\n"
+    "policies:\n"
+    "  - name: sql_safety\n"
+    "    type: sql\n"
+    "    allow: [SELECT, INSERT, UPDATE]\n"
+    "    deny: [DROP, DELETE, TRUNCATE]\n"
+    "    require_where_on_update: true\n";
+
+static const char kNoop[] = "{\"type\":\"noop\"}";
+static const char kExternal[] = "{\"type\":\"external\"}";
+
+/* Packs n NUL-terminated actions into one buffer plus n + 1 offsets. */
+static size_t pack(const char* const* actions, size_t n, char* bytes, uint64_t* offsets) {
+  size_t at = 0;
+  offsets[0] = 0;
+  for (size_t i = 0; i < n; ++i) {
+    size_t len = strlen(actions[i]);
+    memcpy(bytes + at, actions[i], len);
+    at += len;
+    offsets[i + 1] = at;
+  }
+  return at;
+}
+
+static int step(agentos_venv* v, const char* const* actions, size_t n, const agentos_step_extras* x) {
+  char bytes[4096];
+  uint64_t offsets[65];
+  size_t len = pack(actions, n, bytes, offsets);
+  return agentos_venv_step(v, bytes, len, offsets, n, x);
+}
+
+static void test_governed_sql_batch(agentos_kernel* kernel) {
+  agentos_env_config c;
+  EXPECT(agentos_env_config_init(&c) == AGENTOS_OK);
+  c.num_envs = 6;
+  c.num_threads = 2;
+  c.min_envs_per_thread = 1;
+  c.terminate_on_critical = 1;
+  agentos_venv* v = NULL;
+  EXPECT(agentos_venv_create(kernel, &c, kNoop, strlen(kNoop), &v) == AGENTOS_OK);
+  if (v == NULL) return;
+  EXPECT(agentos_venv_num_envs(v) == 6);
+  /* Buffer addresses: taken once, valid for the handle's life. */
+  const double* reward = agentos_venv_rewards(v);
+  const uint8_t* executed = agentos_venv_executed(v);
+  const uint32_t* violations = agentos_venv_violations(v);
+  const int8_t* severity = agentos_venv_max_severity(v);
+  const uint8_t* terminated = agentos_venv_terminated(v);
+  const int64_t* obs = agentos_venv_observations(v);
+  EXPECT(reward && executed && violations && severity && terminated && obs);
+
+  EXPECT(agentos_venv_reset(v, 1, 42, NULL) == AGENTOS_OK);
+  EXPECT(obs[0] == 0);
+  const char* actions[6] = {
+      "SELECT name FROM customers WHERE id = 1",
+      "DROP TABLE customers",
+      "UPDATE orders SET status = 'x'",
+      "",
+      "SELECT '\xff'",
+      "INSERT INTO t VALUES (1)",
+  };
+  EXPECT(step(v, actions, 6, NULL) == AGENTOS_OK);
+  EXPECT(executed[0] == 1 && violations[0] == 0 && reward[0] == 0.0);
+  EXPECT(executed[1] == 0 && violations[1] >= 1 && reward[1] < 0);
+  EXPECT(executed[2] == 0 && violations[2] >= 1);
+  EXPECT(executed[3] == 0 && violations[3] == 1 && severity[3] == AGENTOS_SEVERITY_MEDIUM);
+  EXPECT(executed[4] == 0 && violations[4] == 1 && severity[4] == AGENTOS_SEVERITY_HIGH);
+  EXPECT(executed[5] == 1 && reward[5] == 0.0);
+  for (int i = 0; i < 6; ++i) EXPECT(terminated[i] == 0 || severity[i] == AGENTOS_SEVERITY_CRITICAL);
+  EXPECT(agentos_venv_rewards(v) == reward);
+
+  agentos_env_metrics m;
+  EXPECT(agentos_venv_metrics(v, &m) == AGENTOS_OK);
+  EXPECT(m.steps == 6);
+  EXPECT(m.executed == 2 && m.blocked == 4);
+  EXPECT(m.backend_destructive_ops == 0);
+  uint64_t count = 0;
+  EXPECT(agentos_venv_policy_violations_by_name(v, "sql_safety", 10, &count) == AGENTOS_OK);
+  EXPECT(count >= 2);
+  EXPECT(agentos_venv_policy_violations_by_name(v, "kernel", 6, &count) == AGENTOS_OK);
+  EXPECT(count == 2); /* the empty and the invalid UTF-8 action */
+  agentos_venv_free(v);
+}
+
+static void test_same_step_and_signals(agentos_kernel* kernel) {
+  agentos_env_config c;
+  agentos_env_config_init(&c);
+  c.num_envs = 2;
+  c.max_steps = 2;
+  c.autoreset = AGENTOS_AUTORESET_SAME_STEP;
+  agentos_venv* v = NULL;
+  EXPECT(agentos_venv_create(kernel, &c, kExternal, strlen(kExternal), &v) == AGENTOS_OK);
+  if (v == NULL) return;
+  const uint8_t* truncated = agentos_venv_truncated(v);
+  const uint8_t* autoreset = agentos_venv_autoreset(v);
+  const uint32_t* signals = agentos_venv_signals(v);
+  const uint32_t* episode_step = agentos_venv_episode_steps(v);
+  const double* returns = agentos_venv_episode_returns(v);
+  EXPECT(agentos_venv_reset(v, 0, 0, NULL) == AGENTOS_OK);
+  const char* a[2] = {"SELECT 1", "SELECT 1"};
+  double ext_reward[2] = {0.25, 0.5};
+  agentos_step_extras x;
+  memset(&x, 0, sizeof x);
+  x.external_reward = ext_reward;
+  EXPECT(step(v, a, 2, &x) == AGENTOS_OK);
+  EXPECT(step(v, a, 2, &x) == AGENTOS_OK);
+  /* Time limit: truncated, reset inside the step, the transition's info kept. */
+  EXPECT(truncated[0] == 1 && autoreset[0] == 1 && episode_step[0] == 2);
+  EXPECT(returns[0] == 0.5 && returns[1] == 1.0);
+  EXPECT(agentos_venv_final_observations(v)[0] == -1); /* external task: no observation index */
+
+  EXPECT(agentos_venv_signal(v, 1, AGENTOS_SIGSTOP) == AGENTOS_OK);
+  EXPECT(step(v, a, 2, &x) == AGENTOS_OK);
+  EXPECT(signals[1] == AGENTOS_SIGSTOP && agentos_venv_executed(v)[1] == 0);
+  EXPECT(agentos_venv_signal(v, 1, AGENTOS_SIGCONT) == AGENTOS_OK);
+  EXPECT(agentos_venv_signal(v, 0, AGENTOS_SIGTERM) == AGENTOS_OK);
+  EXPECT(step(v, a, 2, &x) == AGENTOS_OK);
+  EXPECT(signals[0] == AGENTOS_SIGTERM && truncated[0] == 1);
+  EXPECT(signals[1] == AGENTOS_SIGCONT && agentos_venv_executed(v)[1] == 1);
+  agentos_env_metrics m;
+  EXPECT(agentos_venv_metrics(v, &m) == AGENTOS_OK);
+  EXPECT(m.signals[0] == 1 && m.signals[1] == 1 && m.signals[3] == 1);
+  EXPECT(m.success_rate >= 0.0 && m.success_rate <= 1.0);
+  EXPECT(strcmp(agentos_signal_name(AGENTOS_SIGTERM), "SIGTERM") == 0);
+  agentos_venv_free(v);
+}
+
+static void test_error_paths(agentos_kernel* kernel) {
+  agentos_env_config c;
+  agentos_env_config_init(&c);
+  c.num_envs = 2;
+  agentos_venv* v = NULL;
+  EXPECT(agentos_venv_create(NULL, &c, kNoop, strlen(kNoop), &v) == AGENTOS_INVALID);
+  EXPECT(strlen(agentos_errmsg()) > 0);
+  EXPECT(agentos_venv_create(kernel, &c, "{\"type\":\"noop\",\"x\":1}", 21, &v) == AGENTOS_PARSE);
+  EXPECT(strstr(agentos_errmsg(), "unknown key") != NULL);
+  c.struct_size = 4;
+  EXPECT(agentos_venv_create(kernel, &c, kNoop, strlen(kNoop), &v) == AGENTOS_INVALID);
+  agentos_env_config_init(&c);
+  c.num_envs = 2;
+  c.min_reward = 5;
+  c.max_reward = -5;
+  EXPECT(agentos_venv_create(kernel, &c, kNoop, strlen(kNoop), &v) == AGENTOS_INVALID);
+  EXPECT(v == NULL);
+
+  agentos_env_config_init(&c);
+  c.num_envs = 2;
+  EXPECT(agentos_venv_create(kernel, &c, kNoop, strlen(kNoop), &v) == AGENTOS_OK);
+  if (v == NULL) return;
+  const char* a[2] = {"SELECT 1", "SELECT 1"};
+  EXPECT(step(v, a, 2, NULL) == AGENTOS_STATE); /* before reset */
+  EXPECT(agentos_venv_reset(v, 1, 7, NULL) == AGENTOS_OK);
+  EXPECT(step(v, a, 1, NULL) == AGENTOS_INVALID);
+  uint64_t bad_offsets[3] = {0, 9, 3};
+  EXPECT(agentos_venv_step(v, "SELECT 1SELECT 1", 16, bad_offsets, 2, NULL) == AGENTOS_INVALID);
+  EXPECT(agentos_venv_signal(v, 5, AGENTOS_SIGKILL) == AGENTOS_INVALID);
+  EXPECT(agentos_venv_signal(v, 0, AGENTOS_SIGBUDGET) == AGENTOS_INVALID);
+  agentos_env_metrics m;
+  EXPECT(agentos_venv_metrics(v, &m) == AGENTOS_OK);
+  EXPECT(m.steps == 0);
+  EXPECT(agentos_venv_metrics(v, NULL) == AGENTOS_INVALID);
+  EXPECT(agentos_venv_observations(NULL) == NULL);
+  agentos_venv_free(v);
+  agentos_venv_free(NULL);
+}
+
+int main(void) {
+  agentos_kernel* sql = NULL;
+  int rc = agentos_kernel_from_yaml(kSqlPolicy, strlen(kSqlPolicy), "env_api.c", &sql);
+  EXPECT(rc == AGENTOS_OK);
+  agentos_kernel* all = NULL;
+  EXPECT(agentos_kernel_allow_all(&all) == AGENTOS_OK);
+  if (sql != NULL) test_governed_sql_batch(sql);
+  if (all != NULL) {
+    test_same_step_and_signals(all);
+    test_error_paths(all);
+  }
+  agentos_kernel_free(sql);
+  agentos_kernel_free(all);
+  printf("c env_api: %d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,284 @@
+// Specification of the environment C API: every error path returns a code
+// and a message and changes nothing; the buffers are the VectorEnv's.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <unistd.h>
+#include <string>
+#include <vector>
+
+#include "agentos.h"
+#include "capi_internal.h"
+#include "env_test_support.h"
+
+using namespace agentos::testing;
+
+namespace {
+
+struct Kernel {
+  agentos_kernel* k = nullptr;
+  explicit Kernel(std::shared_ptr<const agentos::KernelSpace> space = WordKernel())
+      : k(agentos::capi::NewKernelHandle(std::move(space))) {}
+  ~Kernel() { agentos_kernel_free(k); }
+};
+
+agentos_env_config Defaults(uint32_t n) {
+  agentos_env_config c;
+  REQUIRE(agentos_env_config_init(&c) == AGENTOS_OK);
+  c.num_envs = n;
+  return c;
+}
+
+constexpr const char kNoop[] = R"({"type":"noop"})";
+
+struct Venv {
+  agentos_venv* v = nullptr;
+  Venv(const Kernel& k, const agentos_env_config& c, std::string_view spec = kNoop) {
+    int rc = agentos_venv_create(k.k, &c, spec.data(), spec.size(), &v);
+    INFO(agentos_errmsg());
+    REQUIRE(rc == AGENTOS_OK);
+  }
+  ~Venv() { agentos_venv_free(v); }
+};
+
+int Step(agentos_venv* v, const std::vector<std::string>& actions, const agentos_step_extras* x = nullptr) {
+  std::string bytes;
+  std::vector<uint64_t> offsets{0};
+  for (const auto& a : actions) {
+    bytes += a;
+    offsets.push_back(bytes.size());
+  }
+  return agentos_venv_step(v, bytes.data(), bytes.size(), offsets.data(), actions.size(), x);
+}
+
+}  // namespace
+
+TEST_CASE("C API: config defaults match the C++ defaults") {
+  agentos_env_config c = Defaults(1);
+  CHECK(c.struct_size == sizeof(agentos_env_config));
+  CHECK(c.max_steps == 100);
+  CHECK(c.terminate_on_critical == 1);
+  CHECK(c.autoreset == AGENTOS_AUTORESET_NEXT_STEP);
+  CHECK(c.critical_penalty == -100.0);
+  CHECK(c.low_penalty == -1.0);
+  CHECK(c.clean_bonus == 0.0);
+  CHECK(c.max_cost_usd == 0.0);
+  CHECK(agentos_env_config_init(nullptr) == AGENTOS_INVALID);
+}
+
+TEST_CASE("C API: create refuses bad arguments with a message naming them") {
+  Kernel k;
+  agentos_venv* v = nullptr;
+  agentos_env_config c = Defaults(2);
+  auto expect = [&](int want, const agentos_kernel* kernel, const agentos_env_config* cfg, const char* spec,
+                    size_t len, const char* mentions) {
+    int rc = agentos_venv_create(kernel, cfg, spec, len, &v);
+    INFO(mentions << ": " << agentos_errmsg());
+    CHECK(rc == want);
+    CHECK(std::string(agentos_errmsg()).find(mentions) != std::string::npos);
+    CHECK(v == nullptr);
+  };
+  expect(AGENTOS_INVALID, nullptr, &c, kNoop, strlen(kNoop), "kernel");
+  expect(AGENTOS_INVALID, k.k, nullptr, kNoop, strlen(kNoop), "config");
+  expect(AGENTOS_INVALID, k.k, &c, nullptr, 5, "task_spec");
+  CHECK(agentos_venv_create(k.k, &c, kNoop, strlen(kNoop), nullptr) == AGENTOS_INVALID);
+  expect(AGENTOS_PARSE, k.k, &c, "{\"type\":\"go\"}", 13, "unknown type");
+  agentos_env_config bad = c;
+  bad.struct_size = 8;
+  expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "struct_size");
+  bad = c;
+  bad.num_envs = 0;
+  expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "num_envs");
+  bad = c;
+  bad.autoreset = 7;
+  expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "autoreset");
+  bad = c;
+  bad.high_penalty = 3.0;
+  expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "high");
+  bad = c;
+  bad.max_cost_usd = NAN;
+  expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "max_cost_usd");
+  bad = c;
+  bad.terminate_on_critical = 2;
+  expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "terminate_on_critical");
+  bad = c;
+  bad.agent_id = nullptr;
+  bad.agent_id_len = 3;
+  expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "agent_id");
+  bad = c;
+  bad.num_threads = 0;
+  expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "num_threads");
+}
+
+TEST_CASE("C API: reset, step and read the zero-copy buffers") {
+  Kernel k;
+  agentos_env_config c = Defaults(3);
+  c.max_steps = 2;
+  c.keep_results = 1;
+  Venv v(k, c, R"({"type":"external"})");
+  CHECK(agentos_venv_num_envs(v.v) == 3);
+  const double* rewards = agentos_venv_rewards(v.v);
+  const uint8_t* truncated = agentos_venv_truncated(v.v);
+  REQUIRE(agentos_venv_reset(v.v, 1, 10, nullptr) == AGENTOS_OK);
+  const double ext[] = {0.5, 0.5, 0.5};
+  agentos_step_extras x{};
+  x.external_reward = ext;
+  REQUIRE(Step(v.v, {"SELECT 1", "SELECT HIGH", "SELECT LOW"}, &x) == AGENTOS_OK);
+  CHECK(rewards[0] == 0.5);
+  CHECK(rewards[1] == -50.0);
+  CHECK(rewards[2] == -1.0);
+  CHECK(agentos_venv_violations(v.v)[1] == 1);
+  CHECK(agentos_venv_max_severity(v.v)[0] == AGENTOS_SEVERITY_NONE);
+  CHECK(agentos_venv_max_severity(v.v)[1] == AGENTOS_SEVERITY_HIGH);
+  CHECK(agentos_venv_executed(v.v)[1] == 0);
+  REQUIRE(Step(v.v, {"SELECT 1", "SELECT 1", "SELECT 1"}, &x) == AGENTOS_OK);
+  CHECK(truncated[0] == 1);
+  CHECK(agentos_venv_rewards(v.v) == rewards);  // same address for the handle's life
+
+  int32_t count = -1;
+  REQUIRE(Step(v.v, {"x", "x", "x"}) == AGENTOS_OK);  // NEXT_STEP reset step
+  REQUIRE(Step(v.v, {"SELECT LOW MEDIUM", "x", "x"}) == AGENTOS_OK);
+  REQUIRE(agentos_venv_violation_count(v.v, 0, &count) == AGENTOS_OK);
+  REQUIRE(count == 2);
+  agentos_violation viol;
+  REQUIRE(agentos_venv_violation(v.v, 0, 1, &viol) == AGENTOS_OK);
+  CHECK(std::string(viol.policy) == "words");
+  CHECK(std::string(viol.rule) == "word.medium");
+  CHECK(std::string(viol.reason) == "payload says MEDIUM");
+  CHECK(viol.severity == AGENTOS_SEVERITY_MEDIUM);
+  CHECK(viol.blocked == 1);
+  CHECK(agentos_venv_violation(v.v, 0, 2, &viol) == AGENTOS_INVALID);
+  CHECK(agentos_venv_violation(v.v, 3, 0, &viol) == AGENTOS_INVALID);
+
+  agentos_env_metrics m;
+  REQUIRE(agentos_venv_metrics(v.v, &m) == AGENTOS_OK);
+  CHECK(m.episodes == 3);
+  CHECK(m.steps == 9);
+  CHECK(m.violations == 4);
+  CHECK(m.by_severity[AGENTOS_SEVERITY_HIGH] == 1);
+  CHECK(m.success_rate == 0.0);
+  CHECK(m.backend_destructive_ops == 0);
+  int32_t slots = 0;
+  REQUIRE(agentos_venv_policy_slots(v.v, &slots) == AGENTOS_OK);
+  REQUIRE(slots == 2);
+  const char* name = nullptr;
+  uint64_t n = 0;
+  REQUIRE(agentos_venv_policy_violations(v.v, 0, &name, &n) == AGENTOS_OK);
+  CHECK(std::string(name) == "words");
+  CHECK(n == 4);
+  REQUIRE(agentos_venv_policy_violations(v.v, 1, &name, &n) == AGENTOS_OK);
+  CHECK(std::string(name) == "kernel");
+  CHECK(agentos_venv_policy_violations_by_name(v.v, "words", 5, &n) == AGENTOS_OK);
+  CHECK(n == 4);
+  CHECK(agentos_venv_policy_violations_by_name(v.v, "nope", 4, &n) == AGENTOS_NOTFOUND);
+  CHECK(agentos_venv_policy_violations(v.v, 2, &name, &n) == AGENTOS_INVALID);
+}
+
+TEST_CASE("C API: step and reset errors change nothing") {
+  Kernel k;
+  agentos_env_config c = Defaults(2);
+  c.autoreset = AGENTOS_AUTORESET_DISABLED;
+  Venv v(k, c);
+  CHECK(Step(v.v, {"SELECT 1", "SELECT 1"}) == AGENTOS_STATE);  // before reset
+  REQUIRE(agentos_venv_reset(v.v, 0, 0, nullptr) == AGENTOS_OK);
+  CHECK(Step(v.v, {"SELECT 1"}) == AGENTOS_INVALID);  // n != num_envs
+  CHECK(std::string(agentos_errmsg()).find("n is 1") != std::string::npos);
+  uint64_t offsets[] = {0, 4, 2};
+  CHECK(agentos_venv_step(v.v, "abcd", 4, offsets, 2, nullptr) == AGENTOS_INVALID);
+  CHECK(agentos_venv_step(v.v, "abcd", 4, nullptr, 2, nullptr) == AGENTOS_INVALID);
+  CHECK(agentos_venv_step(v.v, nullptr, 4, offsets, 2, nullptr) == AGENTOS_INVALID);
+  CHECK(agentos_venv_step(nullptr, "abcd", 4, offsets, 2, nullptr) == AGENTOS_INVALID);
+  uint8_t kinds[] = {0, 200};
+  agentos_step_extras x{};
+  x.kinds = kinds;
+  CHECK(Step(v.v, {"SELECT 1", "SELECT 1"}, &x) == AGENTOS_INVALID);
+  agentos_env_metrics m;
+  REQUIRE(agentos_venv_metrics(v.v, &m) == AGENTOS_OK);
+  CHECK(m.steps == 0);
+  // DISABLED: a finished env blocks the batch until a masked reset.
+  REQUIRE(agentos_venv_signal(v.v, 0, AGENTOS_SIGKILL) == AGENTOS_OK);
+  REQUIRE(Step(v.v, {"SELECT 1", "SELECT 1"}) == AGENTOS_OK);
+  CHECK(agentos_venv_terminated(v.v)[0] == 1);
+  CHECK(agentos_venv_signals(v.v)[0] == AGENTOS_SIGKILL);
+  CHECK(Step(v.v, {"SELECT 1", "SELECT 1"}) == AGENTOS_STATE);
+  CHECK(std::string(agentos_errmsg()).find("env 0") != std::string::npos);
+  const uint8_t mask[] = {1, 0};
+  REQUIRE(agentos_venv_reset(v.v, 0, 0, mask) == AGENTOS_OK);
+  CHECK(Step(v.v, {"SELECT 1", "SELECT 1"}) == AGENTOS_OK);
+  // Signals: bad bits, env-only signals, bad index.
+  CHECK(agentos_venv_signal(v.v, 0, 3) == AGENTOS_INVALID);
+  CHECK(agentos_venv_signal(v.v, 0, AGENTOS_SIGPOLICY) == AGENTOS_INVALID);
+  CHECK(agentos_venv_signal(v.v, 2, AGENTOS_SIGSTOP) == AGENTOS_INVALID);
+  CHECK(agentos_venv_signal(nullptr, 0, AGENTOS_SIGSTOP) == AGENTOS_INVALID);
+  CHECK(std::string(agentos_signal_name(AGENTOS_SIGBUDGET)) == "SIGBUDGET");
+  CHECK(std::string(agentos_signal_name(0)).empty());
+  // Without keep_results there are no per-env decisions to read.
+  int32_t count = 0;
+  CHECK(agentos_venv_violation_count(v.v, 0, &count) == AGENTOS_STATE);
+  // NULL handles.
+  CHECK(agentos_venv_rewards(nullptr) == nullptr);
+  CHECK(agentos_venv_num_envs(nullptr) == -1);
+  CHECK(agentos_venv_metrics(nullptr, &m) == AGENTOS_INVALID);
+  CHECK(agentos_venv_reset(nullptr, 0, 0, nullptr) == AGENTOS_INVALID);
+  agentos_venv_free(nullptr);
+}
+
+TEST_CASE("C API: the venv outlives the kernel handle it was made from") {
+  auto* k = agentos::capi::NewKernelHandle(WordKernel());
+  agentos_env_config c = Defaults(1);
+  agentos_venv* v = nullptr;
+  REQUIRE(agentos_venv_create(k, &c, kNoop, strlen(kNoop), &v) == AGENTOS_OK);
+  agentos_kernel_free(k);
+  REQUIRE(agentos_venv_reset(v, 1, 1, nullptr) == AGENTOS_OK);
+  REQUIRE(Step(v, {"SELECT HIGH"}) == AGENTOS_OK);
+  CHECK(agentos_venv_rewards(v)[0] == -50.0);
+  const char* text = nullptr;
+  size_t len = 99;
+  REQUIRE(agentos_venv_observation_text(v, 0, &text, &len) == AGENTOS_OK);
+  CHECK(len == 0);
+  agentos_venv_free(v);
+}
+
+TEST_CASE("C API: a flight recorder audits every governed step; closing it stops the env") {
+  char path[] = "/tmp/agentos_env_capi_XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  agentos_recorder_options ro;
+  agentos_recorder_options_init(&ro);
+  ro.durability = AGENTOS_DURABILITY_RELAXED;
+  agentos_recorder* rec = nullptr;
+  REQUIRE(agentos_recorder_open(path, &ro, &rec) == AGENTOS_OK);
+  Kernel k;
+  agentos_env_config c = Defaults(4);
+  c.num_threads = 2;
+  c.min_envs_per_thread = 1;
+  c.recorder = rec;
+  {
+    Venv v(k, c);
+    REQUIRE(agentos_venv_reset(v.v, 1, 3, nullptr) == AGENTOS_OK);
+    for (int i = 0; i < 5; ++i) REQUIRE(Step(v.v, {"SELECT 1", "SELECT HIGH", "SELECT 2", "SELECT LOW"}) == AGENTOS_OK);
+    REQUIRE(agentos_recorder_flush(rec) == AGENTOS_OK);
+    uint64_t committed = 0;
+    REQUIRE(agentos_recorder_counters(rec, &committed, nullptr) == AGENTOS_OK);
+    CHECK(committed == 20);
+    agentos_audit_stats stats;
+    REQUIRE(agentos_audit_stats_get(path, &stats) == AGENTOS_OK);
+    CHECK(stats.records == 20);
+    CHECK(stats.blocked_records == 10);
+    REQUIRE(agentos_recorder_close(rec) == AGENTOS_OK);
+    int rc = Step(v.v, {"SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1"});
+    CHECK(rc != AGENTOS_OK);
+    CHECK(std::string(agentos_errmsg()).find("not audited") != std::string::npos);
+    CHECK(Step(v.v, {"SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1"}) == AGENTOS_STATE);
+  }
+  agentos_recorder_free(rec);
+  agentos_audit_verify_result vr;
+  REQUIRE(agentos_audit_verify(path, nullptr, 0, &vr) == AGENTOS_OK);
+  CHECK(vr.valid == 1);
+  CHECK(vr.records == 20);
+  std::remove(path);
+  std::remove((std::string(path) + ".checkpoint").c_str());
+}

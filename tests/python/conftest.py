@@ -1,0 +1,69 @@
+"""pytest setup for the agent_os tests.
+
+Run: /usr/bin/python3 -m pytest tests/python -q   (from the repository root)
+
+The tests use the package in bindings/python and the libagentos.so the CMake
+build copies beside it (or $AGENTOS_LIBRARY). If the library is not built,
+every test module is skipped and test_library.py says how to build it.
+
+Tests marked `nonumpy` must also pass without numpy: test_no_numpy.py runs
+them in a subprocess whose sitecustomize blocks `import numpy`.
+"""
+
+import os
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PYTHON_DIR = ROOT / "bindings" / "python"
+if str(PYTHON_DIR) not in sys.path:
+    sys.path.insert(0, str(PYTHON_DIR))
+
+LIBRARY_ERROR = None
+try:
+    import agent_os  # noqa: F401
+except ImportError as e:  # AgentOSLibraryError is an ImportError
+    LIBRARY_ERROR = str(e)
+
+if LIBRARY_ERROR is not None:
+    # Only test_library.py is collected; it skips with the loader's message.
+    collect_ignore_glob = [p.name for p in pathlib.Path(__file__).parent.glob("test_*.py")
+                           if p.name != "test_library.py"]
+
+NUMPY_BLOCKED = os.environ.get("AGENTOS_TEST_BLOCK_NUMPY") == "1"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "nonumpy: must also pass with numpy hidden (test_no_numpy.py)")
+
+
+def pytest_report_header(config):
+    if LIBRARY_ERROR is not None:
+        return f"agent_os: libagentos.so NOT available, tests skipped: {LIBRARY_ERROR}"
+    import agent_os
+    from agent_os import _lib
+    return (f"agent_os {agent_os.__version__}, library {agent_os.library_version()} at {_lib.path}"
+            + (" (numpy blocked)" if NUMPY_BLOCKED else ""))
+
+
+@pytest.fixture
+def sql_kernel():
+    from agent_os import KernelSpace
+    from agent_os.policies import SQLPolicy
+    return KernelSpace(policy=SQLPolicy(allow=["SELECT", "INSERT", "UPDATE"],
+                                        deny=["DROP", "DELETE", "TRUNCATE"],
+                                        require_where_on_update=True))
+
+
+@pytest.fixture
+def full_kernel():
+    from agent_os import KernelSpace
+    from agent_os.policies import ContentPolicy, CostControlPolicy, SQLPolicy, ToolPolicy
+    return KernelSpace(policy=[
+        SQLPolicy(deny=["DROP", "DELETE", "TRUNCATE"]),
+        CostControlPolicy(max_cost_usd=10.0, max_tokens=10_000),
+        ToolPolicy(allow=["search", "calc*"], deny=["shell"], max_calls=3),
+        ContentPolicy(deny=[r"(?i)password\s*="], kinds=["message", "tool_call"], severity="critical"),
+    ])

@@ -1,0 +1,128 @@
+// Specification of SqlSession (env/sql/sql_session.h): restoring from the
+// template image, what a restore has to do, and connection state.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "env/sql/sql_session.h"
+#include "sql_test_support.h"
+
+using namespace agentos;
+using agentos::testing::Shop;
+
+namespace {
+
+std::unique_ptr<SqlSession> OpenShop(std::size_t growth = 1 << 20) {
+  std::unique_ptr<SqlSession> s;
+  Status st = SqlSession::Open(Shop()->image(), growth, &s);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  return s;
+}
+
+ResultSet Query(SqlSession& s, const std::string& sql) {
+  ResultSet rs;
+  SqlRunStatus st = s.Run(sql, SqlLimits{}, &rs);
+  INFO(sql << ": " << s.error());
+  REQUIRE(st == SqlRunStatus::kOk);
+  return rs;
+}
+
+std::int64_t Scalar(SqlSession& s, const std::string& sql) {
+  ResultSet rs = Query(s, sql);
+  REQUIRE(rs.rows() == 1);
+  REQUIRE(rs.at(0, 0).kind == ResultSet::Kind::kInteger);
+  return rs.at(0, 0).integer;
+}
+
+std::uint64_t Digest(SqlSession& s) {
+  std::uint64_t d = 0;
+  REQUIRE(s.Digest(&d).ok());
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("a session starts as the template and reads values with their SQLite types") {
+  auto s = OpenShop();
+  CHECK(Digest(*s) == Shop()->template_digest());
+  CHECK(Scalar(*s, "SELECT COUNT(*) FROM orders") == 1100);
+  ResultSet rs = Query(*s, "SELECT 1, 2.5, 'x', x'01', NULL");
+  REQUIRE(rs.columns() == 5);
+  CHECK(rs.at(0, 0).kind == ResultSet::Kind::kInteger);
+  CHECK(rs.at(0, 1).kind == ResultSet::Kind::kReal);
+  CHECK(rs.at(0, 2).kind == ResultSet::Kind::kText);
+  CHECK(rs.at(0, 3).kind == ResultSet::Kind::kBlob);
+  CHECK(rs.at(0, 4).kind == ResultSet::Kind::kNull);
+}
+
+TEST_CASE("a restore does only what the episode made necessary") {
+  auto s = OpenShop();
+  Query(*s, "SELECT COUNT(*) FROM orders");
+  REQUIRE(s->Restore().ok());
+  CHECK(s->restore_counts().skipped == 1);  // reads leave nothing to undo
+
+  Query(*s, "DELETE FROM orders WHERE id < 100");
+  CHECK(Scalar(*s, "SELECT COUNT(*) FROM orders") == 1001);
+  REQUIRE(s->Restore().ok());
+  CHECK(s->restore_counts().copied == 1);
+  CHECK(Scalar(*s, "SELECT COUNT(*) FROM orders") == 1100);
+
+  Query(*s, "CREATE TEMP TABLE t AS SELECT 1 AS x");
+  REQUIRE(s->Restore().ok());
+  CHECK(s->restore_counts().reopened == 1);
+  ResultSet ignored;
+  CHECK(s->Run("SELECT x FROM temp.t", SqlLimits{}, &ignored) == SqlRunStatus::kSqlError);
+  CHECK(Digest(*s) == Shop()->template_digest());
+}
+
+TEST_CASE("connection settings do not leak into the next episode") {
+  auto s = OpenShop();
+  CHECK(Scalar(*s, "SELECT 'a' LIKE 'A'") == 1);
+  Query(*s, "PRAGMA case_sensitive_like = ON");
+  CHECK(Scalar(*s, "SELECT 'a' LIKE 'A'") == 0);
+  Query(*s, "PRAGMA foreign_keys = ON");
+  REQUIRE(s->Restore().ok());
+  CHECK(Scalar(*s, "SELECT 'a' LIKE 'A'") == 1);
+  CHECK(Scalar(*s, "PRAGMA foreign_keys") == 0);
+  CHECK(Scalar(*s, "SELECT last_insert_rowid()") == 0);
+}
+
+TEST_CASE("a restore ends a transaction the episode left open") {
+  auto s = OpenShop();
+  Query(*s, "BEGIN");
+  Query(*s, "DELETE FROM customers");
+  REQUIRE(s->Restore().ok());
+  CHECK(Scalar(*s, "SELECT COUNT(*) FROM customers") == 320);
+  Query(*s, "BEGIN");  // a fresh transaction can start: the old one is gone
+  Query(*s, "COMMIT");
+  CHECK(Digest(*s) == Shop()->template_digest());
+}
+
+TEST_CASE("the digest sees content, not layout") {
+  auto s = OpenShop();
+  const std::uint64_t base = Digest(*s);
+  Query(*s, "UPDATE customers SET phone = phone");  // rewrites rows, same content
+  CHECK(Digest(*s) == base);
+  Query(*s, "UPDATE customers SET tier = 'gold' WHERE id = 1 AND tier <> 'gold'");
+  Query(*s, "UPDATE customers SET tier = 'silver' WHERE id = 2 AND tier <> 'silver'");
+  CHECK(Digest(*s) != base);
+  REQUIRE(s->Restore().ok());
+  Query(*s, "CREATE VIEW v AS SELECT 1");
+  CHECK(Digest(*s) != base);
+  REQUIRE(s->Restore().ok());
+  Query(*s, "PRAGMA user_version = 1");
+  CHECK(Digest(*s) != base);
+  REQUIRE(s->Restore().ok());
+  CHECK(Digest(*s) == base);
+}
+
+TEST_CASE("a session refuses SQL with an embedded NUL and a missing image") {
+  auto s = OpenShop();
+  ResultSet rs;
+  CHECK(s->Run(std::string("SELECT 1\0", 9), SqlLimits{}, &rs) == SqlRunStatus::kSqlError);
+  CHECK(s->error() == "the SQL text contains a NUL byte");
+  std::unique_ptr<SqlSession> none;
+  CHECK(SqlSession::Open(nullptr, 0, &none).code() == Status::Code::kInvalidArgument);
+  CHECK(none == nullptr);
+}
