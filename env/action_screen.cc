@@ -13,7 +13,8 @@ constexpr std::uint64_t kLowBits = 0x0101010101010101ull;
 // first NUL when stop_at_nul, or text.size(). One pass: actions are mostly
 // ASCII SQL, so eight bytes at a time are checked for "no high bit and no
 // zero byte" and skipped.
-std::size_t Scan(std::string_view text, bool stop_at_nul) {
+template <bool stop_at_nul>
+std::size_t Scan(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   std::size_t i = 0;
@@ -22,7 +23,8 @@ std::size_t Scan(std::string_view text, bool stop_at_nul) {
       std::uint64_t word;
       std::memcpy(&word, s + i, 8);
       // (w - 0x01..) & ~w & 0x80.. is nonzero iff some byte of w is zero.
-      const std::uint64_t zero = stop_at_nul ? ((word - kLowBits) & ~word & kHighBits) : 0;
+      std::uint64_t zero = 0;
+      if constexpr (stop_at_nul) zero = (word - kLowBits) & ~word & kHighBits;
       if (((word & kHighBits) | zero) == 0) {
         i += 8;
         continue;
@@ -64,7 +66,7 @@ std::size_t Scan(std::string_view text, bool stop_at_nul) {
 
 }  // namespace
 
-std::size_t FindInvalidUtf8(std::string_view text) { return Scan(text, false); }
+std::size_t FindInvalidUtf8(std::string_view text) { return Scan<false>(text); }
 
 namespace {
 
@@ -79,7 +81,7 @@ bool ScreenText(std::string_view field, std::string_view text, std::uint32_t max
         .Append(static_cast<std::int64_t>(max_bytes));
     return false;
   }
-  const std::size_t bad = Scan(text, /*stop_at_nul=*/true);
+  const std::size_t bad = Scan</*stop_at_nul=*/true>(text);
   if (bad == text.size()) return true;
   if (text[bad] == '\0') {
     out.Add(kKernelPolicyName, "env.nul_byte", Severity::kHigh)

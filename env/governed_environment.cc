@@ -1,6 +1,7 @@
 #include "env/governed_environment.h"
 
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "env/action_screen.h"
@@ -33,6 +34,18 @@ Status WithContext(const Status& s, const std::string& prefix) {
 }
 
 }  // namespace
+
+void StepResult::set_task_message(std::string_view text) {
+  constexpr std::string_view kCut = "...";
+  if (text.size() > kMaxTaskMessage) {
+    std::memcpy(task_message_.data(), text.data(), kMaxTaskMessage - kCut.size());
+    std::memcpy(task_message_.data() + kMaxTaskMessage - kCut.size(), kCut.data(), kCut.size());
+    task_message_len_ = static_cast<std::uint8_t>(kMaxTaskMessage);
+    return;
+  }
+  if (!text.empty()) std::memcpy(task_message_.data(), text.data(), text.size());
+  task_message_len_ = static_cast<std::uint8_t>(text.size());
+}
 
 Status MakeEnvShared(std::shared_ptr<const KernelSpace> kernel, EnvironmentConfig config,
                      std::shared_ptr<const EnvShared>* out) {
@@ -134,7 +147,7 @@ Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
   r.signals = 0;
   r.penalty = 0.0;
   r.final_observation = -1;
-  r.task_message = {};
+  r.set_task_message({});
   if (kill_pending_) return KillStep(r);
   if (paused_) {
     r.decision.Clear();
@@ -191,8 +204,16 @@ bool GovernedEnvironment::BudgetExhausted(const Decision& d) const {
 
 Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) {
   const EnvironmentConfig& cfg = shared_->config;
-  Action action = *input.action;
-  if (action.agent_id.empty()) action.agent_id = cfg.agent_id;
+  // The kernel sees the configured agent id when the action names none
+  // (VectorEnv always fills it in, which spares this copy on its hot path).
+  Action with_agent;
+  const Action* act = input.action;
+  if (act->agent_id.empty()) {
+    with_agent = *act;
+    with_agent.agent_id = cfg.agent_id;
+    act = &with_agent;
+  }
+  const Action& action = *act;
 
   Decision& d = r.decision;
   d.Clear();
@@ -205,10 +226,14 @@ Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) 
 
   TaskOutcome outcome;
   if (d.allowed()) {
-    StepInput executed = input;
-    executed.action = &action;
     try {
-      outcome = task_->Execute(executed);
+      if (act == input.action) {
+        outcome = task_->Execute(input);
+      } else {
+        StepInput executed = input;
+        executed.action = act;
+        outcome = task_->Execute(executed);
+      }
     } catch (...) {
       outcome = TaskOutcome{};
       outcome.error = true;
@@ -281,7 +306,7 @@ Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) 
   r.executed = d.allowed();
   r.success = outcome.success;
   r.task_error = outcome.error;
-  r.task_message = outcome.message;
+  if (outcome.error) r.set_task_message(outcome.message.empty() ? "the task reported an error" : outcome.message);
   r.max_severity = max_sev ? static_cast<std::int8_t>(*max_sev) : std::int8_t{-1};
   r.violations = total;
   r.signals = signals;

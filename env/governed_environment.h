@@ -40,6 +40,7 @@
 #ifndef AGENTOS_ENV_GOVERNED_ENVIRONMENT_H_
 #define AGENTOS_ENV_GOVERNED_ENVIRONMENT_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -96,8 +97,18 @@ struct StepResult {
   double cost_usd = 0.0;          // cost of the episode's executed actions so far
   double episode_return = 0.0;    // Σ rewards returned in the episode, this one included
   std::int64_t final_observation = -1;  // SAME_STEP ending step: the terminal observation
-  std::string_view task_message;  // the task's message when task_error; valid until the next call
   Decision decision;              // this step's decision (empty when !governed)
+
+  // The task's message when task_error (cut to kMaxTaskMessage bytes, like
+  // violation reasons). Owned here, so it stays valid after the task moves
+  // on (a SAME_STEP reset, the next step).
+  static constexpr std::size_t kMaxTaskMessage = 191;
+  std::string_view task_message() const { return {task_message_.data(), task_message_len_}; }
+  void set_task_message(std::string_view text);
+
+ private:
+  std::uint8_t task_message_len_ = 0;
+  std::array<char, kMaxTaskMessage> task_message_{};
 };
 
 class GovernedEnvironment {

@@ -59,7 +59,8 @@ Status GetInt(const Value& v, const char* key, std::int64_t lo, std::int64_t hi,
 
 Status MakeSql(const Value& doc, std::unique_ptr<TaskFactory>* out) {
   Status s = CheckKeys(doc, "sql",
-                       {"type", "dataset_dir", "split", "task_index", "time_limit_ms", "row_limit", "finish_on_success"});
+                       {"type", "dataset_dir", "split", "task_index", "time_limit_ms", "row_limit", "finish_on_success",
+                        "growth_limit_kb"});
   if (!s.ok()) return s;
   SqlTaskConfig config;
   auto dir = doc.FindMember("dataset_dir");
@@ -84,6 +85,10 @@ Status MakeSql(const Value& doc, std::unique_ptr<TaskFactory>* out) {
   if (auto m = doc.FindMember("row_limit"); m != doc.MemberEnd()) {
     if (s = GetInt(m->value, "row_limit", 1, std::numeric_limits<std::uint32_t>::max(), &x); !s.ok()) return s;
     config.row_limit = static_cast<std::uint32_t>(x);
+  }
+  if (auto m = doc.FindMember("growth_limit_kb"); m != doc.MemberEnd()) {
+    if (s = GetInt(m->value, "growth_limit_kb", 1, std::numeric_limits<std::uint32_t>::max(), &x); !s.ok()) return s;
+    config.growth_limit_kb = static_cast<std::uint32_t>(x);
   }
   if (auto m = doc.FindMember("finish_on_success"); m != doc.MemberEnd()) {
     if (!m->value.IsBool()) return Bad("'finish_on_success' must be true or false");

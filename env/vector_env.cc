@@ -93,6 +93,8 @@ Status VectorEnv::Create(std::shared_ptr<const KernelSpace> kernel, const Vector
   b.terminated = Column<std::uint8_t>::Zero(rows);
   b.truncated = Column<std::uint8_t>::Zero(rows);
   b.executed = Column<std::uint8_t>::Zero(rows);
+  b.success = Column<std::uint8_t>::Zero(rows);
+  b.task_error = Column<std::uint8_t>::Zero(rows);
   b.violations = Column<std::uint32_t>::Zero(rows);
   b.max_severity = Column<std::int8_t>::Constant(rows, -1);
   b.signals = Column<std::uint32_t>::Zero(rows);
@@ -164,6 +166,8 @@ void VectorEnv::WriteResetRow(std::size_t i) {
   b.terminated[r] = 0;
   b.truncated[r] = 0;
   b.executed[r] = 0;
+  b.success[r] = 0;
+  b.task_error[r] = 0;
   b.violations[r] = 0;
   b.max_severity[r] = -1;
   b.signals[r] = 0;
@@ -172,15 +176,20 @@ void VectorEnv::WriteResetRow(std::size_t i) {
   b.episode_return[r] = 0.0;
   b.autoreset[r] = 0;
   b.final_observation[r] = -1;
-  if (!results_.empty()) results_[i].decision.Clear();
+  if (!results_.empty()) {
+    StepResult& last = results_[i];
+    last.decision.Clear();
+    last.governed = last.executed = last.success = last.task_error = false;
+    last.set_task_message({});
+  }
 }
 
 VectorEnv::Rows VectorEnv::RowPointers() {
   VectorBuffers& b = buffers_;
-  return Rows{b.observation.data(), b.reward.data(),       b.terminated.data(),   b.truncated.data(),
-              b.executed.data(),    b.violations.data(),   b.max_severity.data(), b.signals.data(),
-              b.episode_step.data(), b.cost_usd.data(),    b.episode_return.data(), b.autoreset.data(),
-              b.final_observation.data()};
+  return Rows{b.observation.data(),  b.reward.data(),     b.terminated.data(),     b.truncated.data(),
+              b.executed.data(),     b.success.data(),    b.task_error.data(),     b.violations.data(),
+              b.max_severity.data(), b.signals.data(),    b.episode_step.data(),   b.cost_usd.data(),
+              b.episode_return.data(), b.autoreset.data(), b.final_observation.data()};
 }
 
 // Writes through a local copy of the buffer pointers: stores to the uint8
@@ -192,6 +201,8 @@ void VectorEnv::WriteRow(const Rows& out, std::size_t i, const StepResult& r) {
   out.terminated[i] = r.terminated;
   out.truncated[i] = r.truncated;
   out.executed[i] = r.executed;
+  out.success[i] = r.success;
+  out.task_error[i] = r.task_error;
   out.violations[i] = r.violations;
   out.max_severity[i] = r.max_severity;
   out.signals[i] = r.signals;
@@ -243,6 +254,7 @@ void VectorEnv::StepChunk(unsigned c, unsigned chunks, const BatchActions& a) {
   const Rows rows = RowPointers();
   Action action;
   action.kind = config_.default_kind;
+  action.agent_id = shared_->config.agent_id;
   StepInput input;
   input.action = &action;
   for (std::size_t i = lo; i < hi; ++i) {

@@ -14,6 +14,9 @@
 //                              violation with terminate_on_critical; SIGKILL)
 //   truncated          uint8   Gymnasium truncated (max_steps; SIGBUDGET; SIGTERM)
 //   executed           uint8   the action ran (0: blocked, paused, reset step)
+//   success            uint8   the task reported success at this step
+//   task_error         uint8   the executed action failed in the task (bad SQL,
+//                              time limit); the message: LastResult (keep_results)
 //   violations         uint32  violations of this step's decision (all, kept or not)
 //   max_severity       int8    their maximum Severity, -1 for none
 //   signals            uint32  Signal bits (env/signals.h) of this step
@@ -102,6 +105,8 @@ struct VectorBuffers {
   Column<std::uint8_t> terminated;
   Column<std::uint8_t> truncated;
   Column<std::uint8_t> executed;
+  Column<std::uint8_t> success;
+  Column<std::uint8_t> task_error;
   Column<std::uint32_t> violations;
   Column<std::int8_t> max_severity;
   Column<std::uint32_t> signals;
@@ -170,6 +175,8 @@ class VectorEnv {
     std::uint8_t* terminated;
     std::uint8_t* truncated;
     std::uint8_t* executed;
+    std::uint8_t* success;
+    std::uint8_t* task_error;
     std::uint32_t* violations;
     std::int8_t* max_severity;
     std::uint32_t* signals;

@@ -180,6 +180,8 @@ AGENTOS_API const double* agentos_venv_rewards(const agentos_venv* venv);
 AGENTOS_API const uint8_t* agentos_venv_terminated(const agentos_venv* venv);
 AGENTOS_API const uint8_t* agentos_venv_truncated(const agentos_venv* venv);
 AGENTOS_API const uint8_t* agentos_venv_executed(const agentos_venv* venv);
+AGENTOS_API const uint8_t* agentos_venv_success(const agentos_venv* venv);    /* task success at this step */
+AGENTOS_API const uint8_t* agentos_venv_task_error(const agentos_venv* venv); /* the executed action failed */
 AGENTOS_API const uint32_t* agentos_venv_violations(const agentos_venv* venv);
 AGENTOS_API const int8_t* agentos_venv_max_severity(const agentos_venv* venv);
 AGENTOS_API const uint32_t* agentos_venv_signals(const agentos_venv* venv);
@@ -192,6 +194,11 @@ AGENTOS_API const int64_t* agentos_venv_final_observations(const agentos_venv* v
 /* Env's observation text (e.g. the SQL question and schema); valid until
 ** the next reset or step. */
 AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t env, const char** text, size_t* len);
+
+/* Env's last step's task error message (bad SQL, time limit, ...); "" when
+** its task_error is 0. Needs keep_results (else AGENTOS_STATE); valid until
+** the next step. */
+AGENTOS_API int agentos_venv_task_message(const agentos_venv* venv, size_t env, const char** text, size_t* len);
 
 /* Env's last step's kept violations (needs keep_results; else
 ** AGENTOS_STATE). count gets how many (<= 8); violation `index` is read

@@ -255,6 +255,8 @@ AGENTOS_VENV_BUFFER(agentos_venv_rewards, double, reward)
 AGENTOS_VENV_BUFFER(agentos_venv_terminated, uint8_t, terminated)
 AGENTOS_VENV_BUFFER(agentos_venv_truncated, uint8_t, truncated)
 AGENTOS_VENV_BUFFER(agentos_venv_executed, uint8_t, executed)
+AGENTOS_VENV_BUFFER(agentos_venv_success, uint8_t, success)
+AGENTOS_VENV_BUFFER(agentos_venv_task_error, uint8_t, task_error)
 AGENTOS_VENV_BUFFER(agentos_venv_violations, uint32_t, violations)
 AGENTOS_VENV_BUFFER(agentos_venv_max_severity, int8_t, max_severity)
 AGENTOS_VENV_BUFFER(agentos_venv_signals, uint32_t, signals)
@@ -274,6 +276,21 @@ AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t e
     std::string_view t = venv->env->ObservationText(env);
     *text = t.data() == nullptr ? "" : t.data();
     *len = t.size();
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_task_message(const agentos_venv* venv, size_t env, const char** text, size_t* len) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_task_message";
+    int code = AGENTOS_OK;
+    if (!ValidEnv(fn, venv, env, &code)) return code;
+    if (text == nullptr || len == nullptr) return NullArg(fn, "text or len");
+    const agentos::StepResult* r = venv->env->LastResult(env);
+    if (r == nullptr) return Fail(AGENTOS_STATE, std::string(fn) + ": the venv was created without keep_results");
+    std::string_view m = r->task_message();
+    *text = m.data() == nullptr ? "" : m.data();
+    *len = m.size();
     return AGENTOS_OK;
   });
 }

@@ -41,8 +41,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 try:
     import agent_os  # noqa: F401
-except ImportError as exc:
-    if getattr(exc, "name", None) not in (None, "agent_os"):
+except ModuleNotFoundError as exc:  # not installed: use the one in this repository
+    if exc.name != "agent_os":
         raise
     sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 
@@ -50,6 +50,7 @@ from agent_os import FlightRecorder, is_refusal  # noqa: E402
 from agent_os.iatp import Pipeline  # noqa: E402
 from agent_os.integrations.agent_lightning import GovernedRunner  # noqa: E402
 from agent_os.policies import ContentPolicy, SQLPolicy, ToolPolicy  # noqa: E402
+from agent_os.recorder import verify_log  # noqa: E402
 
 SHOP = os.path.join(ROOT, "env", "sql", "data", "shop")
 EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
@@ -173,16 +174,13 @@ def per_agent_stats(records) -> dict:
     return stats
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description="A governed research -> analysis -> report pipeline.")
-    p.add_argument("--out", default=os.path.join(HERE, "out"), help="where the audit log goes")
-    args = p.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    audit_path = os.path.join(args.out, "pipeline_audit.db")
+def run_pipeline(out_dir: str, tasks) -> dict:
+    """Runs the pipeline on each task under one runner and one audit log."""
+    os.makedirs(out_dir, exist_ok=True)
+    audit_path = os.path.join(out_dir, "pipeline_audit.db")
     for path in (audit_path, audit_path + ".checkpoint"):
         if os.path.exists(path):
             os.remove(path)
-
     db = open_shop()
     orders_before = db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     pipeline = build_pipeline()
@@ -190,10 +188,30 @@ def main(argv=None) -> int:
     runner = GovernedRunner(pipeline.kernel, sql_executor=db, tools=_stats_tools(), recorder=recorder,
                             log_violations=False, success_fn=lambda _in, out: bool(out and out.get("report")))
     runner.init(pipeline)
+    rollouts = [runner.step_sync(task) for task in tasks]
+    records = recorder.records()
+    recorder.close()
+    return {
+        "rollouts": rollouts,
+        "records": records,
+        "verify": verify_log(audit_path),  # from the closed file, final checkpoint included
+        "audit_path": audit_path,
+        "runner_stats": runner.get_stats(),
+        "orders_before": orders_before,
+        "orders_after": db.execute("SELECT COUNT(*) FROM orders").fetchone()[0],
+    }
 
-    tasks = [{"city": "Berlin", "year": 2023}, {"city": "Paris", "year": 2022}, {"city": "Madrid", "year": 2023}]
-    for task in tasks:
-        rollout = runner.step_sync(task)
+
+TASKS = [{"city": "Berlin", "year": 2023}, {"city": "Paris", "year": 2022}, {"city": "Madrid", "year": 2023}]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="A governed research -> analysis -> report pipeline.")
+    p.add_argument("--out", default=os.path.join(HERE, "out"), help="where the audit log goes")
+    args = p.parse_args(argv)
+    result = run_pipeline(args.out, TASKS)
+
+    for task, rollout in zip(TASKS, result["rollouts"]):
         out = rollout.task_output
         print("== %s %d: success=%s, %d actions, %d blocked, penalty %.0f" % (
             task["city"], task["year"], rollout.success, rollout.actions, rollout.blocked_actions,
@@ -206,29 +224,27 @@ def main(argv=None) -> int:
         for note in out["notes"]:
             print("   - " + note)
 
-    orders_after = db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
-    records = recorder.records()
-    verify = recorder.verify()
-    recorder.close()
-
+    records, verify = result["records"], result["verify"]
     print()
     print("Per agent (from the audit log; budgets are per rollout):")
-    print("| agent | budget per rollout | actions | allowed | blocked | violations | spent, all rollouts | violations by policy |")
+    print("| agent | budget per rollout | actions | allowed | blocked | violations | spent, all rollouts "
+          "| violations by policy |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for agent, s in per_agent_stats(records).items():
         by_policy = ", ".join("%s %d" % (k[7:], v) for k, v in sorted(s.items()) if k.startswith("policy:"))
         print("| %s | $%.2f | %d | %d | %d | %d | $%.2f | %s |" % (
             agent or "(pipeline)", BUDGETS.get(agent, 0.0), s["actions"], s["allowed"], s["blocked"],
             s["violations"], s["spent_usd_x100"] / 100.0, by_policy or "-"))
-    stats = runner.get_stats()
+    stats = result["runner_stats"]
     print()
     print("Runner: %d rollouts, success rate %.0f%%, %d actions, %d blocked, violation rate %.0f%%" % (
         stats["total_rollouts"], 100 * stats["success_rate"], stats["total_actions"], stats["blocked_actions"],
         100 * stats["violation_rate"]))
-    print("Orders in the database: %d before, %d after (the DELETE never ran)" % (orders_before, orders_after))
-    print("Audit log %s: %d records, verify -> %s" % (os.path.relpath(audit_path, ROOT), len(records),
+    print("Orders in the database: %d before, %d after (the DELETE never ran)" % (
+        result["orders_before"], result["orders_after"]))
+    print("Audit log %s: %d records, verify -> %s" % (os.path.relpath(result["audit_path"], ROOT), len(records),
                                                      verify["message"]))
-    ok = verify["valid"] and orders_after == orders_before and len(records) > 0
+    ok = verify["valid"] and result["orders_after"] == result["orders_before"] and len(records) > 0
     return 0 if ok else 1
 
 

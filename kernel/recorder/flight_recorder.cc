@@ -108,7 +108,10 @@ Status FlightRecorder::Open(const std::string& path, RecorderOptions options, st
     cp.time_ns = NowNs();
     cp.mac = cp.ComputeMac(*r->hasher_, h.file_id_view());
     if (!(s = WriteCheckpointFile(r->checkpoint_path_, h.file_id_view(), cp, sync)).ok()) return s;
-    if (!(s = AuditStore::Create(path, h, &r->store_)).ok()) return s;
+    if (!(s = AuditStore::Create(path, h, &r->store_)).ok()) {
+      if (s.code() != Status::Code::kState) std::remove(r->checkpoint_path_.c_str());  // no log, no checkpoint
+      return s;
+    }
     r->head_ = h.genesis;
     r->last_checkpoint_ns_ = cp.time_ns;
   } else {
@@ -225,9 +228,14 @@ Status FlightRecorder::Append(const RecordView& content, std::uint64_t* seq) {
       return Status::InvalidArgument("recorder: unknown severity");
     }
   }
-  decisions_.fetch_add(1, std::memory_order_relaxed);
   if (!Keep(content)) {
-    if (failed_.load(std::memory_order_acquire)) return status();
+    // Sampled out, but a failed recorder still fails loudly.
+    if (failed_.load(std::memory_order_acquire)) {
+      std::lock_guard<std::mutex> lk(mu_);
+      error_seen_ = true;
+      return fatal_;
+    }
+    decisions_.fetch_add(1, std::memory_order_relaxed);
     return Status::Ok();
   }
   return Submit(content, seq);
@@ -276,6 +284,7 @@ Status FlightRecorder::Submit(const RecordView& in, std::uint64_t* seq) {
   slot.digest = digest;
   slot.seq = ++last_seq_;
   slot.time_ns = NowNs();
+  decisions_.fetch_add(1, std::memory_order_relaxed);
   if (seq != nullptr) *seq = slot.seq;
   bool wake = writer_waiting_;
   lk.unlock();

@@ -80,6 +80,22 @@ constexpr std::array<Entry, (1u << kTableBits)> BuildTable() {
 
 inline constexpr auto kTable = BuildTable();
 
+// Bit `len` of kLengthsByInitial[c & 31] is set if some keyword of length
+// len starts with the letter c: most identifiers are ruled out by this one
+// load before any hashing.
+constexpr std::array<std::uint32_t, 32> BuildLengthsByInitial() {
+  std::array<std::uint32_t, 32> t{};
+  constexpr std::string_view names[] = {
+#define AGENTOS_SQL_KW_NAME(name) #name,
+      AGENTOS_SQL_KEYWORDS(AGENTOS_SQL_KW_NAME)
+#undef AGENTOS_SQL_KW_NAME
+  };
+  for (std::string_view n : names) t[static_cast<unsigned char>(n[0]) & 31] |= 1u << n.size();
+  return t;
+}
+
+inline constexpr auto kLengthsByInitial = BuildLengthsByInitial();
+
 }  // namespace keyword_detail
 
 // `lo`/`hi`: the word's bytes upper-cased and packed as keyword_detail::Pack
@@ -87,6 +103,7 @@ inline constexpr auto kTable = BuildTable();
 // only and at most kMaxKeywordLength long.
 inline Keyword LookupPackedKeyword(std::uint64_t lo, std::uint64_t hi, std::size_t len) {
   using namespace keyword_detail;
+  if ((kLengthsByInitial[lo & 31] >> len & 1) == 0) return Keyword::kNone;
   std::uint32_t s = Slot(lo, hi, len);
   for (;;) {
     const Entry& e = kTable[s];

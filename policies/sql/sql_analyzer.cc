@@ -191,7 +191,7 @@ Kind LeadingKind(Keyword kw) {
 
 // Tokens that change the statement or parenthesis structure.
 bool IsStructural(TokenType t) {
-  return t == TokenType::kLeftParen || t == TokenType::kRightParen || t == TokenType::kSemicolon;
+  return static_cast<unsigned>(t) - static_cast<unsigned>(TokenType::kLeftParen) <= 2u;
 }
 
 bool IsName(const Token& t) {
@@ -220,18 +220,25 @@ bool StartsOperand(const Token& next) {
 
 class Analyzer {
  public:
-  Analyzer(std::string_view text, Analysis& out) : lexer_(text), out_(out) {}
+  Analyzer(std::string_view text, Analysis& out) : lexer_(text), out_(out) { frames_[0] = kFreshFrame; }
 
   void Run() {
     // Two token slots used in turn: the current token and its lookahead.
     Token slots[2];
     int cur = 0;
     lexer_.Next(&slots[cur]);
-    while (slots[cur].type != TokenType::kEnd && !stopped_) {
+    while (slots[cur].type != TokenType::kEnd) {
       const Token& t = slots[cur];
       const Token& next = slots[cur ^ 1];
       lexer_.Next(&slots[cur ^ 1]);
-      Step(t, next);
+      // The common case first: an operand (identifier, literal, operator)
+      // in the body of a statement changes nothing.
+      const Frame& top = frames_[depth_];
+      if (!(t.keyword == Keyword::kNone && !IsStructural(t.type) && top.mode == Mode::kBody &&
+            top.marker == Marker::kNone)) {
+        Step(t, next);
+        if (stopped_) break;
+      }
       prev2_ = prev_;
       prev_ = t.keyword;
       cur ^= 1;
@@ -261,13 +268,6 @@ class Analyzer {
   }
 
   void Step(const Token& t, const Token& next) {
-    // The common case first: an operand (identifier, literal, operator) in
-    // the body of a statement changes nothing.
-    const Frame& top = frames_[depth_];
-    if (t.keyword == Keyword::kNone && !IsStructural(t.type) && top.mode == Mode::kBody &&
-        top.marker == Marker::kNone && started_) {
-      return;
-    }
     if (!started_) {
       if (t.type == TokenType::kSemicolon) return;  // empty statement
       if (out_.count >= Analysis::kMaxStatements) {
@@ -392,6 +392,7 @@ class Analyzer {
     EndSegment(f);
     ++out_.count;
     started_ = false;
+    frames_[0] = kFreshFrame;  // kStatementStart: the next token starts a statement
   }
 
   void AddKind(Kind k) {

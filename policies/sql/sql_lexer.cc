@@ -14,10 +14,6 @@ inline std::uint8_t ClassAt(std::string_view s, std::size_t i) {
   return kCharClass[static_cast<unsigned char>(s[i])];
 }
 
-inline bool IsWordChar(std::uint8_t k) {
-  return k == kLetter || k == kUnderscore || k == kDigit || k == kHigh || k == kDollar;
-}
-
 // Length of the UTF-8 sequence starting with `lead` (input already validated).
 inline std::size_t SequenceLength(unsigned char lead) {
   return lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;

@@ -28,6 +28,10 @@ enum class TokenType : std::uint8_t {
   kOperator,          // any other punctuation, one byte per token; $1 parameters
 };
 
+static_assert(static_cast<int>(TokenType::kComma) - static_cast<int>(TokenType::kLeftParen) ==
+                  chars::kComma - chars::kLeftParen,
+              "( ) ; , are laid out alike in CharClass and TokenType");
+
 struct Token {
   TokenType type = TokenType::kEnd;
   Keyword keyword = Keyword::kNone;  // for kWord only
@@ -59,30 +63,20 @@ class Lexer {
     while (i < n && kCharClass[p[i]] == kSpace) ++i;
     pos_ = i;
     if (i < n) {
-      TokenType single;
-      switch (kCharClass[p[i]]) {
-        case kLetter:
-        case kUnderscore: {
-          std::size_t j = i + 1;
-          std::uint8_t seen = kWordClass[p[i]];
-          // Four bytes per step while they all continue the word.
-          while (j + 4 <= n) {
-            std::uint8_t w0 = kWordClass[p[j]], w1 = kWordClass[p[j + 1]];
-            std::uint8_t w2 = kWordClass[p[j + 2]], w3 = kWordClass[p[j + 3]];
-            if ((w0 & w1 & w2 & w3 & kWordContinues) == 0) break;
-            seen |= w0 | w1 | w2 | w3;
-            j += 4;
-          }
-          while (j < n) {
-            std::uint8_t w = kWordClass[p[j]];
-            if ((w & kWordContinues) == 0) break;
-            seen |= w;
-            ++j;
-          }
-          const std::size_t len = j - i;
-          // Multi-byte characters and one-letter string prefixes (E'..',
-          // U&'..') take the slow path.
-          if ((seen & kWordMultiByte) != 0 || (len == 1 && j < n && (p[j] == '\'' || p[j] == '&'))) break;
+      const std::uint8_t k = kCharClass[p[i]];
+      if (k == kLetter || k == kUnderscore) {
+        std::size_t j = i + 1;
+        std::uint8_t seen = kWordClass[p[i]];
+        while (j < n) {
+          std::uint8_t w = kWordClass[p[j]];
+          if ((w & kWordContinues) == 0) break;
+          seen |= w;
+          ++j;
+        }
+        const std::size_t len = j - i;
+        // Multi-byte characters and one-letter string prefixes (E'..',
+        // U&'..') take the slow path.
+        if ((seen & kWordMultiByte) == 0 && !(len == 1 && j < n && (p[j] == '\'' || p[j] == '&'))) {
           out->type = TokenType::kWord;
           out->keyword = (seen & kWordNotLetter) != 0 ? Keyword::kNone : KeywordAt(p + i, len, n - i);
           out->begin = static_cast<std::uint32_t>(i);
@@ -90,17 +84,25 @@ class Lexer {
           pos_ = j;
           return;
         }
-        case kDigit: {
-          // Digits and whatever identifier characters or dots stick to them.
-          std::size_t j = i + 1;
-          std::uint8_t seen = 0;
-          while (j < n) {
-            std::uint8_t w = kWordClass[p[j]];
-            if ((w & kWordContinues) == 0 && p[j] != '.') break;
-            seen |= w;
-            ++j;
-          }
-          if ((seen & kWordMultiByte) != 0) break;
+      } else if (k >= kLeftParen && k <= kComma) {
+        // ( ) ; , map one to one onto their token types.
+        out->type = static_cast<TokenType>(static_cast<int>(TokenType::kLeftParen) + (k - kLeftParen));
+        out->keyword = Keyword::kNone;
+        out->begin = static_cast<std::uint32_t>(i);
+        out->end = static_cast<std::uint32_t>(i + 1);
+        pos_ = i + 1;
+        return;
+      } else if (k == kDigit) {
+        // Digits and whatever identifier characters or dots stick to them.
+        std::size_t j = i + 1;
+        std::uint8_t seen = 0;
+        while (j < n) {
+          std::uint8_t w = kWordClass[p[j]];
+          if ((w & kWordContinues) == 0 && p[j] != '.') break;
+          seen |= w;
+          ++j;
+        }
+        if ((seen & kWordMultiByte) == 0) {
           out->type = TokenType::kNumber;
           out->keyword = Keyword::kNone;
           out->begin = static_cast<std::uint32_t>(i);
@@ -108,19 +110,13 @@ class Lexer {
           pos_ = j;
           return;
         }
-        case kLeftParen: single = TokenType::kLeftParen; goto one_byte;
-        case kRightParen: single = TokenType::kRightParen; goto one_byte;
-        case kSemicolon: single = TokenType::kSemicolon; goto one_byte;
-        case kComma: single = TokenType::kComma; goto one_byte;
-        case kOther: single = TokenType::kOperator; goto one_byte;
-        default: break;
-        one_byte:
-          out->type = single;
-          out->keyword = Keyword::kNone;
-          out->begin = static_cast<std::uint32_t>(i);
-          out->end = static_cast<std::uint32_t>(i + 1);
-          pos_ = i + 1;
-          return;
+      } else if (k == kOther) {
+        out->type = TokenType::kOperator;
+        out->keyword = Keyword::kNone;
+        out->begin = static_cast<std::uint32_t>(i);
+        out->end = static_cast<std::uint32_t>(i + 1);
+        pos_ = i + 1;
+        return;
       }
     }
     NextSlow(out);

@@ -150,6 +150,12 @@ TEST_CASE("C API: reset, step and read the zero-copy buffers") {
   CHECK(viol.severity == AGENTOS_SEVERITY_MEDIUM);
   CHECK(viol.blocked == 1);
   CHECK(agentos_venv_violation(v.v, 0, 2, &viol) == AGENTOS_INVALID);
+  const char* msg = nullptr;
+  size_t msg_len = 9;
+  REQUIRE(agentos_venv_task_message(v.v, 0, &msg, &msg_len) == AGENTOS_OK);
+  CHECK(msg_len == 0);
+  CHECK(agentos_venv_success(v.v) != nullptr);
+  CHECK(agentos_venv_task_error(v.v)[0] == 0);
   CHECK(agentos_venv_violation(v.v, 3, 0, &viol) == AGENTOS_INVALID);
 
   agentos_env_metrics m;

@@ -317,7 +317,7 @@ TEST_CASE("task errors are reported, not hidden") {
   REQUIRE(e.Step("SELECT FAIL").ok());
   CHECK(e.r.executed);
   CHECK(e.r.task_error);
-  CHECK(e.r.task_message == "scripted failure");
+  CHECK(e.r.task_message() == "scripted failure");
   CHECK(e.env->counters().task_errors == 1);
 }
 
@@ -478,7 +478,7 @@ TEST_CASE("a task that throws while executing is a task error, and the env goes 
   CHECK(r.task_error);
   CHECK(r.executed);
   CHECK(r.reward == 0.0);
-  CHECK_FALSE(r.task_message.empty());
+  CHECK_FALSE(r.task_message().empty());
   REQUIRE(env->Step(in, &r).ok());
   CHECK(env->counters().task_errors == 2);
 }

@@ -443,3 +443,22 @@ TEST_CASE("every governed step is audited from the worker that ran it") {
   CHECK(sink->rows().size() == e.v->Metrics().counters.steps);
   CHECK(sink->rows().size() == 64u * 20u);
 }
+
+TEST_CASE("success and task_error buffers; the task's message survives a same-step reset") {
+  VectorEnvConfig c = Config(3, AutoresetMode::kSameStep);
+  c.keep_results = true;
+  Vec e(c);
+  REQUIRE(e.v->Reset(1).ok());
+  REQUIRE(e.Step({"SELECT WIN", "SELECT FAIL DONE", "SELECT 1"}).ok());
+  CHECK(e.b().success[0] == 1);
+  CHECK(e.b().task_error[0] == 0);
+  CHECK(e.b().task_error[1] == 1);
+  CHECK(e.b().autoreset[1] == 1);  // ended and reset inside the step
+  CHECK(e.v->LastResult(1)->task_message() == "scripted failure");
+  CHECK(e.v->LastResult(0)->task_message().empty());
+  CHECK(e.b().success[2] == 0);
+  REQUIRE(e.v->Reset(2).ok());
+  CHECK(e.b().success[0] == 0);
+  CHECK(e.b().task_error[1] == 0);
+  CHECK(e.v->LastResult(1)->task_message().empty());
+}

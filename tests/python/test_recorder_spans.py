@@ -206,3 +206,36 @@ def test_recorder_level_violations_and_counters(tmp_path):
     assert rec.counters()["decisions_seen"] == 3
     assert [r["action"]["payload"] for r in rec.records()] == ["DROP TABLE t"]
     rec.close()
+
+
+def test_vector_env_steps_are_recorded(tmp_path):
+    from agent_os.vector_env import VectorEnv
+    rec = FlightRecorder(tmp_path / "venv.db", durability="relaxed")
+    env = VectorEnv(KernelSpace(policy=ToolPolicy(deny=["bad"])), 4, task="external", recorder=rec)
+    env.reset(seed=0)
+    for _ in range(3):
+        env.step(["{}"] * 4, kinds=["tool_call"] * 4, tools=["ok", "bad", "ok", "ok"])
+    records = rec.records()
+    assert len(records) == 12
+    assert sorted({r["env_id"] for r in records}) == [0, 1, 2, 3]
+    assert sum(1 for r in records if not r["decision"]["allowed"]) == 3
+    assert all(r["executed"] == r["decision"]["allowed"] for r in records)
+    spans = FlightRecorderEmitter(rec).get_spans()
+    assert len(spans) == 12 and len({s["rollout_id"] for s in spans}) == 4
+    assert rec.verify()["valid"]
+    env.close()
+    rec.close()
+    with pytest.raises(TypeError):
+        VectorEnv(KernelSpace(policy=SQLPolicy()), 1, recorder="audit.db")
+
+
+def test_governed_environment_records_its_steps(tmp_path):
+    from agent_os.integrations.agent_lightning import GovernedEnvironment
+    rec = FlightRecorder(tmp_path / "env.db")
+    env = GovernedEnvironment(KernelSpace(policy=SQLPolicy()), recorder=rec, reward_fn=lambda *a: 1.0)
+    env.reset(seed=0)
+    env.step("SELECT 1")
+    env.step("DELETE FROM users")
+    summary = FlightRecorderEmitter(rec).get_violation_summary()
+    assert summary["total_entries"] == 2 and summary["violation_rate"] == 0.5
+    rec.close()

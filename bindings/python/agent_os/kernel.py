@@ -217,6 +217,7 @@ class Decision:
 
 
 _CLEAN = Decision(True)
+_SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 
 class _Scratch:
@@ -259,7 +260,11 @@ def _read_decision(s: _Scratch) -> Decision:
                              severity_name(cv.severity) or "critical", _lib.text(cv.reason),
                              bool(cv.blocked)))
     total = _L.agentos_decision_total_violations(d)
-    return Decision(allowed, tuple(out), max(total, n), severity_name(_L.agentos_decision_max_severity(d)))
+    if total <= n:  # every violation kept: their maximum is the decision's
+        top = max(out, key=lambda v: _SEVERITY_RANK[v.severity]).severity
+    else:
+        top = severity_name(_L.agentos_decision_max_severity(d))
+    return Decision(allowed, tuple(out), max(total, n), top)
 
 
 # ---- episode state -----------------------------------------------------------

@@ -29,6 +29,11 @@ step. So the arrays returned by ``step`` are overwritten by the next
 the engine's memory alive: ``close()`` releases the environments once no
 view is left. Without numpy, plain lists (copies) are returned instead.
 
+Audit: ``recorder=FlightRecorder(...)`` records every governed step (from
+the worker thread that ran it; env i is the record's env_id). If recording
+fails, the step fails and the env refuses further steps: nothing runs
+unaudited once auditing broke.
+
 Actions: a list of str/bytes (packed into one buffer plus offsets per call),
 or a ``PackedActions`` made once with ``env.pack(actions)`` and reused: then
 a step is a single C call with no Python-side packing at all. Optional

@@ -1,0 +1,1 @@
+SELECT 'it''s', E'\n', $$x$$, $tag$ y $tag$, "q""x", `b`, [c] FROM t

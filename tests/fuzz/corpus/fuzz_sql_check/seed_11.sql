@@ -1,0 +1,2 @@
+SELECT 1 -- comment
+; SELECT 2 /* block */

@@ -1,0 +1,1 @@
+/* /* nested */ */ SELECT 1

@@ -1,0 +1,1 @@
+SELECT naïve, '日' FROM t

@@ -1,0 +1,1 @@
+PREPARE p (int) AS UPDATE t SET a = $1

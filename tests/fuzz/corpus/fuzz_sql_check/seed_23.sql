@@ -1,0 +1,1 @@
+BEGIN; UPDATE t SET a = 1 WHERE id = 2; COMMIT;
