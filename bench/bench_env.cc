@@ -36,6 +36,7 @@
 #include "capi_internal.h"
 #include "env/governed_environment.h"
 #include "env/noop_task.h"
+#include "env/thread_pool.h"
 #include "env/vector_env.h"
 #include "kernel/kernel_space.h"
 #include "policies/policy_loader.h"
@@ -215,6 +216,19 @@ void BM_GovernedCApi(benchmark::State& state) {
   agentos_kernel_free(k);
 }
 
+// One batch handed to the pool and back with no work in it: the fixed cost
+// a split must earn back (anchors §4.1: ~35–50 µs with condition variables).
+void BM_PoolHandoff(benchmark::State& state) {
+  agentos::ChunkPool pool(2);
+  int sink[2] = {0, 0};
+  auto body = [&](unsigned c) { sink[c] += 1; };
+  for (auto _ : state) {
+    pool.Run(2, body);
+    benchmark::DoNotOptimize(sink);
+  }
+}
+BENCHMARK(BM_PoolHandoff)->UseRealTime();
+
 const std::vector<std::int64_t> kSizes = {64, 256, 1024, 4096, 8192};
 
 void SizesAndThreads(benchmark::internal::Benchmark* b) {
@@ -273,18 +287,31 @@ Memory MeasureMemory() {
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   using ConsoleReporter::ConsoleReporter;
-  std::map<std::string, double> ns_per_item;  // real ns per env-step, by run name
+  std::map<std::string, double> ns_per_item;      // real (wall) ns per env-step, by run name
+  std::map<std::string, double> cpu_ns_per_item;  // CPU ns of the calling thread per env-step
+  std::map<std::string, double> ns_per_iter;      // real ns per iteration
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
+      if (r.run_type != Run::RT_Iteration || r.error_occurred || r.iterations == 0) continue;
+      ns_per_iter[r.benchmark_name()] = 1e9 * r.real_accumulated_time / static_cast<double>(r.iterations);
       auto it = r.counters.find("items_per_second");
-      if (it != r.counters.end() && it->second.value > 0) ns_per_item[r.benchmark_name()] = 1e9 / it->second.value;
+      if (it == r.counters.end() || it->second.value <= 0) continue;
+      const double real_per_iter = r.real_accumulated_time / static_cast<double>(r.iterations);
+      const double items_per_iter = it->second.value * real_per_iter;
+      ns_per_item[r.benchmark_name()] = 1e9 / it->second.value;
+      cpu_ns_per_item[r.benchmark_name()] =
+          1e9 * r.cpu_accumulated_time / static_cast<double>(r.iterations) / items_per_iter;
     }
     ConsoleReporter::ReportRuns(runs);
   }
-  double Get(const std::string& name) const {
-    auto it = ns_per_item.find(name);
-    return it == ns_per_item.end() ? -1 : it->second;
+  double Get(const std::string& name) const { return Find(ns_per_item, name); }
+  double Cpu(const std::string& name) const { return Find(cpu_ns_per_item, name); }
+  double PerIter(const std::string& name) const { return Find(ns_per_iter, name); }
+
+ private:
+  static double Find(const std::map<std::string, double>& m, const std::string& name) {
+    auto it = m.find(name);
+    return it == m.end() ? -1 : it->second;
   }
 };
 
@@ -293,15 +320,21 @@ std::string Name(const char* bench, std::int64_t n, std::int64_t t) {
 }
 
 void PrintSummary(const SummaryReporter& r, const Memory& mem) {
-  std::printf("\n== bench_env summary (ns per env-step; same run) ==\n");
+  double load[3] = {0, 0, 0};
+  getloadavg(load, 3);
+  std::printf("\n== bench_env summary (ns per env-step, wall clock; same run; load average %.1f on %ld CPUs) ==\n",
+              load[0], sysconf(_SC_NPROCESSORS_ONLN));
   for (std::int64_t n : {1024, 8192}) {
-    const double base = r.Get("BM_Baseline/envs:" + std::to_string(n) + "/real_time");
-    const double all = r.Get(Name("BM_AllowAll", n, 1));
-    const double gov = r.Get(Name("BM_Governed", n, 1));
+    const std::string b = "BM_Baseline/envs:" + std::to_string(n) + "/real_time";
+    const std::string a = Name("BM_AllowAll", n, 1), g = Name("BM_Governed", n, 1);
+    const double base = r.Get(b), all = r.Get(a), gov = r.Get(g);
     if (base < 0 || all < 0 || gov < 0) continue;
-    std::printf("envs=%-5lld baseline %6.1f | allow_all %6.1f | governed %6.1f | governed-allow_all %6.1f | "
-                "governed-baseline %6.1f (target <= 100) | governed/baseline %.2fx\n",
-                static_cast<long long>(n), base, all, gov, gov - all, gov - base, gov / base);
+    std::printf("envs=%-5lld baseline %6.1f | allow_all %6.1f | governed %6.1f | engine (allow_all-baseline) %6.1f | "
+                "policy check (governed-allow_all) %6.1f | governed-baseline %6.1f (target <= 100)\n",
+                static_cast<long long>(n), base, all, gov, all - base, gov - all, gov - base);
+    std::printf("            CPU time:  baseline %6.1f | allow_all %6.1f | governed %6.1f | engine %6.1f | policy check "
+                "%6.1f | governed-baseline %6.1f\n",
+                r.Cpu(b), r.Cpu(a), r.Cpu(g), r.Cpu(a) - r.Cpu(b), r.Cpu(g) - r.Cpu(a), r.Cpu(g) - r.Cpu(b));
   }
   std::printf("\nthroughput, governed (M env-steps/s): envs | 1 thread | 2 threads | 2t/1t\n");
   for (std::int64_t n : kSizes) {
@@ -317,6 +350,8 @@ void PrintSummary(const SummaryReporter& r, const Memory& mem) {
     const double t1 = r.Get(Name("BM_Governed", n, 1));
     if (f > 0 && t1 > 0) std::printf("envs=%lld %.2fx  ", static_cast<long long>(n), t1 / f);
   }
+  const double handoff = r.PerIter("BM_PoolHandoff/real_time");
+  if (handoff > 0) std::printf("\npool handoff round trip (2 threads, empty batch): %.2f us", handoff / 1e3);
   const double capi = r.Get("BM_GovernedCApi/envs:1024/real_time");
   const double cpp = r.Get(Name("BM_Governed", 1024, 1));
   if (capi > 0 && cpp > 0) std::printf("\nC API / C++ at 1024 envs: %.3fx", capi / cpp);

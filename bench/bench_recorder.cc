@@ -5,6 +5,8 @@
 //     record costs, with no storage (the chain's CPU floor);
 //   * BM_Baseline_SqliteInsert: the same rows inserted by a plain SQLite
 //     loop (WAL, one transaction per 8192 rows, no hashing, no queue).
+// Also a VectorEnv of no-op tasks with recording off, violations only, and
+// every decision recorded (BM_VecEnv_*).
 // Run: build/<dir>/bench/bench_recorder --benchmark_min_time=2
 // Each recorder benchmark appends records (one producer unless stated) and
 // flushes at the end of the measured loop, so items/s is what reached a
@@ -20,8 +22,11 @@
 #include <thread>
 #include <vector>
 
+#include "env/noop_task.h"
+#include "env/vector_env.h"
 #include "kernel/audit_sink.h"
 #include "kernel/decision.h"
+#include "kernel/kernel_space.h"
 #include "kernel/recorder/flight_recorder.h"
 #include "kernel/recorder/hash_chain.h"
 #include "kernel/recorder/record_codec.h"
@@ -271,6 +276,75 @@ void BM_Recorder_ViolationsOnly(benchmark::State& state) {
   RunRecorder(state, o, 1);
 }
 BENCHMARK(BM_Recorder_ViolationsOnly)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ---- a VectorEnv of no-op tasks: recording off, violations only, all -----
+// What recording costs an environment step: the same batch of no-op steps
+// (every action allowed) with no recorder, with a violations-only recorder
+// sampling 1% of clean steps, and with every decision recorded. The last
+// iteration flushes, so items/s counts only committed records.
+
+enum class Recording { kOff, kViolations, kAll };
+
+void RunVecEnv(benchmark::State& state, Recording mode) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto threads = static_cast<unsigned>(state.range(1));
+  BenchDir dir;
+  std::shared_ptr<FlightRecorder> recorder;
+  if (mode != Recording::kOff) {
+    RecorderOptions o;
+    o.durability = Durability::kRelaxed;
+    if (mode == Recording::kViolations) {
+      o.level = RecordLevel::kViolations;
+      o.sample_rate = 0.01;
+    }
+    Status s = FlightRecorder::Open(dir.File("env.db"), o, &recorder);
+    if (!s.ok()) {
+      state.SkipWithError(s.message().c_str());
+      return;
+    }
+  }
+  static auto factory = MakeNoopTaskFactory();
+  VectorEnvConfig c;
+  c.num_envs = n;
+  c.num_threads = threads;
+  c.min_envs_per_thread = 1;
+  c.env.audit_sink = recorder;
+  std::unique_ptr<VectorEnv> v;
+  Status s = VectorEnv::Create(KernelSpace::AllowAll(), c, *factory, &v);
+  if (s.ok()) s = v->Reset(1);
+  if (!s.ok()) {
+    state.SkipWithError(s.message().c_str());
+    return;
+  }
+  std::string bytes;
+  std::vector<std::uint64_t> offsets{0};
+  for (std::size_t i = 0; i < n; ++i) {
+    bytes += "SELECT name FROM customers WHERE id = 42";
+    offsets.push_back(bytes.size());
+  }
+  BatchActions batch;
+  batch.bytes = bytes;
+  batch.offsets = offsets;
+  std::int64_t done = 0;
+  for (auto _ : state) {
+    if (!(s = v->Step(batch)).ok()) state.SkipWithError(s.message().c_str());
+    if (++done == static_cast<std::int64_t>(state.max_iterations) && recorder) {
+      if (!recorder->Flush().ok()) state.SkipWithError("flush failed");
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+  if (recorder) {
+    state.counters["records"] = static_cast<double>(recorder->committed_seq());
+    (void)recorder->Close();
+  }
+}
+
+void BM_VecEnv_RecordingOff(benchmark::State& state) { RunVecEnv(state, Recording::kOff); }
+void BM_VecEnv_RecordingViolations(benchmark::State& state) { RunVecEnv(state, Recording::kViolations); }
+void BM_VecEnv_RecordingAll(benchmark::State& state) { RunVecEnv(state, Recording::kAll); }
+BENCHMARK(BM_VecEnv_RecordingOff)->Args({256, 1})->Args({256, 2})->UseRealTime();
+BENCHMARK(BM_VecEnv_RecordingViolations)->Args({256, 1})->Args({256, 2})->UseRealTime();
+BENCHMARK(BM_VecEnv_RecordingAll)->Args({256, 1})->Args({256, 2})->UseRealTime();
 
 }  // namespace
 

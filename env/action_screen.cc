@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace agentos {
 
 namespace {
@@ -18,6 +22,18 @@ std::size_t Scan(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   std::size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes at a time: skip while no byte has its high bit set (and,
+  // when asked, none is zero).
+  const __m128i zero16 = _mm_setzero_si128();
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    int stop = _mm_movemask_epi8(v);
+    if constexpr (stop_at_nul) stop |= _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero16));
+    if (stop != 0) break;
+    i += 16;
+  }
+#endif
   while (i < n) {
     if (i + 8 <= n) {
       std::uint64_t word;

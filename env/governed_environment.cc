@@ -136,6 +136,10 @@ Status GovernedEnvironment::CheckSteppable() const {
 Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
   if (out == nullptr) return Status::InvalidArgument("Step: out is null");
   if (!steppable()) return CheckSteppable();
+  if (input.action == nullptr) return Status::InvalidArgument("StepInput.action is null");
+  if (!std::isfinite(input.external_reward)) {
+    return Status::InvalidArgument("StepInput.external_reward must be finite");
+  }
   StepResult& r = *out;
   // Reset the scalar part; the decision is cleared by whoever fills it.
   r.observation = -1;
@@ -164,10 +168,6 @@ Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
     r.autoreset = true;
     r.observation = task_->ObservationIndex();
     return Status::Ok();
-  }
-  if (input.action == nullptr) return Status::InvalidArgument("StepInput.action is null");
-  if (!std::isfinite(input.external_reward)) {
-    return Status::InvalidArgument("StepInput.external_reward must be finite");
   }
   return GovernedStep(input, r);
 }
@@ -203,17 +203,21 @@ bool GovernedEnvironment::BudgetExhausted(const Decision& d) const {
 }
 
 Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) {
-  const EnvironmentConfig& cfg = shared_->config;
   // The kernel sees the configured agent id when the action names none
   // (VectorEnv always fills it in, which spares this copy on its hot path).
-  Action with_agent;
-  const Action* act = input.action;
-  if (act->agent_id.empty()) {
-    with_agent = *act;
-    with_agent.agent_id = cfg.agent_id;
-    act = &with_agent;
+  if (input.action->agent_id.empty()) {
+    Action with_agent = *input.action;
+    with_agent.agent_id = shared_->config.agent_id;
+    StepInput named = input;
+    named.action = &with_agent;
+    return GovernedStepNamed(named, r);
   }
-  const Action& action = *act;
+  return GovernedStepNamed(input, r);
+}
+
+Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult& r) {
+  const EnvironmentConfig& cfg = shared_->config;
+  const Action& action = *input.action;
 
   Decision& d = r.decision;
   d.Clear();
@@ -227,13 +231,7 @@ Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) 
   TaskOutcome outcome;
   if (d.allowed()) {
     try {
-      if (act == input.action) {
-        outcome = task_->Execute(input);
-      } else {
-        StepInput executed = input;
-        executed.action = act;
-        outcome = task_->Execute(executed);
-      }
+      outcome = task_->Execute(input);
     } catch (...) {
       outcome = TaskOutcome{};
       outcome.error = true;

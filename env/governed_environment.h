@@ -113,8 +113,8 @@ struct StepResult {
 
 class GovernedEnvironment {
  public:
-  // Validates the config and makes the task. env_id names the env in audit
-  // events and error messages.
+  // Validates the config and makes the task; the env's id (in audit events
+  // and error messages) is 0.
   static Status Create(std::shared_ptr<const KernelSpace> kernel, const EnvironmentConfig& config,
                        TaskFactory& factory, std::unique_ptr<GovernedEnvironment>* out);
   // For VectorEnv: an env over an already validated EnvShared and a task.
@@ -158,6 +158,7 @@ class GovernedEnvironment {
  private:
   Status ResetEpisode(std::optional<std::uint64_t> seed, ResetInfo* info);
   Status GovernedStep(const StepInput& input, StepResult& r);
+  Status GovernedStepNamed(const StepInput& input, StepResult& r);  // action.agent_id is set
   Status KillStep(StepResult& r);
   void IdleStep(StepResult& r);
   // Books an ended episode; in SAME_STEP mode resets inside the step.

@@ -42,6 +42,13 @@ std::uint32_t WaitWhileEqual(const std::atomic<std::uint32_t>& a, std::uint32_t 
   }
 }
 
+constexpr std::uint64_t Pack(std::uint32_t generation, unsigned chunks) {
+  return (static_cast<std::uint64_t>(generation) << 32) | (static_cast<std::uint64_t>(chunks) << 16);
+}
+constexpr std::uint32_t GenerationOf(std::uint64_t claim) { return static_cast<std::uint32_t>(claim >> 32); }
+constexpr unsigned ChunksOf(std::uint64_t claim) { return static_cast<unsigned>((claim >> 16) & 0xFFFF); }
+constexpr unsigned NextOf(std::uint64_t claim) { return static_cast<unsigned>(claim & 0xFFFF); }
+
 }  // namespace
 
 ChunkPool::ChunkPool(unsigned num_threads, std::uint32_t spin_us)
@@ -49,7 +56,7 @@ ChunkPool::ChunkPool(unsigned num_threads, std::uint32_t spin_us)
   if (num_threads_ == 1) return;
   threads_ = std::make_unique<boost::asio::thread_pool>(num_threads_ - 1);
   for (unsigned w = 1; w < num_threads_; ++w) {
-    boost::asio::post(*threads_, [this, w] { WorkerLoop(w); });
+    boost::asio::post(*threads_, [this] { WorkerLoop(); });
   }
 }
 
@@ -61,33 +68,46 @@ ChunkPool::~ChunkPool() {
   threads_->join();
 }
 
-void ChunkPool::WorkerLoop(unsigned worker) {
+void ChunkPool::RunChunks(std::uint32_t generation) {
+  std::uint64_t claim = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    // A later batch, or every chunk of this one claimed: nothing to do.
+    if (GenerationOf(claim) != generation || NextOf(claim) >= ChunksOf(claim)) return;
+    if (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      continue;
+    }
+    const unsigned chunks = ChunksOf(claim);
+    call_(job_, NextOf(claim));
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks) done_.notify_one();
+    claim = claim_.load(std::memory_order_acquire);
+  }
+}
+
+void ChunkPool::WorkerLoop() {
   std::uint32_t seen = 0;
   for (;;) {
     seen = WaitWhileEqual(generation_, seen, spin_us_);
     if (stop_) return;
-    if (worker < chunks_) call_(job_, worker);
-    // Every worker acknowledges every batch, with or without a chunk, so
-    // the caller waits on one counter.
-    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) remaining_.notify_one();
+    RunChunks(seen);
   }
 }
 
 void ChunkPool::Dispatch(unsigned chunks, void* fn, Trampoline call) {
   if (chunks == 0) return;
-  if (!threads_ || chunks == 1) {
-    call(fn, 0);
+  if (!threads_ || chunks == 1 || chunks > kMaxChunks) {
+    for (unsigned c = 0; c < chunks; ++c) call(fn, c);
     return;
   }
+  const std::uint32_t generation = generation_.load(std::memory_order_relaxed) + 1;
   job_ = fn;
   call_ = call;
-  chunks_ = chunks;
-  remaining_.store(num_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
+  done_.store(0, std::memory_order_relaxed);
+  claim_.store(Pack(generation, chunks), std::memory_order_release);
+  generation_.store(generation, std::memory_order_release);
   generation_.notify_all();
-  call(fn, 0);
-  std::uint32_t left = remaining_.load(std::memory_order_acquire);
-  while (left != 0) left = WaitWhileEqual(remaining_, left, spin_us_);
+  RunChunks(generation);
+  std::uint32_t done = done_.load(std::memory_order_acquire);
+  while (done != chunks) done = WaitWhileEqual(done_, done, spin_us_);
 }
 
 }  // namespace agentos

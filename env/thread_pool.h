@@ -1,16 +1,25 @@
-// ChunkPool: runs one batch of work split into contiguous chunks on a fixed
-// set of threads, and returns when every chunk is done. Built for
-// VectorEnv::Step, which hands over a batch every few microseconds.
+// ChunkPool: runs one batch of work split into chunks on a fixed set of
+// threads, and returns when every chunk is done. Built for VectorEnv::Step,
+// which hands over a batch every few microseconds.
 //
 // The threads are owned by a boost::asio::thread_pool: each runs one
 // long-lived worker loop posted at construction. The per-batch handoff does
 // not go through Asio's queue, because queue + condition variable round
 // trips cost 35–50 µs on the target machine (anchors §4.1) — more than a
-// whole batch of 1,000 no-op env-steps. Instead workers wait on an atomic
-// generation counter: they spin (with a CPU pause) for up to `spin_us`
-// microseconds, which makes back-to-back batches cost well under a
-// microsecond to hand over, then sleep in std::atomic::wait (a futex), so
-// an idle pool burns no CPU. The calling thread runs chunk 0 itself.
+// whole batch of 1,000 no-op env-steps. Instead:
+//  * the caller publishes the batch by bumping an atomic generation;
+//    workers wait on it by spinning (with a CPU pause) for up to `spin_us`
+//    microseconds, so back-to-back batches hand over in well under a
+//    microsecond, then sleep in std::atomic::wait (a futex), so an idle
+//    pool burns no CPU;
+//  * chunks are CLAIMED, not assigned: the caller and the workers take the
+//    next unclaimed chunk from one atomic counter (tagged with the batch's
+//    generation, so a worker that wakes late cannot claim into a later
+//    batch). The caller never waits for a worker that has not started: on
+//    a loaded machine, where a worker may not get a CPU for milliseconds,
+//    the caller simply runs the remaining chunks itself.
+// Which thread runs a chunk is therefore not fixed; what a chunk computes
+// must not depend on it (VectorEnv's chunks are fixed index ranges).
 //
 // One batch at a time: Run is not reentrant and must be called from one
 // thread at a time (VectorEnv's contract).
@@ -39,9 +48,11 @@ class ChunkPool {
 
   unsigned num_threads() const { return num_threads_; }
 
-  // Calls fn(chunk) for every chunk in [0, chunks), chunks <= num_threads(),
-  // chunk 0 on the calling thread, each other chunk on its own worker.
-  // fn must not throw.
+  static constexpr unsigned kMaxChunks = 0xFFFF;
+
+  // Calls fn(chunk) exactly once for every chunk in [0, chunks), chunks <=
+  // kMaxChunks, on the calling thread or a worker, and returns when all are
+  // done (their writes visible to the caller). fn must not throw.
   template <typename Fn>
   void Run(unsigned chunks, Fn& fn) {
     Dispatch(chunks, &fn, [](void* f, unsigned chunk) { (*static_cast<Fn*>(f))(chunk); });
@@ -50,17 +61,23 @@ class ChunkPool {
  private:
   using Trampoline = void (*)(void*, unsigned);
   void Dispatch(unsigned chunks, void* fn, Trampoline call);
-  void WorkerLoop(unsigned worker);
+  void WorkerLoop();
+  // Claims and runs chunks of batch `generation` until none is left.
+  void RunChunks(std::uint32_t generation);
 
   const unsigned num_threads_;
   const std::uint32_t spin_us_;
-  // Written by Dispatch before the generation bump, read by workers after.
+  // Written by Dispatch before publishing the batch; read by a worker only
+  // after it claimed a chunk of that batch (so the batch cannot end, and
+  // the next overwrite them, while it runs).
   void* job_ = nullptr;
   Trampoline call_ = nullptr;
-  unsigned chunks_ = 0;
   bool stop_ = false;
   alignas(64) std::atomic<std::uint32_t> generation_{0};
-  alignas(64) std::atomic<std::uint32_t> remaining_{0};
+  // One word, so a claim sees a consistent batch: bits 32..63 the batch's
+  // generation, 16..31 its chunk count, 0..15 the next unclaimed chunk.
+  alignas(64) std::atomic<std::uint64_t> claim_{0};
+  alignas(64) std::atomic<std::uint32_t> done_{0};
   std::unique_ptr<boost::asio::thread_pool> threads_;
 };
 

@@ -1,5 +1,6 @@
 #include "env/vector_env.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -104,8 +105,8 @@ Status VectorEnv::Create(std::shared_ptr<const KernelSpace> kernel, const Vector
   b.autoreset = Column<std::uint8_t>::Zero(rows);
   b.final_observation = Column<std::int64_t>::Constant(rows, -1);
   v->pool_ = std::make_unique<ChunkPool>(config.num_threads, config.spin_us);
-  v->scratch_.resize(config.num_threads);
-  v->errors_.resize(config.num_threads);
+  v->scratch_.resize(v->MaxChunks());
+  v->errors_.resize(v->MaxChunks());
   if (config.keep_results) v->results_.resize(n);
   *out = std::move(v);
   return Status::Ok();
@@ -114,9 +115,9 @@ Status VectorEnv::Create(std::shared_ptr<const KernelSpace> kernel, const Vector
 VectorEnv::~VectorEnv() = default;
 
 unsigned VectorEnv::ChunksFor(std::size_t n) const {
-  const std::size_t by_size = n / config_.min_envs_per_thread;
-  if (by_size < 2) return 1;
-  return static_cast<unsigned>(std::min<std::size_t>(config_.num_threads, by_size));
+  if (config_.num_threads == 1 || n < 2 * config_.min_envs_per_thread) return 1;
+  const std::size_t min_chunk = std::max<std::size_t>(1, config_.min_envs_per_thread / kChunksPerThread);
+  return static_cast<unsigned>(std::min<std::size_t>(MaxChunks(), n / min_chunk));
 }
 
 Status VectorEnv::Reset(std::optional<std::uint64_t> seed, std::span<const std::uint8_t> mask) {

@@ -46,10 +46,11 @@
 // given seed whatever num_threads is: each env's step depends only on its
 // own state and action.
 //
-// Threads: Step and Reset split the batch into contiguous chunks run on a
-// ChunkPool (env/thread_pool.h) when the batch is large enough for the
-// handoff to pay (min_envs_per_thread), inline otherwise. The audit sink is
-// called from the worker that ran the step.
+// Threads: Step and Reset split the batch into contiguous chunks (fixed
+// index ranges, up to 4 per thread) run on a ChunkPool (env/thread_pool.h)
+// when the batch is large enough for the handoff to pay (at least
+// 2 × min_envs_per_thread envs), inline otherwise. The audit sink is called
+// from the thread that ran the step.
 //
 // Thread safety: one thread at a time per VectorEnv (its own workers aside).
 #ifndef AGENTOS_ENV_VECTOR_ENV_H_
@@ -167,6 +168,11 @@ class VectorEnv {
  private:
   VectorEnv() = default;
   Status ValidateBatch(const BatchActions& a) const;
+  // A parallel batch is cut into up to kChunksPerThread chunks per thread,
+  // claimed dynamically (env/thread_pool.h): if one thread is held up (a
+  // loaded machine), the others take over its unclaimed chunks.
+  static constexpr unsigned kChunksPerThread = 4;
+  unsigned MaxChunks() const { return config_.num_threads * kChunksPerThread; }
   unsigned ChunksFor(std::size_t n) const;
   void StepChunk(unsigned chunk, unsigned chunks, const BatchActions& a);
   struct Rows {
@@ -194,7 +200,7 @@ class VectorEnv {
   std::shared_ptr<const EnvShared> shared_;
   std::vector<GovernedEnvironment> envs_;
   VectorBuffers buffers_;
-  std::vector<StepResult> scratch_;  // one per chunk
+  std::vector<StepResult> scratch_;  // one per chunk (a chunk runs on one thread at a time)
   std::vector<StepResult> results_;  // one per env when keep_results
   struct ChunkError {
     std::size_t env = 0;

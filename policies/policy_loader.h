@@ -1,4 +1,4 @@
-// Loads a kernel from a YAML policy file (schema: README "Policy files").
+// Loads a kernel from a YAML policy file (schema: examples/policies/README.md).
 // Every key is enforced or rejected: unknown keys, wrong types and bad values
 // are errors naming the source, line and column.
 #ifndef AGENTOS_POLICIES_POLICY_LOADER_H_

@@ -9,9 +9,12 @@
 //
 // A restore does only what the last episode made necessary:
 //  * nothing ran that could write      -> nothing to do (the common case);
-//  * something wrote                   -> copy the image, deserialize;
+//  * rows changed, the schema did not  -> copy the image back in place; the
+//                                         connection keeps its parsed schema;
+//  * the schema changed                -> copy, and sqlite3_deserialize it
+//                                         (the schema is re-read);
 //  * connection state changed (a PRAGMA set, a TEMP object)
-//                                      -> also reopen the connection.
+//                                      -> the same on a new connection.
 // So after every restore the session is indistinguishable from a fresh one.
 #ifndef AGENTOS_ENV_SQL_SQL_SESSION_H_
 #define AGENTOS_ENV_SQL_SQL_SESSION_H_
@@ -91,9 +94,10 @@ class SqlSession {
 
   // How restores went so far (for benchmarks and tests).
   struct RestoreCounts {
-    std::uint64_t skipped = 0;   // nothing to do
-    std::uint64_t copied = 0;    // image copied and deserialized
-    std::uint64_t reopened = 0;  // ... on a new connection
+    std::uint64_t skipped = 0;       // nothing to do
+    std::uint64_t copied = 0;        // image copied back in place
+    std::uint64_t deserialized = 0;  // image copied and deserialized
+    std::uint64_t reopened = 0;      // ... on a new connection
   };
   const RestoreCounts& restore_counts() const { return restore_counts_; }
 
@@ -110,6 +114,7 @@ class SqlSession {
   void CloseConnection();
   Status Deserialize();
   Status ExecInternal(const char* sql);
+  Status Failed(const Status& s);  // a restore failed: the next one starts from scratch
   static int OnProgress(void* self);
 
   std::shared_ptr<const DatabaseImage> image_;
@@ -118,6 +123,7 @@ class SqlSession {
   std::size_t capacity_ = 0;
   SqlAuthorizer authorizer_;
   bool data_dirty_ = false;        // the buffer may differ from the image
+  bool schema_dirty_ = false;      // ... and so may the schema
   bool connection_dirty_ = false;  // connection state may differ from a fresh one
   std::chrono::steady_clock::time_point deadline_;
   bool timed_out_ = false;

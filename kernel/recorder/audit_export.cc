@@ -1,18 +1,17 @@
 #include "kernel/recorder/audit_export.h"
 
-
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <ostream>
 #include <set>
-#include <string>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "kernel/recorder/audit_store.h"
-#include "kernel/recorder/json_headers.h"
 #include "kernel/recorder/hash_chain.h"
+#include "kernel/recorder/json_headers.h"
 #include "kernel/recorder/utf8_text.h"
 
 namespace agentos {

@@ -8,7 +8,6 @@
 
 #include "kernel/recorder/audit_store.h"
 #include "kernel/recorder/json_headers.h"
-#include "kernel/recorder/checkpoint.h"
 #include "kernel/recorder/utf8_text.h"
 
 namespace agentos {

@@ -1,6 +1,6 @@
-// The JSON libraries, as the recorder includes them: cereal's JSON archive
-// (built on the system RapidJSON) and RapidJSON's writer. Include this, never
-// <rapidjson/...> or <cereal/archives/json.hpp> directly.
+// The JSON libraries, as the recorder (and its tests) include them: cereal's
+// JSON archive (built on the system RapidJSON), RapidJSON's writer and DOM.
+// Include this, never <rapidjson/...> or <cereal/archives/json.hpp> directly.
 //
 // Debian's RapidJSON 1.1 offsets its internal stack pointer while it is
 // still null (internal/stack.h; fixed upstream after 1.1), which UBSan
@@ -10,9 +10,42 @@
 #ifndef AGENTOS_KERNEL_RECORDER_JSON_HEADERS_H_
 #define AGENTOS_KERNEL_RECORDER_JSON_HEADERS_H_
 
+// The standard headers these libraries use come first: the attribute must
+// only reach declarations made inside the region, not redeclarations.
+#include <algorithm>
+#include <cassert>
+#include <climits>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <iosfwd>
+#include <istream>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <memory>
+#include <new>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <stack>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <typeindex>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
 #endif
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <cereal/archives/json.hpp>

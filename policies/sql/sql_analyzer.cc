@@ -229,16 +229,21 @@ class Analyzer {
     lexer_.Next(&slots[cur]);
     while (slots[cur].type != TokenType::kEnd) {
       const Token& t = slots[cur];
+      // The common case: operands (identifiers, literals, operators) in the
+      // body of a statement change nothing, so the lexer skips them in one
+      // tight loop. An operand in between breaks any keyword pair that
+      // prev_/prev2_ look for.
+      const Frame& top = frames_[depth_];
+      if (t.keyword == Keyword::kNone && !IsStructural(t.type) && top.mode == Mode::kBody &&
+          top.marker == Marker::kNone) {
+        lexer_.NextNonOperand(&slots[cur]);
+        prev_ = prev2_ = Keyword::kNone;
+        continue;
+      }
       const Token& next = slots[cur ^ 1];
       lexer_.Next(&slots[cur ^ 1]);
-      // The common case first: an operand (identifier, literal, operator)
-      // in the body of a statement changes nothing.
-      const Frame& top = frames_[depth_];
-      if (!(t.keyword == Keyword::kNone && !IsStructural(t.type) && top.mode == Mode::kBody &&
-            top.marker == Marker::kNone)) {
-        Step(t, next);
-        if (stopped_) break;
-      }
+      Step(t, next);
+      if (stopped_) break;
       prev2_ = prev_;
       prev_ = t.keyword;
       cur ^= 1;

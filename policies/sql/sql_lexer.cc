@@ -36,24 +36,28 @@ bool IsUnicodeSpace(const unsigned char* p, std::size_t len) {
 
 // Where a quoted run opened by `q` at quote_at ends (index of the closing
 // quote), with `''`-style doubling and, if backslash_escapes, `\x` escapes.
-// npos if it never ends.
+// npos if it never ends. memchr does the scanning: strings are most of the
+// bytes of large statements.
 std::size_t FindClosingQuote(std::string_view s, std::size_t quote_at, char q, bool backslash_escapes) {
-  std::size_t i = quote_at + 1;
+  const char* base = s.data();
   const std::size_t n = s.size();
+  std::size_t i = quote_at + 1;
   while (i < n) {
-    char c = s[i];
-    if (c == q) {
-      if (i + 1 < n && s[i + 1] == q) {
-        i += 2;
+    const void* hit = std::memchr(base + i, q, n - i);
+    if (hit == nullptr) return std::string_view::npos;
+    std::size_t at = static_cast<std::size_t>(static_cast<const char*>(hit) - base);
+    if (backslash_escapes) {
+      const void* bs = std::memchr(base + i, '\\', at - i);
+      if (bs != nullptr) {
+        i = static_cast<std::size_t>(static_cast<const char*>(bs) - base) + 2;  // skip the escaped byte
         continue;
       }
-      return i;
     }
-    if (c == '\\' && backslash_escapes) {
-      i += 2;
+    if (at + 1 < n && base[at + 1] == q) {
+      i = at + 2;  // doubled quote
       continue;
     }
-    ++i;
+    return at;
   }
   return std::string_view::npos;
 }
@@ -164,22 +168,26 @@ bool Lexer::SkipSpaceAndComments() {
       }
       // PostgreSQL nests /* */, MySQL and SQLite end at the first */: a
       // nested opener means the dialects see different code after it.
-      std::size_t i = pos_ + 2;
+      // Both "*/" and "/*" contain a '*', so memchr finds every candidate.
+      const char* base = text_.data();
+      const std::size_t body = pos_ + 2;
+      std::size_t i = body;
       for (;;) {
-        if (i + 1 >= n) {
+        const void* hit = i < n ? std::memchr(base + i, '*', n - i) : nullptr;
+        if (hit == nullptr) {
           Fail(Problem::kUnterminatedComment, start);
           return false;
         }
-        char c = text_[i];
-        if (c == '*' && text_[i + 1] == '/') {
-          pos_ = i + 2;
-          break;
-        }
-        if (c == '/' && text_[i + 1] == '*') {
-          Fail(Problem::kNestedComment, i);
+        std::size_t star = static_cast<std::size_t>(static_cast<const char*>(hit) - base);
+        if (star > body && base[star - 1] == '/') {
+          Fail(Problem::kNestedComment, star - 1);
           return false;
         }
-        ++i;
+        if (star + 1 < n && base[star + 1] == '/') {
+          pos_ = star + 2;
+          break;
+        }
+        i = star + 1;
       }
       continue;
     }

@@ -122,6 +122,23 @@ class Lexer {
     NextSlow(out);
   }
 
+  // Like Next, but skips operands: words that are no keyword, quoted
+  // identifiers, strings, numbers, commas and operators. Returns whether
+  // anything was skipped. The analyzer uses this where operands cannot
+  // change anything (the body of a statement, no pending marker).
+  bool NextNonOperand(Token* out) {
+    bool skipped = false;
+    for (;;) {
+      Next(out);
+      const TokenType t = out->type;
+      const bool operand = out->keyword == Keyword::kNone && t != TokenType::kEnd &&
+                           t != TokenType::kLeftParen && t != TokenType::kRightParen &&
+                           t != TokenType::kSemicolon;
+      if (!operand) return skipped;
+      skipped = true;
+    }
+  }
+
   Problem problem() const { return problem_; }
   std::uint32_t problem_offset() const { return problem_offset_; }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "env/action_screen.h"
 #include "env/external_task.h"
 #include "env/noop_task.h"
 #include "env/vector_env.h"
@@ -461,4 +462,45 @@ TEST_CASE("success and task_error buffers; the task's message survives a same-st
   CHECK(e.b().success[0] == 0);
   CHECK(e.b().task_error[1] == 0);
   CHECK(e.v->LastResult(1)->task_message().empty());
+}
+
+TEST_CASE("random bytes as actions: denied exactly when malformed, with a reason; the envs keep working") {
+  VectorEnvConfig c = Config(32, AutoresetMode::kNextStep, 2);
+  c.env.max_action_bytes = 48;
+  c.keep_results = true;
+  Vec e(c, KernelSpace::AllowAll());
+  REQUIRE(e.v->Reset(5).ok());
+  std::mt19937_64 rng(77);
+  int denied = 0, executed = 0;
+  for (int k = 0; k < 300; ++k) {
+    std::vector<std::string> actions(32);
+    for (auto& a : actions) {
+      const std::size_t len = rng() % 64;
+      const bool ascii = rng() % 2 == 0;
+      for (std::size_t j = 0; j < len; ++j) {
+        a.push_back(static_cast<char>(ascii ? 32 + rng() % 95 : rng() % 256));
+      }
+    }
+    REQUIRE(e.Step(actions).ok());
+    for (int i = 0; i < 32; ++i) {
+      if (e.b().autoreset[i]) continue;  // NEXT_STEP reset step: action ignored
+      const std::string& a = actions[i];
+      const bool malformed = a.empty() || a.size() > 48 || FindInvalidUtf8(a) != a.size() ||
+                             a.find('\0') != std::string::npos;
+      INFO("action bytes: " << a.size());
+      CHECK(e.b().executed[i] == (malformed ? 0 : 1));
+      const StepResult* r = e.v->LastResult(i);
+      if (malformed) {
+        ++denied;
+        REQUIRE(r->decision.violations().size() == 1);
+        CHECK(r->decision.violations()[0].policy() == "kernel");
+        CHECK_FALSE(r->decision.violations()[0].reason().empty());
+        CHECK(e.b().terminated[i] == 0);  // never critical
+      } else {
+        ++executed;
+      }
+    }
+  }
+  CHECK(denied > 1000);
+  CHECK(executed > 1000);
 }

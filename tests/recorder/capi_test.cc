@@ -3,7 +3,7 @@
 // export, errors, and the sink an environment attaches.
 #include <catch2/catch.hpp>
 
-#include <rapidjson/document.h>
+#include "kernel/recorder/json_headers.h"
 
 #include <cstring>
 #include <string>
@@ -36,6 +36,7 @@ agentos_kernel* MakeKernel() {
   return agentos::capi::NewKernelHandle(k);
 }
 
+// The action points into `sql`, which must outlive it.
 agentos_action SqlAction(const std::string& sql) {
   agentos_action a{};
   a.kind = AGENTOS_ACTION_SQL;
@@ -92,7 +93,8 @@ TEST_CASE("C API: record kernel decisions, verify, stats and export") {
   REQUIRE(agentos_recorder_close(rec) == AGENTOS_OK);  // idempotent
 
   // Recording after close fails loudly.
-  agentos_action a = SqlAction("SELECT 1");
+  const std::string select = "SELECT 1";
+  agentos_action a = SqlAction(select);
   REQUIRE(agentos_kernel_check(kernel, nullptr, &a, decision) == AGENTOS_OK);
   agentos_record_context ctx{};
   CHECK(agentos_recorder_record(rec, &ctx, &a, decision, nullptr) == AGENTOS_STATE);
@@ -173,13 +175,14 @@ TEST_CASE("C API: bad arguments are refused with a message and change nothing") 
 
   REQUIRE(agentos_recorder_open(path.c_str(), nullptr, &rec) == AGENTOS_OK);
   agentos_record_context ctx{};
-  agentos_action a = SqlAction("x");
+  const std::string x = "x";
+  agentos_action a = SqlAction(x);
   CHECK(agentos_recorder_record(rec, &ctx, &a, nullptr, nullptr) == AGENTOS_INVALID);
   a.kind = 42;
   agentos_decision* d = nullptr;
   REQUIRE(agentos_decision_new(&d) == AGENTOS_OK);
   CHECK(agentos_recorder_record(rec, &ctx, &a, d, nullptr) == AGENTOS_INVALID);
-  a = SqlAction("x");
+  a = SqlAction(x);
   a.payload = nullptr;
   CHECK(agentos_recorder_record(rec, &ctx, &a, d, nullptr) == AGENTOS_INVALID);
   REQUIRE(agentos_recorder_close(rec) == AGENTOS_OK);

@@ -5,7 +5,7 @@
 // front end of export, stats and verify on good logs.
 #include <catch2/catch.hpp>
 
-#include <rapidjson/document.h>
+#include "kernel/recorder/json_headers.h"
 #include <sqlite3.h>
 
 #include <fstream>

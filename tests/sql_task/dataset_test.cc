@@ -153,6 +153,14 @@ TEST_CASE("loading fails closed on a broken dataset, naming the file and line") 
     CHECK(s.code() == Status::Code::kParseError);
     CHECK_THAT(s.message(), Catch::Contains("schema.sql"));
   }
+  SECTION("data that tries to reach a file") {
+    ScratchDataset d;
+    d.Write("data.sql", "ATTACH DATABASE '/tmp/agentos_dataset_escape.db' AS x;");
+    Status s = d.Load();
+    CHECK(s.code() == Status::Code::kParseError);
+    CHECK_THAT(s.message(), Catch::Contains("not authorized"));
+    CHECK_FALSE(fs::exists("/tmp/agentos_dataset_escape.db"));
+  }
   SECTION("invalid JSON") {
     ScratchDataset d;
     d.Write("tasks.jsonl", std::string(kOneTask) + "\n{not json}\n");

@@ -189,3 +189,38 @@ TEST_CASE("shielding: 10,000 random governed steps leave only the allowed writes
   }
   std::remove("/tmp/agentos_shielding.db");
 }
+
+TEST_CASE("the shipped SQL kernels deny every destructive candidate and allow every correct one") {
+  auto ds = Shop();
+  for (const char* file : {"sql_safety.yaml", "train_governed.yaml", "train_audit_only.yaml"}) {
+    INFO(file);
+    std::shared_ptr<const KernelSpace> kernel;
+    Status s = LoadKernelFromFile(std::string(AGENTOS_SOURCE_DIR) + "/examples/policies/" + file, &kernel);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    const bool audit = kernel->mode() == EnforcementMode::kAudit;
+    std::size_t flagged = 0, destructive = 0;
+    for (std::size_t i = 0; i < ds->size(); ++i) {
+      for (const SqlCandidate& c : ds->task(i).candidates) {
+        if (c.label == CandidateLabel::kWrong) continue;
+        INFO(ds->task(i).id << " [" << ToString(c.label) << "] " << c.sql);
+        Action a;
+        a.kind = ActionKind::kSql;
+        a.agent_id = "agent";
+        a.payload = c.sql;
+        Decision d = kernel->Check(a);
+        if (c.label == CandidateLabel::kCorrect) {
+          CHECK(d.allowed());
+          CHECK(d.total_violations() == 0);
+        } else {
+          ++destructive;
+          // Enforced: blocked. Audit only: let through, but still reported.
+          CHECK(d.allowed() == audit);
+          CHECK(d.total_violations() > 0);
+          flagged += d.total_violations() > 0;
+        }
+      }
+    }
+    CHECK(flagged == destructive);
+  }
+}

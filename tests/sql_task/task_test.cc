@@ -145,6 +145,13 @@ TEST_CASE("empty, comment-only, non-SQL and missing actions are error outcomes")
   TaskOutcome n = Run(*task, nul_inside);
   CHECK(n.error);  // neither a silently shortened statement nor the rest
   CHECK(n.message == "the SQL text contains a NUL byte");
+  // Invalid UTF-8 is just bytes to SQLite: no crash, a normal outcome.
+  CHECK_FALSE(Run(*task, "SELECT '\xff\xfe\xc3'").error);
+  // Text past SQLite's SQL length limit (1 MiB) is refused, not run.
+  TaskOutcome huge = Run(*task, "SELECT 1 /*" + std::string(1 << 20, 'x') + "*/");
+  CHECK(huge.error);
+  CHECK(huge.message == "statement too long");
+  CHECK(Run(*task, Shop()->task(0).gold_sql).reward == 1.0);
   CHECK(task->BackendDestructiveOps() == 0);
 }
 

@@ -49,7 +49,8 @@ class CallTimedOut(Exception):
 class FaultEvent:
     """One shard failure and what it cost.
 
-    step: the trainer's step call it happened in (0: during a reset);
+    step, during: the trainer's step count when it happened, and in what
+      call ("step", "reset" or "query": a per-env call or metrics);
     envs: the global env range [start, stop) of the shard;
     lost_env_steps: env-steps the trainer sent and never got back (the
       shard's rows of that call);
@@ -59,6 +60,7 @@ class FaultEvent:
     """
 
     step: int
+    during: str
     shard: int
     incarnation: int
     envs: tuple

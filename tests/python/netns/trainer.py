@@ -1,0 +1,67 @@
+"""The trainer of the multi-host test, run inside the scheduler's namespace.
+
+    python3 trainer.py --scheduler tcp://10.253.7.1:8786 --workers 2 --audit-dir DIR --out RESULT.json
+
+Connects to the scheduler, places one shard on each of the two workers
+(other namespaces, reached over the bridge), steps the distributed env and
+a local VectorEnv with the same seeds and random actions, and writes what
+it saw as JSON: whether every step matched, the workers' addresses and
+hosts, and the merged audit trail's verification.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from agent_os import FlightRecorder, KernelSpace, VectorEnv  # noqa: E402
+from agent_os.distributed import DistributedVectorEnv  # noqa: E402
+from agent_os.recorder import verify_log  # noqa: E402
+
+from test_distributed_support import POLICY_YAML, assert_same_step, random_batch  # noqa: E402
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--scheduler", required=True)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--audit-dir", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, default=60)
+    a = p.parse_args()
+    kernel = KernelSpace.from_yaml_text(POLICY_YAML)
+    n = 24
+    result = {"steps_matched": 0}
+    merged_path = os.path.join(a.audit_dir, "merged.db")
+    rec = FlightRecorder(merged_path)
+    local = VectorEnv(kernel, n, seed=21)
+    dist = DistributedVectorEnv(kernel, n, seed=21, scheduler=a.scheduler, recorder=rec,
+                                audit_dir=os.path.join(a.audit_dir, "shards"), connect_timeout=60,
+                                min_workers=a.workers)
+    try:
+        result["placement"] = dist.shard_placement()
+        result["workers"] = {addr: ident["host"] for addr, ident in dist.worker_identities.items()}
+        dist.reset(seed=5)
+        local.reset(seed=5)
+        rng = np.random.default_rng(1)
+        for step in range(a.steps):
+            actions = random_batch(rng, n)
+            assert_same_step(dist.step(actions), local.step(actions), f"step {step}")
+            result["steps_matched"] += 1
+    finally:
+        dist.close()
+        local.close()
+    rec.close()
+    result["merged"] = verify_log(merged_path)
+    result["manifest_sources"] = len(dist.audit_manifest["sources"])
+    with open(a.out, "w", encoding="utf-8") as f:
+        json.dump(result, f)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
