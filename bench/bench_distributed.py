@@ -1,14 +1,15 @@
 """Benchmark: DistributedVectorEnv on 1, 2 and 4 Dask worker processes
 against the local VectorEnv, same total env count, same run.
 
-    /usr/bin/python3 bench/bench_distributed.py [--envs 4096] [--steps 200] [--workers 1,2,4]
+    /usr/bin/python3 bench/bench_distributed.py [--envs 4096] [--steps 100] [--repeats 5] [--workers 1,2,4]
 
 No-op task, the issue 2 SQL policy, one engine thread per process, actions
 packed once and reused (so Python-side packing is not measured; shipping
 each shard its slice every step is). Wall-clock time (several processes
 are involved, so one process's CPU time would hide the work), median of
---repeats timed blocks of --steps steps each. Reported, all measured in
-this one run:
+--repeats blocks of --steps steps each, the configurations' blocks
+alternating (local, distributed, 1 env per shard, Dask echo) so that load
+changes on a shared machine hit all alike. Reported, all from this one run:
 
   * env-steps/s of each configuration and its ratio to the local VectorEnv;
   * the distribution layer's cost per batch step: distributed step time
@@ -33,7 +34,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 
 
-
 class Echo:
     """Dask's bare actor round trip (defined in __main__: pickled by value)."""
 
@@ -41,41 +41,38 @@ class Echo:
         return x
 
 
-def timed_echo(client, steps: int, repeats: int) -> float:
+def echo_step(client):
+    """A step function over one echo actor per worker: Dask's bare round trip."""
     from agent_os.distributed.faults import gather
     workers = sorted(client.scheduler_info()["workers"])
     actors = [(client.submit(Echo, actor=True, workers=[w], pure=False).result(), w) for w in workers]
 
-    def once():
+    def step():
         calls = {k: (a.step(b"x"), w) for k, (a, w) in enumerate(actors)}
         gather(client, calls, timeout=60, alive=lambda: set(workers))
 
-    once()
-    per_step = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            once()
-        per_step.append((time.perf_counter() - t0) / steps)
-    return statistics.median(per_step)
+    return step
 
 
-def timed_steps(env, packed, steps: int, repeats: int) -> float:
-    """Median seconds per step over `repeats` blocks of `steps` steps."""
-    env.step(packed)  # warm: first-call costs out of the measurement
-    per_step = []
+def interleaved(steppers: dict, steps: int, repeats: int) -> dict:
+    """Median seconds per step of each stepper, timed in alternating blocks
+    so that a change in the machine's load hits every one alike."""
+    for step in steppers.values():
+        step()  # warm: first-call costs out of the measurement
+    times = {name: [] for name in steppers}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            env.step(packed)
-        per_step.append((time.perf_counter() - t0) / steps)
-    return statistics.median(per_step)
+        for name, step in steppers.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                step()
+            times[name].append((time.perf_counter() - t0) / steps)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--envs", type=int, default=4096)
-    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--steps", type=int, default=100)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--workers", default="1,2,4")
     p.add_argument("--json", help="also write the results here")
@@ -92,33 +89,37 @@ def main() -> int:
 
     local = VectorEnv(kernel, a.envs, seed=1)
     local.reset(seed=1)
-    t_local = timed_steps(local, local.pack(actions), a.steps, a.repeats)
-    local.close()
-    rows = [{"config": "local VectorEnv", "workers": 0, "step_us": t_local * 1e6,
-             "env_steps_per_s": a.envs / t_local, "ratio": 1.0}]
-
+    local_packed = local.pack(actions)
+    rows, local_times = [], []
     for w in workers:
         client, cluster = local_cluster(w)
         try:
             dist = DistributedVectorEnv(kernel, a.envs, seed=1, client=client, num_shards=w)
-            dist.reset(seed=1)
-            t = timed_steps(dist, dist.pack(actions), a.steps, a.repeats)
-            dist.close()
             tiny = DistributedVectorEnv(kernel, w, seed=1, client=client, num_shards=w)
+            dist.reset(seed=1)
             tiny.reset(seed=1)
-            t_tiny = timed_steps(tiny, tiny.pack(actions[:w]), a.steps, a.repeats)
+            packed, tiny_packed = dist.pack(actions), tiny.pack(actions[:w])
+            t = interleaved({"local": lambda: local.step(local_packed), "dist": lambda: dist.step(packed),
+                             "tiny": lambda: tiny.step(tiny_packed), "echo": echo_step(client)},
+                            a.steps, a.repeats)
+            dist.close()
             tiny.close()
-            t_echo = timed_echo(client, a.steps, a.repeats)
         finally:
             client.close()
             cluster.close()
+        local_times.append(t["local"])
         rows.append({"config": f"distributed, {w} worker process{'es' if w > 1 else ''}", "workers": w,
-                     "step_us": t * 1e6, "env_steps_per_s": a.envs / t, "ratio": t_local / t,
-                     "overhead_per_step_us": (t - t_local) * 1e6, "round_trip_us": t_tiny * 1e6,
-                     "per_env_ns": (t - t_tiny) / (a.envs - w) * 1e9, "dask_echo_us": t_echo * 1e6})
+                     "step_us": t["dist"] * 1e6, "env_steps_per_s": a.envs / t["dist"],
+                     "local_step_us": t["local"] * 1e6, "ratio": t["local"] / t["dist"],
+                     "overhead_per_step_us": (t["dist"] - t["local"]) * 1e6, "round_trip_us": t["tiny"] * 1e6,
+                     "dask_echo_us": t["echo"] * 1e6, "per_env_ns": (t["dist"] - t["tiny"]) / (a.envs - w) * 1e9})
+    local.close()
+    t_local = statistics.median(local_times)
+    rows.insert(0, {"config": "local VectorEnv", "workers": 0, "step_us": t_local * 1e6,
+                    "env_steps_per_s": a.envs / t_local, "ratio": 1.0})
 
     load = os.getloadavg()[0]
-    print(f"{a.envs} envs, no-op task, SQL policy, {a.steps} steps x {a.repeats} blocks (median), "
+    print(f"{a.envs} envs, no-op task, SQL policy, {a.steps} steps x {a.repeats} alternating blocks (median), "
           f"{os.cpu_count()} CPUs, load average {load:.1f}")
     print("| configuration | µs per batch step | env-steps/s | vs local | layer cost per step | "
           "round trip (1 env/shard) | Dask actor echo | per env |")
@@ -128,6 +129,8 @@ def main() -> int:
                  f"| {r['overhead_per_step_us']:.0f} µs | {r['round_trip_us']:.0f} µs | {r['dask_echo_us']:.0f} µs "
                  f"| {r['per_env_ns']:.0f} ns |")
         print(f"| {r['config']} | {r['step_us']:.0f} | {r['env_steps_per_s']:,.0f} | {r['ratio']:.3f}× {extra}")
+    print("vs local = local step time (measured in the same alternating blocks) / distributed step time; "
+          "layer cost = distributed - local step time; per env = (distributed - round trip) / envs")
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:
             json.dump({"envs": a.envs, "steps": a.steps, "repeats": a.repeats, "load_average": load, "rows": rows},

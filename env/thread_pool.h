@@ -72,7 +72,9 @@ class ChunkPool {
   // the next overwrite them, while it runs).
   void* job_ = nullptr;
   Trampoline call_ = nullptr;
-  bool stop_ = false;
+  // Atomic: a worker may still be waking for a batch the caller already
+  // finished alone when the pool is destroyed.
+  std::atomic<bool> stop_{false};
   alignas(64) std::atomic<std::uint32_t> generation_{0};
   // One word, so a claim sees a consistent batch: bits 32..63 the batch's
   // generation, 16..31 its chunk count, 0..15 the next unclaimed chunk.

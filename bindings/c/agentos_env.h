@@ -84,7 +84,7 @@ typedef struct agentos_env_config {
   double max_reward;       /* 1000 */
   double max_cost_usd;     /* episode cost budget; 0 = none */
   uint32_t max_action_bytes;    /* longer payloads are denied unread; default 65536 */
-  uint32_t min_envs_per_thread; /* parallel only with at least this many envs per thread; default 256 */
+  uint32_t min_envs_per_thread; /* >= 1; a batch is split over threads only from 2x this many envs; default 256 */
   const char* agent_id;         /* what the kernel sees as the agent; NULL/0 = "agent" */
   size_t agent_id_len;
   /* Flight recorder (agentos_recorder.h) that receives every governed step,

@@ -9,6 +9,23 @@
 #ifndef AGENTOS_BINDINGS_CLI_RAPIDJSON_H_
 #define AGENTOS_BINDINGS_CLI_RAPIDJSON_H_
 
+// The standard headers RapidJSON uses come first, outside the attribute region.
+#include <climits>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <iosfwd>
+#include <istream>
+#include <iterator>
+#include <limits>
+#include <new>
+#include <ostream>
+#include <streambuf>
+#include <string>
+#include <utility>
+
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
 #endif

@@ -187,7 +187,7 @@ Status SqlSession::OpenConnection() {
   sqlite3_limit(db_, SQLITE_LIMIT_SQL_LENGTH, kMaxSqlBytes);
   authorizer_.Install(db_);
   sqlite3_progress_handler(db_, kProgressInstructions, &SqlSession::OnProgress, this);
-  deadline_ = std::chrono::steady_clock::time_point::max();
+  deadline_.Disarm();
   // Temporary tables and sort spills stay in memory, never in /tmp.
   return ExecInternal("PRAGMA temp_store = MEMORY");
 }
@@ -212,8 +212,8 @@ Status SqlSession::Deserialize() {
 
 Status SqlSession::ExecInternal(const char* sql) {
   authorizer_.set_internal(true);
-  auto saved = deadline_;
-  deadline_ = std::chrono::steady_clock::time_point::max();
+  CpuDeadline saved = deadline_;
+  deadline_.Disarm();
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
   deadline_ = saved;
   authorizer_.set_internal(false);
@@ -223,7 +223,7 @@ Status SqlSession::ExecInternal(const char* sql) {
 
 int SqlSession::OnProgress(void* self) {
   auto* s = static_cast<SqlSession*>(self);
-  if (std::chrono::steady_clock::now() < s->deadline_) return 0;
+  if (!s->deadline_.Expired()) return 0;
   s->timed_out_ = true;
   return 1;
 }
@@ -286,7 +286,7 @@ SqlRunStatus SqlSession::Run(std::string_view sql, const SqlLimits& limits, Resu
     return SqlRunStatus::kSqlError;
   }
   timed_out_ = false;
-  deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits.time_limit_ms);
+  deadline_.Start(std::chrono::milliseconds(limits.time_limit_ms));
   const char* p = sql.data();
   const char* const end = p + sql.size();
   bool ran_any = false;
@@ -392,7 +392,7 @@ SqlRunStatus SqlSession::Run(std::string_view sql, const SqlLimits& limits, Resu
     since_restore_ += d;
     lifetime_ += d;
   }
-  deadline_ = std::chrono::steady_clock::time_point::max();
+  deadline_.Disarm();
   if (result == SqlRunStatus::kOk && !ran_any) {
     error_ = "no SQL statement";
     result = SqlRunStatus::kNoStatement;
@@ -405,8 +405,8 @@ Status SqlSession::Digest(std::uint64_t* out) {
   if (out == nullptr) return Status::InvalidArgument("SqlSession::Digest: out is null");
   if (db_ == nullptr) return Status::StateError("the task database is not open");
   authorizer_.set_internal(true);
-  auto saved = deadline_;
-  deadline_ = std::chrono::steady_clock::time_point::max();
+  CpuDeadline saved = deadline_;
+  deadline_.Disarm();
   Status status;
   Hasher all;
   std::vector<std::pair<std::string, std::string>> tables;  // (schema, name)

@@ -19,7 +19,6 @@
 #ifndef AGENTOS_ENV_SQL_SQL_SESSION_H_
 #define AGENTOS_ENV_SQL_SQL_SESSION_H_
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,6 +26,7 @@
 #include <string_view>
 
 #include "env/sql/authorizer.h"
+#include "env/sql/cpu_deadline.h"
 #include "env/sql/result_set.h"
 #include "env/sql/sql_backend_stats.h"
 #include "kernel/status.h"
@@ -55,7 +55,7 @@ class DatabaseImage {
 };
 
 struct SqlLimits {
-  std::uint32_t time_limit_ms = 200;          // for one Run, all statements together
+  std::uint32_t time_limit_ms = 200;          // CPU time of one Run, all statements together (cpu_deadline.h)
   std::uint32_t row_limit = 10000;            // rows read back per statement
   std::size_t max_result_bytes = 16u << 20;   // text and blob bytes read back per statement
 };
@@ -125,7 +125,7 @@ class SqlSession {
   bool data_dirty_ = false;        // the buffer may differ from the image
   bool schema_dirty_ = false;      // ... and so may the schema
   bool connection_dirty_ = false;  // connection state may differ from a fresh one
-  std::chrono::steady_clock::time_point deadline_;
+  CpuDeadline deadline_;  // of the running action; disarmed otherwise
   bool timed_out_ = false;
   SqlBackendStats since_restore_;
   SqlBackendStats lifetime_;

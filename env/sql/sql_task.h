@@ -33,7 +33,10 @@ struct SqlTaskConfig {
   std::string dataset_dir;     // holds schema.sql, data.sql, tasks.jsonl (see env/sql/data/README.md)
   std::string split = "train";  // "train", "test" or "all"
   std::int64_t task_index = -1;  // >= 0 pins every episode to this dataset index; -1 = the seed picks
-  std::uint32_t time_limit_ms = 200;  // per action (all its statements); a runaway query is interrupted
+  // CPU time one action (all its statements) may use before it is
+  // interrupted: a runaway query cannot stall training, and a loaded machine
+  // does not turn a slow-but-fine query into a timeout (env/sql/cpu_deadline.h).
+  std::uint32_t time_limit_ms = 200;
   std::uint32_t row_limit = 10000;    // rows read back per statement; more is an error outcome
   bool finish_on_success = true;      // a correct answer ends the episode
   // How far a task's database may grow past the template before writes fail

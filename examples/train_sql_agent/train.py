@@ -43,6 +43,7 @@ from features import CandidateTable  # noqa: E402
 from grpo import GrpoConfig, grpo_update  # noqa: E402
 from learner import Adam, LinearSoftmaxPolicy  # noqa: E402
 import report  # noqa: E402
+import distributed_env  # noqa: E402
 
 DATASET_DIR = os.path.join(ROOT, "env", "sql", "data", "shop")
 POLICY_FILES = {
@@ -69,8 +70,8 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true",
                    help="short CI run; exits 1 unless governance held and the agent learned")
     p.add_argument("--out", default=os.path.join(HERE, "out"), help="output directory")
-    p.add_argument("--workers", type=int, default=None, help="reserved for distributed training (issue 7)")
-    p.add_argument("--scheduler", default=None, help="reserved for distributed training (issue 7)")
+    p.add_argument("--workers", type=int, default=None, help="run the environments on a local Dask cluster of N worker processes")
+    p.add_argument("--scheduler", default=None, help="run the environments on an existing Dask cluster (ADDRESS)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
     args = p.parse_args(argv)
     if args.seeds is None:
@@ -218,14 +219,12 @@ def machine_description() -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     t0 = time.monotonic()
-    if args.workers is not None or args.scheduler is not None:
-        print("note: --workers/--scheduler are reserved for distributed training (issue 7) and not yet "
-              "implemented; training runs in this process", file=sys.stderr)
     try:
         import engine  # loads agent_os and libagentos.so
     except ImportError as exc:  # AgentOSLibraryError says how to build the library
         print("error: cannot load the agentos engine: %s" % exc, file=sys.stderr)
         return 2
+    engine = distributed_env.install(args, engine)
 
     os.makedirs(args.out, exist_ok=True)
     train_tasks, test_tasks = load_tasks(DATASET_DIR)

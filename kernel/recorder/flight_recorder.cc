@@ -4,9 +4,14 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "kernel/decision.h"
 #include "kernel/recorder/audit_store.h"
@@ -69,6 +74,77 @@ Status ValidateOptions(const RecorderOptions& o) {
 
 }  // namespace
 
+// Everything behind the public interface: options, the bounded queue shared
+// by producers and the writer, and the writer thread's store and chain.
+struct FlightRecorder::Impl {
+  Status AppendEvent(const AuditEvent& event, std::uint64_t* seq);
+  Status Append(const RecordView& content, std::uint64_t* seq);
+  Status Flush();
+  Status Close();
+  std::uint64_t decisions_seen() const;
+
+  struct Slot {
+    std::string content;  // EncodeContent bytes
+    Digest digest{};      // SHA-256 of content
+    std::uint64_t seq = 0;
+    std::int64_t time_ns = 0;
+  };
+
+  bool Keep(const RecordView& content) const;
+  void CountSkipped();
+  Status Submit(const RecordView& content, std::uint64_t* seq);
+  void WriterLoop();
+  Status WriteGroup(std::vector<Slot>& group, std::size_t n);
+  Status WriteCheckpoint(bool closed);
+  void Fail(const Status& status);
+
+  std::string path_;
+  std::string checkpoint_path_;
+  RecorderOptions options_;
+  LogHeader header_;
+  std::uint64_t sample_threshold_ = 0;  // keep a clean decision when its hash is below this
+  bool sample_all_ = true;
+
+  // Writer-thread state.
+  std::unique_ptr<AuditStore> store_;
+  std::unique_ptr<ChainHasher> hasher_;
+  Digest head_{};                 // entry_hash of the last written record (genesis at first)
+  std::uint64_t written_seq_ = 0; // last seq inserted (committed or in the open transaction)
+  std::uint64_t checkpointed_seq_ = 0;
+  std::int64_t last_checkpoint_ns_ = 0;
+  std::vector<ViolationView> decode_storage_;
+
+  // Shared between producers and the writer, guarded by mu_.
+  mutable std::mutex mu_;
+  std::condition_variable writer_cv_;  // queue became non-empty, or closing
+  std::condition_variable space_cv_;   // queue has room, or the recorder failed or closed
+  std::condition_variable commit_cv_;  // committed_seq_ advanced, or the recorder failed
+  std::vector<Slot> pending_;          // filled by producers: [0, pending_count_)
+  std::vector<Slot> draining_;         // owned by the writer while it writes a group
+  std::size_t pending_count_ = 0;
+  std::uint64_t last_seq_ = 0;
+  bool writer_waiting_ = false;
+  bool closing_ = false;
+  Status fatal_;
+  std::atomic<bool> failed_{false};
+  bool error_seen_ = false;  // fatal_ was returned to some caller
+
+  std::atomic<std::uint64_t> committed_seq_{0};
+  // Decisions seen = decisions_base_ + records queued (queued_seq_) + sampled out (skipped_).
+  static constexpr unsigned kStripes = 16;
+  struct alignas(64) Stripe {
+    std::atomic<std::uint64_t> value{0};
+  };
+  std::uint64_t decisions_base_ = 0;
+  std::atomic<std::uint64_t> queued_seq_{0};
+  std::array<Stripe, kStripes> skipped_{};
+
+  std::mutex close_mu_;
+  bool closed_ = false;
+  Status close_status_;
+  std::thread writer_;
+};
+
 Status FlightRecorder::Open(const std::string& path, RecorderOptions options, std::shared_ptr<FlightRecorder>* out) {
   if (out == nullptr) return Status::InvalidArgument("recorder: null output");
   if (path.empty()) return Status::InvalidArgument("recorder: empty path");
@@ -77,27 +153,28 @@ Status FlightRecorder::Open(const std::string& path, RecorderOptions options, st
   if (options.level == RecordLevel::kAll) options.sample_rate = 1.0;
 
   std::shared_ptr<FlightRecorder> r(new FlightRecorder);
-  r->path_ = path;
-  r->checkpoint_path_ = CheckpointPathFor(path);
-  r->options_ = std::move(options);
-  const RecorderOptions& o = r->options_;
-  r->hasher_ = std::make_unique<ChainHasher>(o.hmac_key);
-  r->sample_all_ = o.sample_rate >= 1.0;
+  Impl* m = r->impl_.get();
+  m->path_ = path;
+  m->checkpoint_path_ = CheckpointPathFor(path);
+  m->options_ = std::move(options);
+  const RecorderOptions& o = m->options_;
+  m->hasher_ = std::make_unique<ChainHasher>(o.hmac_key);
+  m->sample_all_ = o.sample_rate >= 1.0;
   // rate < 1 here, so rate * 2^64 < 2^64 fits.
-  if (!r->sample_all_) r->sample_threshold_ = static_cast<std::uint64_t>(std::ldexp(o.sample_rate, 64));
+  if (!m->sample_all_) m->sample_threshold_ = static_cast<std::uint64_t>(std::ldexp(o.sample_rate, 64));
   const bool sync = o.durability == Durability::kSync;
 
   if (IsEmptyOrMissing(path)) {
-    LogHeader& h = r->header_;
+    LogHeader& h = m->header_;
     if (RAND_bytes(h.file_id.data(), static_cast<int>(h.file_id.size())) != 1) {
       return Status::Internal("recorder: no randomness for the file id");
     }
     h.created_ns = NowNs();
     h.level = o.level;
     h.sample_rate = o.sample_rate;
-    h.keyed = r->hasher_->keyed();
-    if (h.keyed) h.key_check = r->hasher_->KeyCheck(h.file_id_view());
-    h.genesis = r->hasher_->Genesis(h.ChainEncoding());
+    h.keyed = m->hasher_->keyed();
+    if (h.keyed) h.key_check = m->hasher_->KeyCheck(h.file_id_view());
+    h.genesis = m->hasher_->Genesis(h.ChainEncoding());
     h.durability = o.durability;
     h.payload_max_bytes = o.payload_max_bytes;
     h.redact_payloads = o.redact_payloads;
@@ -106,27 +183,27 @@ Status FlightRecorder::Open(const std::string& path, RecorderOptions options, st
     Checkpoint cp;
     cp.head = h.genesis;
     cp.time_ns = NowNs();
-    cp.mac = cp.ComputeMac(*r->hasher_, h.file_id_view());
-    if (!(s = WriteCheckpointFile(r->checkpoint_path_, h.file_id_view(), cp, sync)).ok()) return s;
-    if (!(s = AuditStore::Create(path, h, &r->store_)).ok()) {
-      if (s.code() != Status::Code::kState) std::remove(r->checkpoint_path_.c_str());  // no log, no checkpoint
+    cp.mac = cp.ComputeMac(*m->hasher_, h.file_id_view());
+    if (!(s = WriteCheckpointFile(m->checkpoint_path_, h.file_id_view(), cp, sync)).ok()) return s;
+    if (!(s = AuditStore::Create(path, h, &m->store_)).ok()) {
+      if (s.code() != Status::Code::kState) std::remove(m->checkpoint_path_.c_str());  // no log, no checkpoint
       return s;
     }
-    r->head_ = h.genesis;
-    r->last_checkpoint_ns_ = cp.time_ns;
+    m->head_ = h.genesis;
+    m->last_checkpoint_ns_ = cp.time_ns;
   } else {
-    LogHeader& h = r->header_;
-    if (!(s = AuditStore::OpenForAppend(path, o.durability, &h, &r->store_)).ok()) return s;
-    if (h.keyed && !r->hasher_->keyed()) {
+    LogHeader& h = m->header_;
+    if (!(s = AuditStore::OpenForAppend(path, o.durability, &h, &m->store_)).ok()) return s;
+    if (h.keyed && !m->hasher_->keyed()) {
       return Status::InvalidArgument(path + ": the log is keyed (HMAC-SHA-256); appending needs its key");
     }
-    if (!h.keyed && r->hasher_->keyed()) {
+    if (!h.keyed && m->hasher_->keyed()) {
       return Status::InvalidArgument(path + ": the log is not keyed; refusing to append with a key");
     }
-    if (h.keyed && !DigestEqual(h.key_check, r->hasher_->KeyCheck(h.file_id_view()))) {
+    if (h.keyed && !DigestEqual(h.key_check, m->hasher_->KeyCheck(h.file_id_view()))) {
       return Status::InvalidArgument(path + ": the key does not match this log");
     }
-    if (!DigestEqual(h.genesis, r->hasher_->Genesis(h.ChainEncoding()))) {
+    if (!DigestEqual(h.genesis, m->hasher_->Genesis(h.ChainEncoding()))) {
       return Status::ParseError(path + ": the log header does not match its genesis hash (header edited)");
     }
     if (h.level != o.level || h.sample_rate != o.sample_rate) {
@@ -136,12 +213,12 @@ Status FlightRecorder::Open(const std::string& path, RecorderOptions options, st
     }
     std::uint64_t last = 0;
     Digest head = h.genesis;
-    if (!(s = r->store_->LastRecord(&last, &head)).ok()) return s;
+    if (!(s = m->store_->LastRecord(&last, &head)).ok()) return s;
     std::string cp_file_id;
     Checkpoint cp;
-    s = ReadCheckpointFile(r->checkpoint_path_, &cp_file_id, &cp);
+    s = ReadCheckpointFile(m->checkpoint_path_, &cp_file_id, &cp);
     if (!s.ok()) return Status::StateError(path + ": refusing to append: " + s.message());
-    if (cp_file_id != h.file_id_view() || !DigestEqual(cp.mac, cp.ComputeMac(*r->hasher_, cp_file_id))) {
+    if (cp_file_id != h.file_id_view() || !DigestEqual(cp.mac, cp.ComputeMac(*m->hasher_, cp_file_id))) {
       return Status::StateError(path + ": refusing to append: the checkpoint file does not belong to this log");
     }
     if (cp.records > last) {
@@ -149,48 +226,55 @@ Status FlightRecorder::Open(const std::string& path, RecorderOptions options, st
                                 " records but its checkpoint file covers " + std::to_string(cp.records) +
                                 " (truncated; run `agentos audit verify`)");
     }
-    r->head_ = head;
-    r->written_seq_ = last;
-    r->last_seq_ = last;
-    r->committed_seq_.store(last);
-    r->decisions_.store(cp.decisions + (last - cp.records));
-    r->checkpointed_seq_ = cp.records;
+    m->head_ = head;
+    m->written_seq_ = last;
+    m->last_seq_ = last;
+    m->queued_seq_.store(last);
+    m->committed_seq_.store(last);
+    // Decisions before this session that are not records (sampled out).
+    m->decisions_base_ = cp.decisions > cp.records ? cp.decisions - cp.records : 0;
+    m->checkpointed_seq_ = cp.records;
     // Re-anchor at the current end, marked open again.
-    if (!(s = r->WriteCheckpoint(false)).ok()) return s;
+    if (!(s = m->WriteCheckpoint(false)).ok()) return s;
   }
-  r->pending_.resize(o.queue_capacity);
-  r->draining_.resize(o.queue_capacity);
-  r->writer_ = std::thread([raw = r.get()] { raw->WriterLoop(); });
+  m->pending_.resize(o.queue_capacity);
+  m->draining_.resize(o.queue_capacity);
+  m->writer_ = std::thread([m] { m->WriterLoop(); });
   *out = std::move(r);
   return Status::Ok();
 }
 
-FlightRecorder::~FlightRecorder() {
-  Status s = Close();
-  bool seen;
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    seen = error_seen_;
-  }
-  if (!s.ok() && !seen) {
-    std::fprintf(stderr, "agentos: flight recorder %s failed and was never closed explicitly: %s\n", path_.c_str(),
-                 s.message().c_str());
-  }
-}
 
-bool FlightRecorder::Keep(const RecordView& c) const {
+bool FlightRecorder::Impl::Keep(const RecordView& c) const {
   if (options_.level == RecordLevel::kAll || c.total_violations > 0 || sample_all_) return true;
   return SampleHash(c.env_id, c.episode, c.step) < sample_threshold_;
 }
 
-void FlightRecorder::Record(const AuditEvent& event) {
-  Status s = Append(event, nullptr);
-  if (!s.ok()) throw AuditError(std::move(s));
+void FlightRecorder::Impl::CountSkipped() {
+  // Each producing thread counts into its own cache line: a shared counter
+  // would make VectorEnv workers contend on every sampled-out step.
+  static std::atomic<unsigned> next_stripe{0};
+  thread_local const unsigned stripe = next_stripe.fetch_add(1, std::memory_order_relaxed) % kStripes;
+  skipped_[stripe].value.fetch_add(1, std::memory_order_relaxed);
 }
 
-Status FlightRecorder::Append(const AuditEvent& e, std::uint64_t* seq) {
+std::uint64_t FlightRecorder::Impl::decisions_seen() const {
+  std::uint64_t n = decisions_base_ + queued_seq_.load(std::memory_order_relaxed);
+  for (const Stripe& s : skipped_) n += s.value.load(std::memory_order_relaxed);
+  return n;
+}
+
+
+Status FlightRecorder::Impl::AppendEvent(const AuditEvent& e, std::uint64_t* seq) {
   if (e.action == nullptr || e.decision == nullptr) {
     return Status::InvalidArgument("recorder: audit event without an action or a decision");
+  }
+  // The common case at level violations: a clean decision that is not
+  // sampled costs a hash and a counter, nothing more.
+  if (options_.level == RecordLevel::kViolations && e.decision->total_violations() == 0 && !sample_all_ &&
+      SampleHash(e.env_id, e.episode, e.step) >= sample_threshold_ && !failed_.load(std::memory_order_relaxed)) {
+    CountSkipped();
+    return Status::Ok();
   }
   std::array<ViolationView, Decision::kMaxViolations> views;
   std::size_t n = 0;
@@ -218,7 +302,7 @@ Status FlightRecorder::Append(const AuditEvent& e, std::uint64_t* seq) {
   return Append(c, seq);
 }
 
-Status FlightRecorder::Append(const RecordView& content, std::uint64_t* seq) {
+Status FlightRecorder::Impl::Append(const RecordView& content, std::uint64_t* seq) {
   if (seq != nullptr) *seq = 0;
   if (static_cast<unsigned>(content.kind) >= static_cast<unsigned>(kActionKindCount)) {
     return Status::InvalidArgument("recorder: unknown action kind");
@@ -235,13 +319,13 @@ Status FlightRecorder::Append(const RecordView& content, std::uint64_t* seq) {
       error_seen_ = true;
       return fatal_;
     }
-    decisions_.fetch_add(1, std::memory_order_relaxed);
+    CountSkipped();
     return Status::Ok();
   }
   return Submit(content, seq);
 }
 
-Status FlightRecorder::Submit(const RecordView& in, std::uint64_t* seq) {
+Status FlightRecorder::Impl::Submit(const RecordView& in, std::uint64_t* seq) {
   // Everything that costs time happens here, outside the lock and in
   // parallel across producers: payload policy, encoding, content digest.
   RecordView c = in;
@@ -284,7 +368,7 @@ Status FlightRecorder::Submit(const RecordView& in, std::uint64_t* seq) {
   slot.digest = digest;
   slot.seq = ++last_seq_;
   slot.time_ns = NowNs();
-  decisions_.fetch_add(1, std::memory_order_relaxed);
+  queued_seq_.store(slot.seq, std::memory_order_relaxed);
   if (seq != nullptr) *seq = slot.seq;
   bool wake = writer_waiting_;
   lk.unlock();
@@ -292,7 +376,7 @@ Status FlightRecorder::Submit(const RecordView& in, std::uint64_t* seq) {
   return Status::Ok();
 }
 
-Status FlightRecorder::Flush() {
+Status FlightRecorder::Impl::Flush() {
   std::unique_lock<std::mutex> lk(mu_);
   std::uint64_t target = last_seq_;
   commit_cv_.wait(lk, [&] { return committed_seq_.load(std::memory_order_acquire) >= target || !fatal_.ok(); });
@@ -303,7 +387,7 @@ Status FlightRecorder::Flush() {
   return Status::Ok();
 }
 
-Status FlightRecorder::Close() {
+Status FlightRecorder::Impl::Close() {
   std::lock_guard<std::mutex> close_lock(close_mu_);
   if (closed_) return close_status_;
   {
@@ -320,17 +404,7 @@ Status FlightRecorder::Close() {
   return close_status_;
 }
 
-std::uint64_t FlightRecorder::last_seq() const {
-  std::lock_guard<std::mutex> lk(mu_);
-  return last_seq_;
-}
-
-Status FlightRecorder::status() const {
-  std::lock_guard<std::mutex> lk(mu_);
-  return fatal_;
-}
-
-void FlightRecorder::Fail(const Status& status) {
+void FlightRecorder::Impl::Fail(const Status& status) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (fatal_.ok()) fatal_ = status;
@@ -340,7 +414,7 @@ void FlightRecorder::Fail(const Status& status) {
   commit_cv_.notify_all();
 }
 
-void FlightRecorder::WriterLoop() {
+void FlightRecorder::Impl::WriterLoop() {
   for (;;) {
     std::size_t n = 0;
     {
@@ -373,7 +447,7 @@ void FlightRecorder::WriterLoop() {
   store_.reset();  // closes the database; SQLite checkpoints the WAL into the main file
 }
 
-Status FlightRecorder::WriteGroup(std::vector<Slot>& group, std::size_t n) {
+Status FlightRecorder::Impl::WriteGroup(std::vector<Slot>& group, std::size_t n) {
   Status s = store_->Begin();
   if (!s.ok()) return s;
   for (std::size_t i = 0; i < n; ++i) {
@@ -395,7 +469,7 @@ Status FlightRecorder::WriteGroup(std::vector<Slot>& group, std::size_t n) {
   if (checkpoint_due) {
     cp.records = written_seq_;
     cp.head = head_;
-    cp.decisions = decisions_.load(std::memory_order_relaxed);
+    cp.decisions = decisions_seen();
     cp.time_ns = now;
     cp.mac = cp.ComputeMac(*hasher_, header_.file_id_view());
     if (!(s = store_->InsertCheckpoint(cp)).ok()) return s;
@@ -417,11 +491,11 @@ Status FlightRecorder::WriteGroup(std::vector<Slot>& group, std::size_t n) {
   return Status::Ok();
 }
 
-Status FlightRecorder::WriteCheckpoint(bool closed) {
+Status FlightRecorder::Impl::WriteCheckpoint(bool closed) {
   Checkpoint cp;
   cp.records = written_seq_;
   cp.head = head_;
-  cp.decisions = decisions_.load(std::memory_order_relaxed);
+  cp.decisions = decisions_seen();
   cp.closed = closed;
   cp.time_ns = NowNs();
   cp.mac = cp.ComputeMac(*hasher_, header_.file_id_view());
@@ -437,5 +511,49 @@ Status FlightRecorder::WriteCheckpoint(bool closed) {
   }
   return s;
 }
+
+// ---- FlightRecorder: the public face of Impl ---------------------------------
+
+FlightRecorder::FlightRecorder() : impl_(std::make_unique<Impl>()) {}
+
+FlightRecorder::~FlightRecorder() {
+  Status s = impl_->Close();
+  bool seen;
+  {
+    std::lock_guard<std::mutex> lk(impl_->mu_);
+    seen = impl_->error_seen_;
+  }
+  if (!s.ok() && !seen) {
+    std::fprintf(stderr, "agentos: flight recorder %s failed and was never closed explicitly: %s\n", impl_->path_.c_str(),
+                 s.message().c_str());
+  }
+}
+
+void FlightRecorder::Record(const AuditEvent& event) {
+  Status s = impl_->AppendEvent(event, nullptr);
+  if (!s.ok()) throw AuditError(std::move(s));
+}
+
+Status FlightRecorder::Append(const AuditEvent& event, std::uint64_t* seq) { return impl_->AppendEvent(event, seq); }
+Status FlightRecorder::Append(const RecordView& content, std::uint64_t* seq) { return impl_->Append(content, seq); }
+Status FlightRecorder::Flush() { return impl_->Flush(); }
+Status FlightRecorder::Close() { return impl_->Close(); }
+
+std::uint64_t FlightRecorder::committed_seq() const { return impl_->committed_seq_.load(std::memory_order_acquire); }
+std::uint64_t FlightRecorder::decisions_seen() const { return impl_->decisions_seen(); }
+
+std::uint64_t FlightRecorder::last_seq() const {
+  std::lock_guard<std::mutex> lk(impl_->mu_);
+  return impl_->last_seq_;
+}
+
+Status FlightRecorder::status() const {
+  std::lock_guard<std::mutex> lk(impl_->mu_);
+  return impl_->fatal_;
+}
+
+const std::string& FlightRecorder::path() const { return impl_->path_; }
+const LogHeader& FlightRecorder::header() const { return impl_->header_; }
+const RecorderOptions& FlightRecorder::options() const { return impl_->options_; }
 
 }  // namespace agentos

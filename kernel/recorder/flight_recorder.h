@@ -44,15 +44,11 @@
 #ifndef AGENTOS_KERNEL_RECORDER_FLIGHT_RECORDER_H_
 #define AGENTOS_KERNEL_RECORDER_FLIGHT_RECORDER_H_
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "kernel/audit_sink.h"
@@ -61,9 +57,6 @@
 #include "kernel/status.h"
 
 namespace agentos {
-
-class AuditStore;
-class ChainHasher;
 
 struct RecorderOptions {
   Durability durability = Durability::kSync;
@@ -136,72 +129,22 @@ class FlightRecorder final : public AuditSink {
   Status Close();
 
   // Highest seq whose group commit has returned (see durability above).
-  std::uint64_t committed_seq() const { return committed_seq_.load(std::memory_order_acquire); }
+  std::uint64_t committed_seq() const;
   // Highest seq handed out so far.
   std::uint64_t last_seq() const;
   // Decisions offered (recorded or sampled out).
-  std::uint64_t decisions_seen() const { return decisions_.load(std::memory_order_relaxed); }
+  std::uint64_t decisions_seen() const;
   // OK, or the error that stopped the recorder.
   Status status() const;
 
-  const std::string& path() const { return path_; }
-  const LogHeader& header() const { return header_; }
-  const RecorderOptions& options() const { return options_; }
+  const std::string& path() const;
+  const LogHeader& header() const;
+  const RecorderOptions& options() const;
 
  private:
-  struct Slot {
-    std::string content;  // EncodeContent bytes
-    Digest digest{};      // SHA-256 of content
-    std::uint64_t seq = 0;
-    std::int64_t time_ns = 0;
-  };
-
-  FlightRecorder() = default;
-  bool Keep(const RecordView& content) const;
-  Status Submit(const RecordView& content, std::uint64_t* seq);
-  void WriterLoop();
-  Status WriteGroup(std::vector<Slot>& group, std::size_t n);
-  Status WriteCheckpoint(bool closed);
-  void Fail(const Status& status);
-
-  std::string path_;
-  std::string checkpoint_path_;
-  RecorderOptions options_;
-  LogHeader header_;
-  std::uint64_t sample_threshold_ = 0;  // keep a clean decision when its hash is below this
-  bool sample_all_ = true;
-
-  // Writer-thread state.
-  std::unique_ptr<AuditStore> store_;
-  std::unique_ptr<ChainHasher> hasher_;
-  Digest head_{};                 // entry_hash of the last written record (genesis at first)
-  std::uint64_t written_seq_ = 0; // last seq inserted (committed or in the open transaction)
-  std::uint64_t checkpointed_seq_ = 0;
-  std::int64_t last_checkpoint_ns_ = 0;
-  std::vector<ViolationView> decode_storage_;
-
-  // Shared between producers and the writer, guarded by mu_.
-  mutable std::mutex mu_;
-  std::condition_variable writer_cv_;  // queue became non-empty, or closing
-  std::condition_variable space_cv_;   // queue has room, or the recorder failed or closed
-  std::condition_variable commit_cv_;  // committed_seq_ advanced, or the recorder failed
-  std::vector<Slot> pending_;          // filled by producers: [0, pending_count_)
-  std::vector<Slot> draining_;         // owned by the writer while it writes a group
-  std::size_t pending_count_ = 0;
-  std::uint64_t last_seq_ = 0;
-  bool writer_waiting_ = false;
-  bool closing_ = false;
-  Status fatal_;
-  std::atomic<bool> failed_{false};
-  bool error_seen_ = false;  // fatal_ was returned to some caller
-
-  std::atomic<std::uint64_t> committed_seq_{0};
-  std::atomic<std::uint64_t> decisions_{0};
-
-  std::mutex close_mu_;
-  bool closed_ = false;
-  Status close_status_;
-  std::thread writer_;
+  struct Impl;  // the queue, the writer thread and its SQLite store (flight_recorder.cc)
+  FlightRecorder();
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace agentos

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+
 namespace agentos::sql {
 
 namespace {

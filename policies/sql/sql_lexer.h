@@ -55,7 +55,7 @@ class Lexer {
   // free of store-forwarding stalls that returning a packed struct causes.
   // The common tokens (words, punctuation after plain spaces) are lexed
   // inline here; everything else goes to NextSlow.
-  void Next(Token* out) {
+  [[gnu::always_inline]] void Next(Token* out) {
     using namespace chars;
     const auto* p = reinterpret_cast<const unsigned char*>(text_.data());
     const std::size_t n = text_.size();
@@ -110,32 +110,44 @@ class Lexer {
           pos_ = j;
           return;
         }
-      } else if (k == kOther) {
+      } else if (k == kOther || (k == kMinus && (i + 1 >= n || p[i + 1] != '-')) ||
+                 (k == kSlash && (i + 1 >= n || p[i + 1] != '*')) ||
+                 (k == kDot && (i + 1 >= n || kCharClass[p[i + 1]] != kDigit))) {
+        // An operator byte that does not open a comment or a number.
         out->type = TokenType::kOperator;
         out->keyword = Keyword::kNone;
         out->begin = static_cast<std::uint32_t>(i);
         out->end = static_cast<std::uint32_t>(i + 1);
         pos_ = i + 1;
         return;
+      } else if (k == kQuote) {
+        out->keyword = Keyword::kNone;
+        out->begin = static_cast<std::uint32_t>(i);
+        out->type = QuotedString(i, i, /*backslash_escapes=*/false);
+        out->end = static_cast<std::uint32_t>(pos_);
+        return;
       }
+    } else if (problem_ == Problem::kNone) {
+      out->type = TokenType::kEnd;
+      out->keyword = Keyword::kNone;
+      out->begin = out->end = static_cast<std::uint32_t>(i);
+      return;
     }
     NextSlow(out);
   }
 
   // Like Next, but skips operands: words that are no keyword, quoted
-  // identifiers, strings, numbers, commas and operators. Returns whether
-  // anything was skipped. The analyzer uses this where operands cannot
-  // change anything (the body of a statement, no pending marker).
-  bool NextNonOperand(Token* out) {
-    bool skipped = false;
+  // identifiers, strings, numbers, commas and operators. The analyzer uses
+  // this where operands cannot change anything (the body of a statement,
+  // no pending marker), which is most of the text.
+  void NextNonOperand(Token* out) {
     for (;;) {
       Next(out);
       const TokenType t = out->type;
-      const bool operand = out->keyword == Keyword::kNone && t != TokenType::kEnd &&
-                           t != TokenType::kLeftParen && t != TokenType::kRightParen &&
-                           t != TokenType::kSemicolon;
-      if (!operand) return skipped;
-      skipped = true;
+      if (out->keyword != Keyword::kNone || t == TokenType::kEnd || t == TokenType::kLeftParen ||
+          t == TokenType::kRightParen || t == TokenType::kSemicolon) {
+        return;
+      }
     }
   }
 
@@ -144,6 +156,7 @@ class Lexer {
 
  private:
   void NextSlow(Token* out);
+
   // The keyword spelled by `len` ASCII letters at p (`avail` bytes readable).
   static Keyword KeywordAt(const unsigned char* p, std::size_t len, std::size_t avail) {
     if (len < 2 || len > keyword_detail::kMaxKeywordLength) return Keyword::kNone;

@@ -3,6 +3,7 @@
 ** trainer drives it: one create, buffer addresses taken once, then reset /
 ** step / signal / metrics. Exits non-zero if any expectation fails.
 */
+#define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,6 +111,41 @@ static void test_governed_sql_batch(agentos_kernel* kernel) {
   agentos_venv_free(v);
 }
 
+static void test_sql_task(agentos_kernel* kernel) {
+  static const char spec[] =
+      "{\"type\":\"sql\",\"dataset_dir\":\"" AGENTOS_SOURCE_DIR "/env/sql/data/shop\",\"task_index\":0}";
+  agentos_env_config c;
+  agentos_env_config_init(&c);
+  c.num_envs = 3;
+  c.keep_results = 1;
+  c.terminate_on_critical = 0;
+  agentos_venv* v = NULL;
+  EXPECT(agentos_venv_create(kernel, &c, spec, strlen(spec), &v) == AGENTOS_OK);
+  if (v == NULL) return;
+  EXPECT(agentos_venv_reset(v, 1, 1, NULL) == AGENTOS_OK);
+  const char* text = NULL;
+  size_t len = 0;
+  EXPECT(agentos_venv_observation_text(v, 0, &text, &len) == AGENTOS_OK);
+  EXPECT(len > 0 && memmem(text, len, "pending", 7) != NULL);
+  const char* actions[3] = {
+      "SELECT COUNT(*) FROM orders WHERE status = 'pending'",
+      "DROP TABLE orders",
+      "SELECT nope FROM nowhere",
+  };
+  EXPECT(step(v, actions, 3, NULL) == AGENTOS_OK);
+  const double* reward = agentos_venv_rewards(v);
+  EXPECT(reward[0] == 1.0 && agentos_venv_success(v)[0] == 1 && agentos_venv_terminated(v)[0] == 1);
+  EXPECT(agentos_venv_executed(v)[1] == 0 && reward[1] < 0);
+  EXPECT(agentos_venv_executed(v)[2] == 1 && agentos_venv_task_error(v)[2] == 1);
+  EXPECT(agentos_venv_task_message(v, 2, &text, &len) == AGENTOS_OK);
+  EXPECT(len > 0);
+  agentos_env_metrics m;
+  EXPECT(agentos_venv_metrics(v, &m) == AGENTOS_OK);
+  EXPECT(m.backend_destructive_ops == 0);
+  EXPECT(m.successful_episodes == 1 && m.task_errors == 1);
+  agentos_venv_free(v);
+}
+
 static void test_same_step_and_signals(agentos_kernel* kernel) {
   agentos_env_config c;
   agentos_env_config_init(&c);
@@ -198,7 +234,10 @@ int main(void) {
   EXPECT(rc == AGENTOS_OK);
   agentos_kernel* all = NULL;
   EXPECT(agentos_kernel_allow_all(&all) == AGENTOS_OK);
-  if (sql != NULL) test_governed_sql_batch(sql);
+  if (sql != NULL) {
+    test_governed_sql_batch(sql);
+    test_sql_task(sql);
+  }
   if (all != NULL) {
     test_same_step_and_signals(all);
     test_error_paths(all);

@@ -235,6 +235,36 @@ def test_a_worker_killed_mid_run_is_reported_and_the_run_completes(client, kerne
     _wait_for_workers(client, WORKERS)  # the nanny brings the killed worker back for later tests
 
 
+def test_a_shard_lost_during_a_seeded_reset_comes_back_with_exactly_the_requested_seeds(client, kernel):
+    """A full reset with a seed restarts a lost shard with that very seed:
+    the batch is again the local env's, step for step."""
+    _wait_for_workers(client, WORKERS)
+    n = 16
+    local = VectorEnv(kernel, n, seed=1)
+    dist = DistributedVectorEnv(kernel, n, seed=1, client=client, step_timeout=60)
+    try:
+        dist.reset(seed=3)
+        local.reset(seed=3)
+        rng = np.random.default_rng(9)
+        for _ in range(3):
+            actions = random_batch(rng, n)
+            assert_same_step(dist.step(actions), local.step(actions))
+        victim = dist.shard_placement()[0][2]
+        os.kill(dist.worker_identities[victim]["pid"], signal.SIGKILL)
+        obs, infos = dist.reset(seed=77)
+        assert np.array_equal(obs, local.reset(seed=77)[0])
+        assert infos["shard_restarted"].any()
+        assert all(e.during == "reset" and e.lost_env_steps == 0 for e in dist.fault_events)
+        assert dist.fault_counters["lost_env_steps"] == 0
+        for step in range(10):
+            actions = random_batch(rng, n)
+            assert_same_step(dist.step(actions), local.step(actions), f"after the restart, step {step}")
+    finally:
+        dist.close()
+        local.close()
+    _wait_for_workers(client, WORKERS)
+
+
 def test_a_stopped_worker_costs_at_most_the_step_timeout_and_is_reported(client, kernel):
     _wait_for_workers(client, WORKERS)
     n = 8

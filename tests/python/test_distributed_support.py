@@ -81,7 +81,7 @@ class InProcessShards:
     same packed wire format, same audit index)."""
 
     def __init__(self, num_envs, num_shards, *, seed=0, audit_dir=None, autoreset="next_step", config=None,
-                 task=None):
+                 task=None, hmac_key=None):
         import dataclasses
 
         import agent_os
@@ -100,7 +100,7 @@ class InProcessShards:
         for sl in self.plan:
             audit = None
             if audit_dir is not None:
-                audit = AuditSpec(path=os.path.join(audit_dir, f"shard{sl.index}.db"))
+                audit = AuditSpec(path=os.path.join(audit_dir, f"shard{sl.index}.db"), hmac_key=hmac_key)
                 self.sources.append({"path": audit.path, "shard": sl.index, "incarnation": 0, "offset": sl.offset,
                                      "count": sl.count, "first_step": 1, "boundaries": [], "end": "open",
                                      "committed_seq": 0})
@@ -129,7 +129,7 @@ class InProcessShards:
             lo = int(offsets[sl.offset])
             part = {k: np.ascontiguousarray(np.asarray(v)[sl.offset:sl.stop]) for k, v in extras.items()}
             blob, (seen, committed) = actor.step(data[lo:int(offsets[sl.stop])],
-                                                 offsets[sl.offset:sl.stop + 1] - np.uint64(lo), part)
+                                                 (offsets[sl.offset:sl.stop + 1] - np.uint64(lo)).tobytes(), part)
             self._layout.unpack_into(blob, sl.count, self.out, sl.offset)
             if self.sources:
                 self.sources[i]["boundaries"].append(seen)

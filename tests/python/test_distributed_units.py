@@ -118,14 +118,14 @@ def test_the_union_of_the_shards_is_the_local_vector_env_step_for_step(autoreset
 
 # ---- the audit merge -----------------------------------------------------------------------------
 
-def _run_recorded(tmp_path, n=10, k=3, steps=40, actions=None):
+def _run_recorded(tmp_path, n=10, k=3, steps=40, actions=None, hmac_key=None):
     """The same run twice: in-process shards recording to their own logs,
     and a local VectorEnv recording to one log."""
     kernel = KernelSpace.from_yaml_text(POLICY_YAML)
-    local_rec = FlightRecorder(str(tmp_path / "local.db"))
+    local_rec = FlightRecorder(str(tmp_path / "local.db"), hmac_key=hmac_key)
     local = VectorEnv(kernel, n, seed=2, recorder=local_rec)
     os.makedirs(tmp_path / "shards")
-    shards = InProcessShards(n, k, seed=2, audit_dir=str(tmp_path / "shards"))
+    shards = InProcessShards(n, k, seed=2, audit_dir=str(tmp_path / "shards"), hmac_key=hmac_key)
     rng = np.random.default_rng(3)
     local.reset(seed=9)
     shards.reset(seed=9)
@@ -177,6 +177,19 @@ def test_agentos_audit_stats_reads_the_merged_trail(tmp_path):
     assert json.loads(r.stdout)["records"] == verify_log(out)["records"]
     r = subprocess.run([cli, "audit", "verify", out], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_keyed_shard_logs_merge_into_a_keyed_trail(tmp_path):
+    key = b"k" * 32
+    index, _ = _run_recorded(tmp_path, steps=10, hmac_key=key)
+    out = str(tmp_path / "merged.db")
+    with pytest.raises(InvalidArgument):  # a keyed log is never verified without its key
+        merge_audit(index, out=out)
+    merge_audit(index, out=out, key=key)
+    assert verify_log(out, key)["valid"]
+    with pytest.raises(InvalidArgument):
+        verify_log(out)
+    assert not verify_log(out, b"x" * 32)["valid"]
 
 
 def test_a_tampered_source_stops_the_merge_and_nothing_is_written(tmp_path):

@@ -2,8 +2,11 @@
 // template image, what a restore has to do, and connection state.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
+#include "env/sql/cpu_deadline.h"
 #include "env/sql/sql_session.h"
 #include "sql_test_support.h"
 
@@ -166,4 +169,27 @@ TEST_CASE("in-place restores stay exact over many write episodes, growth include
   }
   CHECK(s->restore_counts().copied == 120);
   CHECK(Digest(*s) == base);
+}
+
+TEST_CASE("the CPU deadline charges CPU time, not time spent descheduled") {
+  CpuDeadline d;
+  d.Start(std::chrono::milliseconds(20));
+  CHECK_FALSE(d.Expired());
+  // Sleeping uses no CPU: 60 ms later the 20 ms budget is still there.
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  CHECK_FALSE(d.Expired());
+  // Spinning spends it.
+  const auto start = std::chrono::steady_clock::now();
+  while (!d.Expired()) {
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(5)) FAIL("the deadline never expired");
+  }
+  d.Disarm();
+  CHECK_FALSE(d.Expired());
+
+  SECTION("the wall-clock cap ends even an idle wait") {
+    CpuDeadline capped;
+    capped.Start(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 * CpuDeadline::kWallCapFactor + 10));
+    CHECK(capped.Expired());
+  }
 }

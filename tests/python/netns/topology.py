@@ -20,7 +20,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 
 SUBNET = "10.253.7"
 ADDRESSES = {"s": f"{SUBNET}.1", "a": f"{SUBNET}.2", "b": f"{SUBNET}.3"}
@@ -89,16 +88,15 @@ class Topology:
                               text=True, timeout=timeout)
 
     def down(self) -> None:
-        for p in self.procs:
+        # Last started first: workers leave before their scheduler goes.
+        for p in reversed(self.procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for p in self.procs:
-            try:
-                p.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=10)
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(timeout=10)
         # Anything still inside our namespaces was started by us (a child of
         # a process above): stop it by PID before the namespace goes.
         for name in self.created:

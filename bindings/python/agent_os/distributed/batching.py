@@ -12,8 +12,9 @@ from .seeding import U64
 
 
 class ShardedActions:
-    """A batch of text actions packed once and cut into each shard's slice
-    (one bytes object plus num_envs_k + 1 offsets per shard)."""
+    """A batch of text actions packed once and cut into each shard's slice:
+    per shard one bytes object of text and one of num_envs_k + 1 uint64
+    offsets (plain bytes travel with the least serialisation work)."""
 
     __slots__ = ("data", "offsets", "n")
 
@@ -24,7 +25,7 @@ class ShardedActions:
         for sl in plan:
             lo, hi = int(offsets[sl.offset]), int(offsets[sl.stop])
             self.data.append(data[lo:hi])
-            self.offsets.append(offsets[sl.offset:sl.stop + 1] - np.uint64(lo))
+            self.offsets.append((offsets[sl.offset:sl.stop + 1] - np.uint64(lo)).astype("<u8").tobytes())
 
 
 def split_extras(extras: dict, plan, n: int) -> list:

@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import numpy as np
 
-# (buffer name in agent_os.vector_env / _env_capi.BUFFERS, dtype), widest first.
+# (buffer name in agent_os.vector_env / _env_capi.BUFFERS, wire dtype), widest
+# first. The wire is little-endian whatever the hosts; the arrays on either
+# side are native, as the local VectorEnv's are.
 FIELDS = (
-    ("observation", np.int64),
-    ("reward", np.float64),
-    ("cost_usd", np.float64),
-    ("episode_return", np.float64),
-    ("final_observation", np.int64),
-    ("violations", np.uint32),
-    ("signals", np.uint32),
-    ("episode_step", np.uint32),
-    ("terminated", np.uint8),
-    ("truncated", np.uint8),
-    ("executed", np.uint8),
-    ("max_severity", np.int8),
-    ("autoreset", np.uint8),
+    ("observation", "<i8"),
+    ("reward", "<f8"),
+    ("cost_usd", "<f8"),
+    ("episode_return", "<f8"),
+    ("final_observation", "<i8"),
+    ("violations", "<u4"),
+    ("signals", "<u4"),
+    ("episode_step", "<u4"),
+    ("terminated", "u1"),
+    ("truncated", "u1"),
+    ("executed", "u1"),
+    ("max_severity", "i1"),
+    ("autoreset", "u1"),
 )
 ROW_BYTES = sum(np.dtype(t).itemsize for _, t in FIELDS)
 
@@ -50,7 +52,7 @@ class Packer:
 
     def pack(self) -> bytes:
         for dst, src in self._pairs:
-            np.copyto(dst, src, casting="no")
+            np.copyto(dst, src, casting="equiv")
         return self.blob.tobytes()
 
 
@@ -67,4 +69,4 @@ def unpack_into(blob, n: int, out: dict, start: int) -> None:
 
 def allocate(n: int) -> dict:
     """The trainer's batch arrays, one per field, n rows each."""
-    return {name: np.zeros(n, dtype=dtype) for name, dtype in FIELDS}
+    return {name: np.zeros(n, dtype=np.dtype(dtype).newbyteorder("=")) for name, dtype in FIELDS}

@@ -18,6 +18,7 @@ batch step.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import os
 import socket
@@ -74,15 +75,17 @@ def worker_identity() -> dict:
             "library_path": str(_lib.path), "package": os.path.dirname(os.path.dirname(__file__))}
 
 
-def packed_actions(data: bytes, offsets: np.ndarray) -> PackedActions:
-    """A PackedActions over bytes and offsets that arrived already packed
-    (the trainer packed the whole batch once and sent each shard its slice)."""
+def packed_actions(data: bytes, offsets: bytes) -> PackedActions:
+    """A PackedActions over text and little-endian uint64 offsets that
+    arrived already packed: the trainer packed the whole batch once and sent
+    each shard its slice."""
+    if len(offsets) % 8:
+        raise errors.InvalidArgument("shard actions: offsets are not a whole number of uint64")
     p = PackedActions.__new__(PackedActions)
     p.data = data
-    p.offsets = np.ascontiguousarray(offsets, dtype=np.uint64)
+    p.offsets = np.frombuffer(offsets, dtype="<u8").astype(np.uint64)  # the wire is little-endian
     p.n = len(p.offsets) - 1
     p.data_len = len(data)
-    import ctypes
     p.data_addr = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0
     p.offsets_addr = p.offsets.ctypes.data
     if p.n < 0 or (p.n and int(p.offsets[-1]) > p.data_len):
@@ -145,7 +148,7 @@ class ShardActor:
             self.env.reset(seed=(int(s) - int(j)) % (1 << 64), options={"reset_mask": m})
         return self.packer.pack(), self._counters()
 
-    def step(self, data: bytes, offsets, extras: dict | None):
+    def step(self, data: bytes, offsets: bytes, extras: dict | None):
         self.env.step(packed_actions(data, offsets), **(extras or {}))
         return self.packer.pack(), self._counters()
 

@@ -534,10 +534,14 @@ class DistributedVectorEnv:
         rates recomputed from the sums; plus ``distributed`` (shards,
         restarts and the fault counters)."""
         self._check_open()
-        results = self._pool.fan_out("metrics", lambda k: ())
-        parts = []
-        self._settle(results, "query", lambda k, v: parts.append(v))
-        m = sum_metrics(parts)
+        for _attempt in range(2):
+            results = self._pool.fan_out("metrics", lambda k: ())
+            if all(ok for ok, _v in results.values()):
+                break
+            self._settle(results, "query", lambda *_: None)  # a restarted shard is asked again
+        else:
+            raise ShardLostError("a shard failed twice in a row on metrics")
+        m = sum_metrics([v for _ok, v in results.values()])
         m["distributed"] = {"shards": len(self._pool.shards), **self.fault_counters}
         return m
 
