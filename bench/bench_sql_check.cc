@@ -4,7 +4,7 @@
 // baseline only parses. bench/sql_report.py turns the JSON output into the
 // ratio table.
 //
-//   build/<dir>/bench/bench_sql_check --benchmark_repetitions=5 \
+//   build/<dir>/bench/bench_sql_check --benchmark_repetitions=5
 //     --benchmark_report_aggregates_only=true --benchmark_out=sql.json
 //   /usr/bin/python3 bench/sql_report.py sql.json
 #include <benchmark/benchmark.h>

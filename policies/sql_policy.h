@@ -84,7 +84,26 @@ struct SqlPolicyConfig {
 //    rule catches forgotten WHEREs, not deliberate whole-table writes. MERGE
 //    arms and upserts are keyed on their join or conflict and need none.
 //  * Keywords are ASCII and case-insensitive: look-alike letters make a word
-//    an identifier, so such a statement is unknown and denied.
+//    an identifier, so such a statement is unknown and denied. Kind names in
+//    configs are case-insensitive too ("drop" is DROP).
+//  * Every statement of the text is judged: the text is split on `;` at
+//    parenthesis depth 0; a `;` inside parentheses (rule action lists) starts
+//    a nested statement. Empty statements are fine; a text without any is
+//    sql.empty. Transaction control (BEGIN, START TRANSACTION, COMMIT, END,
+//    ROLLBACK, ABORT, SAVEPOINT, RELEASE, PREPARE TRANSACTION) is the one
+//    kind TRANSACTION.
+//
+// Strict on purpose (dialects disagree, so these deny even where one
+// dialect would be harmless): `#` anywhere outside strings and comments
+// (also PostgreSQL's #> operators), `--comment` without a space, a '...' or
+// "..." whose end moves when backslashes escape (E'it\'s'), dollar-quoted
+// bodies holding ; quotes or comment openers (so PL/pgSQL function bodies
+// and DO blocks), [...] holding quotes or `;`, MySQL SELECT ... INTO @var
+// (counted as CREATE), and a DML keyword right after `(`, THEN or DO that
+// is really a column name followed by another word.
+//
+// The check path never allocates: the analysis is a fixed-size value on the
+// stack and the tokenizer streams (bench/bench_sql_check.cc counts it).
 inline constexpr std::string_view kSqlRuleDeniedKind = "sql.denied_kind";
 inline constexpr std::string_view kSqlRuleNotAllowed = "sql.not_allowed";
 inline constexpr std::string_view kSqlRuleUpdateWithoutWhere = "sql.update_without_where";

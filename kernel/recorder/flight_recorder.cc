@@ -475,12 +475,13 @@ Status FlightRecorder::Impl::WriteGroup(std::vector<Slot>& group, std::size_t n)
     if (!(s = store_->InsertCheckpoint(cp)).ok()) return s;
   }
   if (!(s = store_->Commit()).ok()) return s;
+  // The hook runs before Flush() can return, so a flushed record has been reported.
+  if (options_.on_commit) options_.on_commit(written_seq_);
   {
     std::lock_guard<std::mutex> lk(mu_);
     committed_seq_.store(written_seq_, std::memory_order_release);
   }
   commit_cv_.notify_all();
-  if (options_.on_commit) options_.on_commit(written_seq_);
   if (checkpoint_due) {
     // Only after the commit: a checkpoint must never be ahead of the log.
     s = WriteCheckpointFile(checkpoint_path_, header_.file_id_view(), cp, options_.durability == Durability::kSync);

@@ -80,7 +80,8 @@ struct RecorderOptions {
   std::uint32_t checkpoint_every = 8192;
   std::uint32_t checkpoint_interval_ms = 1000;
   // Called on the writer thread after every group commit with the highest
-  // committed seq. Must be quick and must not call back into the recorder.
+  // committed seq, before Flush() waiters are released. Must be quick and
+  // must not call back into the recorder.
   std::function<void(std::uint64_t)> on_commit;
 
   static constexpr std::uint32_t kMaxPayloadBytes = 1u << 20;

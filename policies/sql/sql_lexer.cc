@@ -1,9 +1,8 @@
 #include "policies/sql/sql_lexer.h"
 
-#include "policies/sql/char_class.h"
-
 #include <cstring>
 
+#include "policies/sql/char_class.h"
 
 namespace agentos::sql {
 
@@ -62,10 +61,6 @@ std::size_t FindClosingQuote(std::string_view s, std::size_t quote_at, char q, b
   }
   return std::string_view::npos;
 }
-
-}  // namespace
-
-namespace {
 
 constexpr std::uint64_t kOnes = 0x0101010101010101ull;
 constexpr std::uint64_t kHighs = 0x8080808080808080ull;
