@@ -229,7 +229,7 @@ Status Verifier::Run(const std::optional<std::string>& checkpoint_text) {
     EncodeContent(rec.View(&views), &encoding);
     Digest entry = hasher_.Entry(seq, rec.time_ns, prev, Sha256(encoding));
     if (!DigestEqual(entry, rec.entry_hash)) {
-      Fail(seq, "record " + Seq(seq) + ": hash mismatch (content or verdict changed)");
+      Fail(seq, "record " + Seq(seq) + ": hash mismatch (verdict or content changed)");
       return Status::Ok();
     }
     auto want = wanted_.find(seq);

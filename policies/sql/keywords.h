@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 
 namespace agentos::sql {
@@ -30,7 +31,9 @@ enum class Keyword : std::uint8_t {
 #define AGENTOS_SQL_KW_ENUM(name) k##name,
   AGENTOS_SQL_KEYWORDS(AGENTOS_SQL_KW_ENUM)
 #undef AGENTOS_SQL_KW_ENUM
+  kCount_,
 };
+static_assert(static_cast<int>(Keyword::kCount_) <= 128, "KeywordSet holds 128");
 
 namespace keyword_detail {
 
@@ -112,6 +115,17 @@ inline Keyword LookupPackedKeyword(std::uint64_t lo, std::uint64_t hi, std::size
     s = (s + 1) & ((1u << kTableBits) - 1);
   }
 }
+
+// A set of keywords as a bit set (there are fewer than 128).
+struct KeywordSet {
+  std::uint64_t bits[2] = {0, 0};
+  constexpr KeywordSet(std::initializer_list<Keyword> kws) {
+    for (Keyword k : kws) bits[static_cast<unsigned>(k) >> 6] |= std::uint64_t{1} << (static_cast<unsigned>(k) & 63);
+  }
+  constexpr bool Has(Keyword k) const {
+    return (bits[static_cast<unsigned>(k) >> 6] >> (static_cast<unsigned>(k) & 63)) & 1;
+  }
+};
 
 // Convenience for tests and cold paths: any spelling, any case.
 Keyword LookupKeyword(std::string_view word);

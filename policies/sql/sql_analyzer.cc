@@ -189,6 +189,22 @@ Kind LeadingKind(Keyword kw) {
   }
 }
 
+// The keywords Body() acts on, directly or as the first of a pair it
+// looks back on (INSERT/UPDATE OR REPLACE, DUPLICATE KEY UPDATE). Any other
+// token in a statement body without a pending marker changes nothing.
+constexpr KeywordSet kActsInBody = {
+    Keyword::kWHERE,   Keyword::kINTO,   Keyword::kDO,  Keyword::kINSTEAD,   Keyword::kALSO,
+    Keyword::kTHEN,    Keyword::kFOR,    Keyword::kOR,  Keyword::kREPLACE,   Keyword::kINSERT,
+    Keyword::kUPDATE,  Keyword::kKEY,    Keyword::kDUPLICATE,
+};
+// In CREATE and PREPARE bodies AS, BEGIN and ROW also mark statement positions.
+constexpr KeywordSet kActsInCreateBody = {
+    Keyword::kWHERE,   Keyword::kINTO,   Keyword::kDO,  Keyword::kINSTEAD,   Keyword::kALSO,
+    Keyword::kTHEN,    Keyword::kFOR,    Keyword::kOR,  Keyword::kREPLACE,   Keyword::kINSERT,
+    Keyword::kUPDATE,  Keyword::kKEY,    Keyword::kDUPLICATE, Keyword::kAS, Keyword::kBEGIN,
+    Keyword::kROW,
+};
+
 // Tokens that change the statement or parenthesis structure.
 bool IsStructural(TokenType t) {
   return static_cast<unsigned>(t) - static_cast<unsigned>(TokenType::kLeftParen) <= 2u;
@@ -234,11 +250,13 @@ class Analyzer {
       // tight loop. An operand in between breaks any keyword pair that
       // prev_/prev2_ look for.
       const Frame& top = frames_[depth_];
-      if (t.keyword == Keyword::kNone && !IsStructural(t.type) && top.mode == Mode::kBody &&
-          top.marker == Marker::kNone) {
-        lexer_.NextNonOperand(&slots[cur]);
-        prev_ = prev2_ = Keyword::kNone;
-        continue;
+      if (top.mode == Mode::kBody && top.marker == Marker::kNone && !IsStructural(t.type)) {
+        const KeywordSet& acts = top.in_create ? kActsInCreateBody : kActsInBody;
+        if (t.keyword == Keyword::kNone || !acts.Has(t.keyword)) {
+          lexer_.NextNonOperand(&slots[cur], acts);
+          prev_ = prev2_ = Keyword::kNone;
+          continue;
+        }
       }
       const Token& next = slots[cur ^ 1];
       lexer_.Next(&slots[cur ^ 1]);

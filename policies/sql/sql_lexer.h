@@ -136,16 +136,16 @@ class Lexer {
     NextSlow(out);
   }
 
-  // Like Next, but skips operands: words that are no keyword, quoted
-  // identifiers, strings, numbers, commas and operators. The analyzer uses
-  // this where operands cannot change anything (the body of a statement,
-  // no pending marker), which is most of the text.
-  void NextNonOperand(Token* out) {
+  // Like Next, but skips operands: words that are no keyword in `stop`,
+  // quoted identifiers, strings, numbers, commas and operators. The
+  // analyzer uses this where those cannot change anything (the body of a
+  // statement, no pending marker), which is most of the text.
+  void NextNonOperand(Token* out, const KeywordSet& stop) {
     for (;;) {
       Next(out);
       const TokenType t = out->type;
-      if (out->keyword != Keyword::kNone || t == TokenType::kEnd || t == TokenType::kLeftParen ||
-          t == TokenType::kRightParen || t == TokenType::kSemicolon) {
+      if ((out->keyword != Keyword::kNone && stop.Has(out->keyword)) || t == TokenType::kEnd ||
+          t == TokenType::kLeftParen || t == TokenType::kRightParen || t == TokenType::kSemicolon) {
         return;
       }
     }

@@ -113,7 +113,7 @@ def _run_main(tmp_path, *extra):
 
 
 def test_a_tiny_training_run_end_to_end(tmp_path, capsys):
-    code, results = _run_main(tmp_path, "--workers", "2")
+    code, results = _run_main(tmp_path)
     assert code == 0
     gov = results["summaries"]["governed"][0]
     ung = results["summaries"]["ungoverned"][0]
@@ -128,7 +128,6 @@ def test_a_tiny_training_run_end_to_end(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "| governed (blocked + penalties), 1 seeds |" in captured.out
     assert "\r" in captured.err  # the live progress bar
-    assert "--workers/--scheduler are reserved" in captured.err
 
 
 def test_quick_mode_fails_when_the_agent_does_not_learn(tmp_path):
