@@ -81,6 +81,59 @@ constexpr std::array<std::uint8_t, 256> BuildWordClasses() {
 
 inline constexpr auto kWordClass = BuildWordClasses();
 
+// The fast scanners' loops, one table: bit 0 = an ASCII byte that continues
+// a word (letters, digits, '_', '$'), bit 1 = an ASCII byte that continues a
+// number (the same, and '.'). Bytes >= 0x80 are in neither: the scanners stop
+// at them and hand the token to the path that checks UTF-8 sequences.
+enum : std::uint8_t { kAsciiWord = 1, kAsciiNumber = 2 };
+
+constexpr std::array<std::uint8_t, 256> BuildAsciiRuns() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 0x80; ++c) {
+    std::uint8_t k = 0;
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '$') {
+      k = kAsciiWord | kAsciiNumber;
+    }
+    if (c == '.') k = kAsciiNumber;
+    t[static_cast<std::size_t>(c)] = k;
+  }
+  return t;
+}
+
+inline constexpr auto kAsciiRun = BuildAsciiRuns();
+
+// What Lexer::SkipOperands does with a byte that starts a token.
+enum SkipClass : std::uint8_t {
+  kSkipByte,       // space, comma, an operator byte that opens nothing: skip it
+  kSkipWord,       // letter or '_'
+  kSkipNumber,     // digit
+  kSkipQuote,      // '
+  kSkipLookahead,  // - / . : an operator unless a comment or number starts here
+  kSkipStructural,  // ( ) ; : the token SkipOperands returns
+  kSkipStop,       // everything the full lexer handles
+};
+
+constexpr std::array<std::uint8_t, 256> BuildSkipClasses() {
+  std::array<std::uint8_t, 256> t{};
+  constexpr auto cls = BuildClasses();
+  for (int c = 0; c < 256; ++c) {
+    std::uint8_t s = kSkipStop;
+    switch (cls[static_cast<std::size_t>(c)]) {
+      case kSpace: case kComma: case kOther: s = kSkipByte; break;
+      case kLetter: case kUnderscore: s = kSkipWord; break;
+      case kDigit: s = kSkipNumber; break;
+      case kQuote: s = kSkipQuote; break;
+      case kMinus: case kSlash: case kDot: s = kSkipLookahead; break;
+      case kLeftParen: case kRightParen: case kSemicolon: s = kSkipStructural; break;
+      default: break;
+    }
+    t[static_cast<std::size_t>(c)] = s;
+  }
+  return t;
+}
+
+inline constexpr auto kSkipClass = BuildSkipClasses();
+
 }  // namespace agentos::sql::chars
 
 #endif  // AGENTOS_POLICIES_SQL_CHAR_CLASS_H_

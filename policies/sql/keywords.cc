@@ -17,14 +17,8 @@ Keyword LookupKeyword(std::string_view word) {
 }
 
 std::string_view KeywordName(Keyword kw) {
-  static constexpr std::string_view kNames[] = {
-      "",
-#define AGENTOS_SQL_KW_NAME(name) #name,
-      AGENTOS_SQL_KEYWORDS(AGENTOS_SQL_KW_NAME)
-#undef AGENTOS_SQL_KW_NAME
-  };
   auto i = static_cast<std::size_t>(kw);
-  return i < sizeof(kNames) / sizeof(kNames[0]) ? kNames[i] : "";
+  return i < std::size(keyword_detail::kNames) ? keyword_detail::kNames[i] : "";
 }
 
 }  // namespace agentos::sql

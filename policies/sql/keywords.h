@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <iterator>
 #include <string_view>
 
 namespace agentos::sql {
@@ -61,15 +62,19 @@ constexpr std::uint32_t Slot(std::uint64_t lo, std::uint64_t hi, std::size_t len
   return static_cast<std::uint32_t>(h >> (64 - kTableBits));
 }
 
+// Spellings, indexed by Keyword ("" for kNone).
+inline constexpr std::string_view kNames[] = {
+    "",
+#define AGENTOS_SQL_KW_NAME(name) #name,
+    AGENTOS_SQL_KEYWORDS(AGENTOS_SQL_KW_NAME)
+#undef AGENTOS_SQL_KW_NAME
+};
+
 constexpr std::array<Entry, (1u << kTableBits)> BuildTable() {
   std::array<Entry, (1u << kTableBits)> t{};
-  constexpr std::string_view names[] = {
-#define AGENTOS_SQL_KW_NAME(name) #name,
-      AGENTOS_SQL_KEYWORDS(AGENTOS_SQL_KW_NAME)
-#undef AGENTOS_SQL_KW_NAME
-  };
   std::uint8_t id = 1;
-  for (std::string_view n : names) {
+  for (std::size_t k = 1; k < std::size(kNames); ++k) {
+    std::string_view n = kNames[k];
     Entry e;
     Pack(n, e.lo, e.hi);
     e.len = static_cast<std::uint8_t>(n.size());
@@ -88,12 +93,9 @@ inline constexpr auto kTable = BuildTable();
 // load before any hashing.
 constexpr std::array<std::uint32_t, 32> BuildLengthsByInitial() {
   std::array<std::uint32_t, 32> t{};
-  constexpr std::string_view names[] = {
-#define AGENTOS_SQL_KW_NAME(name) #name,
-      AGENTOS_SQL_KEYWORDS(AGENTOS_SQL_KW_NAME)
-#undef AGENTOS_SQL_KW_NAME
-  };
-  for (std::string_view n : names) t[static_cast<unsigned char>(n[0]) & 31] |= 1u << n.size();
+  for (std::size_t k = 1; k < std::size(kNames); ++k) {
+    t[static_cast<unsigned char>(kNames[k][0]) & 31] |= 1u << kNames[k].size();
+  }
   return t;
 }
 
@@ -124,6 +126,26 @@ struct KeywordSet {
   }
   constexpr bool Has(Keyword k) const {
     return (bits[static_cast<unsigned>(k) >> 6] >> (static_cast<unsigned>(k) & 63)) & 1;
+  }
+};
+
+// A KeywordSet plus the (initial letter, length) pairs of its members, so a
+// scanner looking for these keywords only (Lexer::SkipOperands) rules out
+// almost every other word with one load, before any packing or hashing.
+struct StopSet {
+  KeywordSet keywords;
+  std::uint32_t lengths_by_initial[32] = {};  // bit len: some member of that length has that initial
+  constexpr StopSet(std::initializer_list<Keyword> kws) : keywords(kws) {
+    for (Keyword k : kws) {
+      std::string_view n = keyword_detail::kNames[static_cast<unsigned>(k)];
+      lengths_by_initial[static_cast<unsigned char>(n[0]) & 31] |= std::uint32_t{1} << n.size();
+    }
+  }
+  // False if no member is spelled with `len` letters starting with `initial`
+  // (either case). Words starting with '_' map to slot 31, which no letter
+  // uses. Lengths are taken mod 32: a longer word may pass, never a keyword.
+  constexpr bool MayHold(unsigned char initial, std::size_t len) const {
+    return ((lengths_by_initial[initial & 31] >> (len & 31)) & 1) != 0;
   }
 };
 

@@ -192,13 +192,13 @@ Kind LeadingKind(Keyword kw) {
 // The keywords Body() acts on, directly or as the first of a pair it
 // looks back on (INSERT/UPDATE OR REPLACE, DUPLICATE KEY UPDATE). Any other
 // token in a statement body without a pending marker changes nothing.
-constexpr KeywordSet kActsInBody = {
+constexpr StopSet kActsInBody = {
     Keyword::kWHERE,   Keyword::kINTO,   Keyword::kDO,  Keyword::kINSTEAD,   Keyword::kALSO,
     Keyword::kTHEN,    Keyword::kFOR,    Keyword::kOR,  Keyword::kREPLACE,   Keyword::kINSERT,
     Keyword::kUPDATE,  Keyword::kKEY,    Keyword::kDUPLICATE,
 };
 // In CREATE and PREPARE bodies AS, BEGIN and ROW also mark statement positions.
-constexpr KeywordSet kActsInCreateBody = {
+constexpr StopSet kActsInCreateBody = {
     Keyword::kWHERE,   Keyword::kINTO,   Keyword::kDO,  Keyword::kINSTEAD,   Keyword::kALSO,
     Keyword::kTHEN,    Keyword::kFOR,    Keyword::kOR,  Keyword::kREPLACE,   Keyword::kINSERT,
     Keyword::kUPDATE,  Keyword::kKEY,    Keyword::kDUPLICATE, Keyword::kAS, Keyword::kBEGIN,
@@ -251,9 +251,13 @@ class Analyzer {
       // prev_/prev2_ look for.
       const Frame& top = frames_[depth_];
       if (top.mode == Mode::kBody && top.marker == Marker::kNone && !IsStructural(t.type)) {
-        const KeywordSet& acts = top.in_create ? kActsInCreateBody : kActsInBody;
-        if (t.keyword == Keyword::kNone || !acts.Has(t.keyword)) {
-          lexer_.NextNonOperand(&slots[cur], acts);
+        const StopSet& acts = top.in_create ? kActsInCreateBody : kActsInBody;
+        if (t.keyword == Keyword::kNone || !acts.keywords.Has(t.keyword)) {
+          // An empty `()` here would push a fresh frame and pop it again:
+          // nothing is recorded unless the push itself is one too deep
+          // (open_paren_at_ only matters for a `(` left open at depth 0,
+          // which is not one of these).
+          lexer_.SkipOperands(&slots[cur], acts, depth_ + 1 < frames_.size());
           prev_ = prev2_ = Keyword::kNone;
           continue;
         }

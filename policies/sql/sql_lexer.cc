@@ -80,14 +80,24 @@ Problem CheckEncoding(std::string_view text, std::uint32_t* offset) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   std::size_t i = 0;
-  // Fast path: sixteen plain ASCII bytes at a time, then the last eight
-  // (overlapping) bytes; only texts with multi-byte characters or NUL bytes
-  // go through the byte loop below.
-  while (i + 16 <= n && PlainAscii(Load64(p + i)) && PlainAscii(Load64(p + i + 8))) i += 16;
-  if (i + 16 > n && n >= 8) {
-    // Fewer than sixteen bytes left: [i, i+8) and [n-8, n) cover them.
-    if ((i + 8 >= n || PlainAscii(Load64(p + i))) && PlainAscii(Load64(p + n - 8))) return Problem::kNone;
+  // Fast path: 32 plain ASCII bytes at a time, then eight at a time, then
+  // the last eight (overlapping) bytes; only texts with multi-byte
+  // characters or NUL bytes go through the byte loop below, from the first
+  // word that is not plain.
+  constexpr std::uint64_t kSevens = 0x7F7F7F7F7F7F7F7Full;
+  while (i + 32 <= n) {
+    const std::uint64_t w0 = Load64(p + i), w1 = Load64(p + i + 8), w2 = Load64(p + i + 16),
+                        w3 = Load64(p + i + 24);
+    // A byte b without its high bit is non-zero iff b + 0x7F has it, and
+    // then the additions carry nothing into the next byte; a high bit
+    // anywhere fails the test through the OR either way.
+    const std::uint64_t high = w0 | w1 | w2 | w3;
+    const std::uint64_t nonzero = (w0 + kSevens) & (w1 + kSevens) & (w2 + kSevens) & (w3 + kSevens);
+    if (((high | ~nonzero) & kHighs) != 0) break;
+    i += 32;
   }
+  while (i + 8 <= n && PlainAscii(Load64(p + i))) i += 8;
+  if (i == n || (i + 8 > n && n >= 8 && PlainAscii(Load64(p + n - 8)))) return Problem::kNone;
   auto fail = [&](Problem pr) {
     *offset = static_cast<std::uint32_t>(i);
     return pr;
@@ -251,7 +261,7 @@ TokenType Lexer::Word(std::size_t begin, Keyword* keyword) {
       if (p[i + 1] == '"') return QuotedIdentifier(begin, i + 1);
     }
   }
-  if ((seen & kWordNotLetter) == 0) *keyword = KeywordAt(p + begin, len, n - begin);
+  if ((seen & kWordNotLetter) == 0) *keyword = KeywordAt(p, begin, len, n);
   return TokenType::kWord;
 }
 
@@ -276,6 +286,13 @@ TokenType Lexer::QuotedString(std::size_t begin, std::size_t quote_at, bool back
   // The dialect's own reading, and the reading with backslash escapes
   // flipped (MySQL escapes in '...', SQLite and standard SQL do not): if
   // the two end in different places, some database sees different code.
+  // Without a backslash before the closing quote both readings agree.
+  const auto* p = reinterpret_cast<const unsigned char*>(text_.data());
+  if (std::size_t plain = lexer_detail::PlainQuotedEnd(p, quote_at, text_.size(), '\'');
+      plain != std::string_view::npos) {
+    pos_ = plain + 1;
+    return TokenType::kString;
+  }
   std::size_t end = FindClosingQuote(text_, quote_at, '\'', backslash_escapes);
   if (end == std::string_view::npos) return Fail(Problem::kUnterminatedString, begin);
   if (std::memchr(text_.data() + quote_at, '\\', end - quote_at) != nullptr) {
@@ -289,6 +306,12 @@ TokenType Lexer::QuotedString(std::size_t begin, std::size_t quote_at, bool back
 TokenType Lexer::QuotedIdentifier(std::size_t begin, std::size_t quote_at) {
   // "..." is an identifier in PostgreSQL and SQLite but a string with
   // backslash escapes in MySQL: both readings must end at the same quote.
+  const auto* p = reinterpret_cast<const unsigned char*>(text_.data());
+  if (std::size_t plain = lexer_detail::PlainQuotedEnd(p, quote_at, text_.size(), '"');
+      plain != std::string_view::npos) {
+    pos_ = plain + 1;
+    return TokenType::kQuotedIdentifier;
+  }
   std::size_t end = FindClosingQuote(text_, quote_at, '"', false);
   if (end == std::string_view::npos) return Fail(Problem::kUnterminatedIdentifier, begin);
   if (std::memchr(text_.data() + quote_at, '\\', end - quote_at) != nullptr) {
