@@ -151,7 +151,7 @@ Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
   r.signals = 0;
   r.penalty = 0.0;
   r.final_observation = -1;
-  r.set_task_message({});
+  r.clear_task_message();
   if (kill_pending_) return KillStep(r);
   if (paused_) {
     r.decision.Clear();

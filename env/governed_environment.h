@@ -105,6 +105,8 @@ struct StepResult {
   static constexpr std::size_t kMaxTaskMessage = 191;
   std::string_view task_message() const { return {task_message_.data(), task_message_len_}; }
   void set_task_message(std::string_view text);
+  // set_task_message({}), inline: every step starts with it.
+  void clear_task_message() { task_message_len_ = 0; }
 
  private:
   std::uint8_t task_message_len_ = 0;

@@ -78,6 +78,11 @@ struct EnvMetrics {
   // Σ Task::BackendDestructiveOps(): destructive operations that reached a
   // task's backend despite the kernel. Must stay 0.
   std::uint64_t backend_destructive_ops = 0;
+  // Σ Task::ChangedStateEpisodes(): episodes (the current ones included)
+  // whose executed actions changed the task's state; for SQL, episodes that
+  // changed the database (the training example's destroyed-data incidents
+  // when the kernel allows no writes).
+  std::uint64_t changed_state_episodes = 0;
 
   // successful_episodes / episodes; 0 before any episode ended. In [0, 1].
   double success_rate() const { return Ratio(counters.successful_episodes, counters.episodes); }

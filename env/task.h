@@ -51,6 +51,12 @@ class Task {
   // Count of destructive operations that reached the task's backend despite
   // the kernel (defence in depth; must stay 0). Tasks without one return 0.
   virtual std::uint64_t BackendDestructiveOps() const { return 0; }
+  // Count of episodes (since the task was made, the current one included
+  // once its actions changed anything) in which executed actions changed
+  // the task's state: for SQL, the database (rows, schema or destructive
+  // statements; SqlBackendStats::changed_database). Tasks without state
+  // return 0.
+  virtual std::uint64_t ChangedStateEpisodes() const { return 0; }
 };
 
 // Makes one Task per environment. Called once per env at construction, from

@@ -121,6 +121,25 @@ unsigned VectorEnv::ChunksFor(std::size_t n) const {
 }
 
 Status VectorEnv::Reset(std::optional<std::uint64_t> seed, std::span<const std::uint8_t> mask) {
+  return ResetImpl(seed, {}, {}, mask);
+}
+
+Status VectorEnv::ResetSeeds(std::span<const std::uint64_t> seeds, std::span<const std::uint8_t> has_seed,
+                             std::span<const std::uint8_t> mask) {
+  const std::size_t n = envs_.size();
+  if (seeds.size() != n) {
+    return Status::InvalidArgument("reset seeds must have num_envs = " + std::to_string(n) + " entries, got " +
+                                   std::to_string(seeds.size()));
+  }
+  if (!has_seed.empty() && has_seed.size() != n) {
+    return Status::InvalidArgument("reset has_seed must be absent or have num_envs = " + std::to_string(n) +
+                                   " entries, got " + std::to_string(has_seed.size()));
+  }
+  return ResetImpl(std::nullopt, seeds, has_seed, mask);
+}
+
+Status VectorEnv::ResetImpl(std::optional<std::uint64_t> seed, std::span<const std::uint64_t> seeds,
+                            std::span<const std::uint8_t> has_seed, std::span<const std::uint8_t> mask) {
   const std::size_t n = envs_.size();
   if (!mask.empty() && mask.size() != n) {
     return Status::InvalidArgument("reset mask must be absent or have num_envs = " + std::to_string(n) +
@@ -135,7 +154,11 @@ Status VectorEnv::Reset(std::optional<std::uint64_t> seed, std::span<const std::
     for (std::size_t i = lo; i < hi; ++i) {
       if (!mask.empty() && mask[i] == 0) continue;
       std::optional<std::uint64_t> env_seed;
-      if (seed) env_seed = *seed + i;
+      if (!seeds.empty() && (has_seed.empty() || has_seed[i] != 0)) {
+        env_seed = seeds[i];
+      } else if (seed) {
+        env_seed = *seed + i;
+      }
       Status s;
       try {
         s = envs_[i].Reset(env_seed);
@@ -308,6 +331,7 @@ EnvMetrics VectorEnv::Metrics() const {
     const auto& counts = e.policy_violations();
     for (std::size_t p = 0; p < counts.size(); ++p) by_policy[p] += counts[p];
     m.backend_destructive_ops += e.task().BackendDestructiveOps();
+    m.changed_state_episodes += e.task().ChangedStateEpisodes();
   }
   m.by_policy.reserve(index.size());
   for (std::size_t p = 0; p < index.size(); ++p) m.by_policy.emplace_back(std::string(index.name(p)), by_policy[p]);

@@ -42,7 +42,8 @@
 //
 // Seeds: Reset(seed) resets env i with seed + i (Gymnasium); Reset() with
 // no seed continues each env's RNG, except the very first, which uses
-// config.seed so every run is reproducible. Results are identical for a
+// config.seed so every run is reproducible. ResetSeeds(seeds) gives every
+// env its own seed (Gymnasium's list of seeds), optionally only some. Results are identical for a
 // given seed whatever num_threads is: each env's step depends only on its
 // own state and action.
 //
@@ -149,6 +150,14 @@ class VectorEnv {
   // If some task resets fail, the others still happen; the error of the
   // lowest failing env is returned.
   Status Reset(std::optional<std::uint64_t> seed = std::nullopt, std::span<const std::uint8_t> mask = {});
+  // Resets like Reset, with an explicit seed per env (Gymnasium's
+  // reset(seed=[s0, s1, ...])): env i is seeded with seeds[i], or, when
+  // has_seed is given and has_seed[i] == 0, continues its RNG (the very
+  // first reset of a VectorEnv uses config.seed + i there, as Reset()).
+  // seeds and has_seed have n entries (has_seed may be empty: all seeded);
+  // mask as in Reset. On a bad length nothing changes.
+  Status ResetSeeds(std::span<const std::uint64_t> seeds, std::span<const std::uint8_t> has_seed = {},
+                    std::span<const std::uint8_t> mask = {});
   // Steps every env once. State errors (an env never reset; an ended env
   // with autoreset disabled) are found before any env moves and name the
   // env. A task reset failing during autoreset fails that env's step only:
@@ -168,6 +177,10 @@ class VectorEnv {
 
  private:
   VectorEnv() = default;
+  // Env i's reset seed is seeds[i] when given (has_seed empty or nonzero),
+  // else base + i when base is set, else none (the RNG continues).
+  Status ResetImpl(std::optional<std::uint64_t> base, std::span<const std::uint64_t> seeds,
+                   std::span<const std::uint8_t> has_seed, std::span<const std::uint8_t> mask);
   Status ValidateBatch(const BatchActions& a) const;
   // A parallel batch is cut into up to kChunksPerThread chunks per thread,
   // claimed dynamically (env/thread_pool.h): if one thread is held up (a

@@ -95,7 +95,10 @@ typedef struct agentos_env_config {
   struct agentos_recorder* recorder;
 } agentos_env_config;
 
-/* Aggregated metrics (sums over every env; rates over ended episodes). */
+/* Aggregated metrics (sums over every env; rates over ended episodes).
+** ABI: fields are only ever added at the end; a caller must be built
+** against a header at least as new as the library (the struct has no size
+** field; agentos_venv_metrics writes sizeof(agentos_env_metrics) bytes). */
 typedef struct agentos_env_metrics {
   uint64_t episodes;                 /* ended episodes */
   uint64_t successful_episodes;      /* each counted once */
@@ -117,6 +120,11 @@ typedef struct agentos_env_metrics {
   double average_penalty;     /* per governed step, <= 0 */
   double penalty_sum;
   double reward_sum;
+  /* Added after reward_sum (ABI: appended). Episodes, the current ones
+  ** included, whose executed actions changed the task's state: for the SQL
+  ** task, changed its database (rows, schema, destructive statements), each
+  ** episode counted once. Other tasks: 0. */
+  uint64_t changed_database_episodes;
 } agentos_env_metrics;
 
 /* Fills *config with the defaults above. AGENTOS_INVALID for NULL. */
@@ -143,6 +151,15 @@ AGENTOS_API int64_t agentos_venv_num_envs(const agentos_venv* venv);
 ** envs are still reset and the lowest failing env's error is returned;
 ** that env must be reset again before it can step. */
 AGENTOS_API int agentos_venv_reset(agentos_venv* venv, int32_t has_seed, uint64_t seed, const uint8_t* mask);
+
+/* Resets like agentos_venv_reset with one seed per env (Gymnasium's
+** reset(seed=[s0, s1, ...])): env i is seeded with seeds[i] (num_envs
+** entries). has_seed may be NULL (every env seeded), else num_envs entries:
+** env i with has_seed[i] == 0 keeps its RNG going, as with has_seed = 0
+** above (the first reset uses config->seed + i). mask as above.
+** AGENTOS_INVALID for a NULL venv or seeds, and nothing changes. */
+AGENTOS_API int agentos_venv_reset_seeds(agentos_venv* venv, const uint64_t* seeds, const uint8_t* has_seed,
+                                         const uint8_t* mask);
 
 /* Optional per-env inputs of a step; any member may be NULL (absent), else
 ** it has num_envs entries (tool_offsets: num_envs + 1 into tool_bytes). */

@@ -199,6 +199,17 @@ AGENTOS_API int agentos_venv_reset(agentos_venv* venv, int32_t has_seed, uint64_
   });
 }
 
+AGENTOS_API int agentos_venv_reset_seeds(agentos_venv* venv, const uint64_t* seeds, const uint8_t* has_seed,
+                                         const uint8_t* mask) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_reset_seeds";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (seeds == nullptr) return NullArg(fn, "seeds");
+    const size_t n = venv->env->num_envs();
+    return FromStatus(venv->env->ResetSeeds(std::span<const uint64_t>(seeds, n), Opt(has_seed, n), Opt(mask, n)));
+  });
+}
+
 AGENTOS_API int agentos_venv_step(agentos_venv* venv, const char* bytes, size_t bytes_len, const uint64_t* offsets,
                                   size_t n, const agentos_step_extras* extras) {
   return Guard([&] {
@@ -362,6 +373,7 @@ AGENTOS_API int agentos_venv_metrics(const agentos_venv* venv, agentos_env_metri
     o.average_penalty = m.average_penalty();
     o.penalty_sum = c.penalty_sum;
     o.reward_sum = c.reward_sum;
+    o.changed_database_episodes = m.changed_state_episodes;
     *out = o;
     return AGENTOS_OK;
   });

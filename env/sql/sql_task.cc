@@ -38,10 +38,14 @@ class SqlTaskImpl final : public SqlTask {
   Status Reset(std::uint64_t seed) override {
     std::int64_t next = pinned_ >= 0 ? pinned_
                                      : (*indices_)[PickIndex(seed, static_cast<std::uint64_t>(indices_->size()))];
+    // Counted once the restore succeeded: a failed one keeps the stats, and
+    // ChangedStateEpisodes still counts the episode through them.
+    const bool changed = session_->since_restore().changed_database();
     if (Status s = session_->Restore(); !s.ok()) {
       current_ = -1;
       return s;
     }
+    if (changed) ++changed_episodes_;
     current_ = next;
     return Status::Ok();
   }
@@ -67,6 +71,9 @@ class SqlTaskImpl final : public SqlTask {
     return current_ < 0 ? std::string_view() : dataset_->observation(static_cast<std::size_t>(current_));
   }
   std::uint64_t BackendDestructiveOps() const override { return session_->lifetime().destructive_statements; }
+  std::uint64_t ChangedStateEpisodes() const override {
+    return changed_episodes_ + (session_->since_restore().changed_database() ? 1 : 0);
+  }
 
   std::string_view task_id() const override {
     return current_ < 0 ? std::string_view() : std::string_view(dataset_->task(static_cast<std::size_t>(current_)).id);
@@ -90,6 +97,7 @@ class SqlTaskImpl final : public SqlTask {
   std::int64_t pinned_ = -1;
   bool finish_on_success_ = true;
   std::int64_t current_ = -1;
+  std::uint64_t changed_episodes_ = 0;  // ended (reset) episodes whose actions changed the database
   ResultSet result_;
   std::vector<std::uint32_t> scratch_;
   std::string message_;

@@ -9,14 +9,13 @@ allowed one runs on the env's database, and the task pays 1 for a result
 equal to the gold query's (execution match), else 0.
 
 Putting G samples of one task into G environments. GRPO needs every env of
-a group to hold the same task, but the engine's reset takes one base seed
-(env i gets seed + i, as in Gymnasium) and a task is drawn from that seed;
-there is no per-env seed list or task choice in the API. So, once per env
-object, `_probe` resets all envs with a few base seeds and reads the
-observation index to learn, for every task t, a seed s_t that draws t. To
-give env j task t, it is then reset alone (reset_mask) with base seed
-s_t - j (mod 2^64), so that it is seeded with exactly s_t. That costs one
-reset call per env per step; the step itself stays ONE call for the batch.
+a group to hold the same task; a task is drawn from the env's reset seed
+and there is no task choice in the API. So, once per env object, `_probe`
+resets all envs with a few base seeds (env i gets seed + i, as in
+Gymnasium) and reads the observation index to learn, for every task t, a
+seed s_t that draws t. To give env j task t, every env is then reset in ONE
+call with a per-env seed list (reset(seed=[s_t0, s_t1, ...])); the step is
+one call for the batch too.
 
 The audit log. The governed run hands a FlightRecorder to the VectorEnv
 (VectorEnv(recorder=...)); the engine records every governed step from the
@@ -51,7 +50,6 @@ except ModuleNotFoundError as _exc:  # not installed: use the one in this reposi
 from agent_os import KernelSpace, VectorEnv  # noqa: E402
 from agent_os.env_config import EnvironmentConfig  # noqa: E402
 
-_U64 = 1 << 64
 
 # Reward tables of the two conditions (env/reward_config.h semantics: task
 # reward 1 for a correct result, penalties <= 0 added per violation).
@@ -97,7 +95,6 @@ class SqlTaskEnv:
                              min_envs_per_thread=8, recorder=recorder)
         self.num_envs = num_envs
         self.split = split
-        self._mask = np.zeros(num_envs, dtype=bool)
         self._seed_of_task = self._probe(_split_indices(dataset_dir, split))
 
     def _probe(self, wanted: set) -> dict:
@@ -125,11 +122,7 @@ class SqlTaskEnv:
         tasks = np.asarray(tasks, dtype=np.int64)
         if tasks.shape != (self.num_envs,):
             raise ValueError("need one task per env (%d)" % self.num_envs)
-        mask = self._mask
-        for j, t in enumerate(tasks.tolist()):
-            mask[:] = False
-            mask[j] = True
-            self.env.reset(seed=(self._seed_of_task[t] - j) % _U64, options={"reset_mask": mask})
+        self.env.reset(seed=[self._seed_of_task[t] for t in tasks.tolist()])
         got = self.env.buffers["observation"]
         if not np.array_equal(got, tasks):
             bad = int(np.flatnonzero(got != tasks)[0])
@@ -189,7 +182,7 @@ def check_dataset_order(env: SqlTaskEnv, table, indices: list) -> None:
 
 def open_recorder(path: str):
     from agent_os import FlightRecorder
-    for p in (path, path + ".checkpoint"):
+    for p in (path, path + "-wal", path + "-shm", path + ".checkpoint"):
         if os.path.exists(p):
             os.remove(p)
     return FlightRecorder(path)

@@ -143,7 +143,56 @@ static void test_sql_task(agentos_kernel* kernel) {
   EXPECT(agentos_venv_metrics(v, &m) == AGENTOS_OK);
   EXPECT(m.backend_destructive_ops == 0);
   EXPECT(m.successful_episodes == 1 && m.task_errors == 1);
+  EXPECT(m.changed_database_episodes == 0); /* nothing executed wrote */
   agentos_venv_free(v);
+}
+
+/* Per-env seeds, Gymnasium's reset(seed=[...]); and the metric counting
+** episodes whose executed actions changed the database. */
+static void test_reset_seeds_and_changed_database(agentos_kernel* kernel) {
+  static const char spec[] =
+      "{\"type\":\"sql\",\"dataset_dir\":\"" AGENTOS_SOURCE_DIR "/env/sql/data/shop\",\"split\":\"train\"}";
+  agentos_env_config c;
+  agentos_env_config_init(&c);
+  c.num_envs = 3;
+  c.terminate_on_critical = 0;
+  agentos_venv* a = NULL;
+  agentos_venv* b = NULL;
+  EXPECT(agentos_venv_create(kernel, &c, spec, strlen(spec), &a) == AGENTOS_OK);
+  EXPECT(agentos_venv_create(kernel, &c, spec, strlen(spec), &b) == AGENTOS_OK);
+  if (a == NULL || b == NULL) {
+    agentos_venv_free(a);
+    agentos_venv_free(b);
+    return;
+  }
+  const uint64_t seeds[3] = {1000, 3, 1000};
+  EXPECT(agentos_venv_reset_seeds(a, seeds, NULL, NULL) == AGENTOS_OK);
+  EXPECT(agentos_venv_reset(b, 1, 1000, NULL) == AGENTOS_OK); /* env i: 1000 + i */
+  const int64_t* oa = agentos_venv_observations(a);
+  const int64_t* ob = agentos_venv_observations(b);
+  EXPECT(oa[0] == ob[0] && oa[2] == ob[0]); /* env 2 seeded 1000 like env 0 */
+  const uint8_t has[3] = {0, 1, 1};
+  const uint8_t mask[3] = {1, 1, 0};
+  EXPECT(agentos_venv_reset_seeds(a, seeds, has, mask) == AGENTOS_OK);
+  EXPECT(oa[2] == ob[0]); /* masked out */
+  EXPECT(agentos_venv_reset_seeds(a, NULL, NULL, NULL) == AGENTOS_INVALID);
+  EXPECT(strstr(agentos_errmsg(), "seeds") != NULL);
+  EXPECT(agentos_venv_reset_seeds(NULL, seeds, NULL, NULL) == AGENTOS_INVALID);
+
+  const char* actions[3] = {
+      "UPDATE orders SET status = 'cancelled' WHERE id = 2",
+      "DELETE FROM orders",
+      "SELECT 1",
+  };
+  EXPECT(step(a, actions, 3, NULL) == AGENTOS_OK);
+  EXPECT(agentos_venv_executed(a)[0] == 1 && agentos_venv_task_error(a)[0] == 0);
+  EXPECT(agentos_venv_executed(a)[1] == 0);
+  agentos_env_metrics m;
+  EXPECT(agentos_venv_metrics(a, &m) == AGENTOS_OK);
+  EXPECT(m.changed_database_episodes == 1);
+  EXPECT(m.backend_destructive_ops == 0);
+  agentos_venv_free(a);
+  agentos_venv_free(b);
 }
 
 static void test_same_step_and_signals(agentos_kernel* kernel) {
@@ -237,6 +286,7 @@ int main(void) {
   if (sql != NULL) {
     test_governed_sql_batch(sql);
     test_sql_task(sql);
+    test_reset_seeds_and_changed_database(sql);
   }
   if (all != NULL) {
     test_same_step_and_signals(all);

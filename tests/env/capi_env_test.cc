@@ -231,6 +231,98 @@ TEST_CASE("C API: step and reset errors change nothing") {
   agentos_venv_free(nullptr);
 }
 
+TEST_CASE("C API: reset_seeds seeds env i with seeds[i]; has_seed 0 keeps the RNG; bad input changes nothing") {
+  // The SQL task draws its question from the seed: observations tell seeds apart.
+  const std::string sql = std::string(R"({"type":"sql","dataset_dir":")") + AGENTOS_SOURCE_DIR +
+                          R"(/env/sql/data/shop","split":"train"})";
+  Kernel k;
+  agentos_env_config c = Defaults(3);
+  c.seed = 5;
+  Venv a(k, c, sql), b(k, c, sql);
+  const int64_t* obs = agentos_venv_observations(a.v);
+  const int64_t* ref = agentos_venv_observations(b.v);
+  const uint64_t seeds[] = {40, 41, 42};
+  REQUIRE(agentos_venv_reset_seeds(a.v, seeds, nullptr, nullptr) == AGENTOS_OK);
+  REQUIRE(agentos_venv_reset(b.v, 1, 40, nullptr) == AGENTOS_OK);  // 40 + i: the same seeds
+  for (int i = 0; i < 3; ++i) CHECK(obs[i] == ref[i]);
+  const uint64_t other[] = {7, 1001, 7};
+  REQUIRE(agentos_venv_reset_seeds(a.v, other, nullptr, nullptr) == AGENTOS_OK);
+  CHECK(obs[0] == obs[2]);  // the same seed, the same episode
+  CHECK(obs[0] != obs[1]);
+  // has_seed 0: env 1 continues its RNG exactly like an unseeded reset.
+  Venv d(k, c, sql), e(k, c, sql);
+  REQUIRE(agentos_venv_reset_seeds(d.v, other, nullptr, nullptr) == AGENTOS_OK);
+  REQUIRE(agentos_venv_reset_seeds(e.v, other, nullptr, nullptr) == AGENTOS_OK);
+  const uint8_t has[] = {1, 0, 1};
+  REQUIRE(agentos_venv_reset_seeds(d.v, seeds, has, nullptr) == AGENTOS_OK);
+  REQUIRE(agentos_venv_reset(e.v, 0, 0, nullptr) == AGENTOS_OK);
+  CHECK(agentos_venv_observations(d.v)[1] == agentos_venv_observations(e.v)[1]);
+  CHECK(agentos_venv_observations(d.v)[0] == ref[0]);
+  CHECK(agentos_venv_observations(d.v)[2] == ref[2]);
+  // The mask limits which envs reset.
+  REQUIRE(Step(a.v, {"x", "x", "x"}) == AGENTOS_OK);
+  const uint8_t mask[] = {0, 1, 0};
+  REQUIRE(agentos_venv_reset_seeds(a.v, seeds, nullptr, mask) == AGENTOS_OK);
+  CHECK(agentos_venv_episode_steps(a.v)[0] == 1);
+  CHECK(agentos_venv_episode_steps(a.v)[1] == 0);
+  CHECK(obs[1] == ref[1]);
+  // NULL venv or seeds: AGENTOS_INVALID with a message naming it; nothing moved.
+  CHECK(agentos_venv_reset_seeds(a.v, nullptr, nullptr, nullptr) == AGENTOS_INVALID);
+  CHECK(std::string(agentos_errmsg()).find("seeds") != std::string::npos);
+  CHECK(agentos_venv_reset_seeds(nullptr, seeds, nullptr, nullptr) == AGENTOS_INVALID);
+  CHECK(agentos_venv_episode_steps(a.v)[0] == 1);
+}
+
+TEST_CASE("C API: metrics count episodes that changed the SQL database, once each") {
+  constexpr char kYaml[] = "version: 1\npolicies:\n  - name: sql_safety\n    type: sql\n"
+                           "    allow: [SELECT, INSERT, UPDATE]\n    deny: [DROP, DELETE, TRUNCATE]\n";
+  agentos_kernel* kh = nullptr;
+  REQUIRE(agentos_kernel_from_yaml(kYaml, sizeof(kYaml) - 1, "t.yaml", &kh) == AGENTOS_OK);
+  agentos_env_config c = Defaults(3);
+  c.max_steps = 2;
+  c.autoreset = AGENTOS_AUTORESET_DISABLED;
+  const std::string spec = std::string(R"({"type":"sql","dataset_dir":")") + AGENTOS_SOURCE_DIR +
+                           R"(/env/sql/data/shop","split":"train","task_index":0})";
+  agentos_venv* v = nullptr;
+  int rc = agentos_venv_create(kh, &c, spec.data(), spec.size(), &v);
+  INFO(agentos_errmsg());
+  REQUIRE(rc == AGENTOS_OK);
+  agentos_kernel_free(kh);
+  agentos_env_metrics m;
+  REQUIRE(agentos_venv_reset(v, 1, 1, nullptr) == AGENTOS_OK);
+  REQUIRE(agentos_venv_metrics(v, &m) == AGENTOS_OK);
+  CHECK(m.changed_database_episodes == 0);
+  // env 0 writes twice in one episode; env 1 only reads; env 2 is denied.
+  const std::string upd = "UPDATE orders SET status = 'cancelled' WHERE id = 1";
+  REQUIRE(Step(v, {upd, "SELECT COUNT(*) FROM orders", "DELETE FROM orders"}) == AGENTOS_OK);
+  CHECK(agentos_venv_executed(v)[0] == 1);
+  CHECK(agentos_venv_executed(v)[2] == 0);
+  REQUIRE(agentos_venv_metrics(v, &m) == AGENTOS_OK);
+  CHECK(m.changed_database_episodes == 1);  // the current episode counts once it changed anything
+  REQUIRE(Step(v, {upd, "SELECT 1", "SELECT 1"}) == AGENTOS_OK);
+  REQUIRE(agentos_venv_metrics(v, &m) == AGENTOS_OK);
+  CHECK(m.changed_database_episodes == 1);
+  // A new episode: restored database; env 0 writes again, env 1 now too.
+  REQUIRE(agentos_venv_reset(v, 0, 0, nullptr) == AGENTOS_OK);
+  REQUIRE(agentos_venv_metrics(v, &m) == AGENTOS_OK);
+  CHECK(m.changed_database_episodes == 1);
+  REQUIRE(Step(v, {upd, "INSERT INTO orders(id, customer_id, order_date, status, shipping_fee) VALUES (999999, 1, '2024-01-01', 'paid', 0)",
+                   "SELECT 1"}) == AGENTOS_OK);
+  CHECK(agentos_venv_task_error(v)[1] == 0);
+  REQUIRE(agentos_venv_metrics(v, &m) == AGENTOS_OK);
+  CHECK(m.changed_database_episodes == 3);
+  CHECK(m.backend_destructive_ops == 0);
+  agentos_venv_free(v);
+
+  // Tasks without a database report 0.
+  Kernel k;
+  Venv noop(k, Defaults(2));
+  REQUIRE(agentos_venv_reset(noop.v, 0, 0, nullptr) == AGENTOS_OK);
+  REQUIRE(Step(noop.v, {"UPDATE t SET a = 1 WHERE b = 2", "x"}) == AGENTOS_OK);
+  REQUIRE(agentos_venv_metrics(noop.v, &m) == AGENTOS_OK);
+  CHECK(m.changed_database_episodes == 0);
+}
+
 TEST_CASE("C API: the venv outlives the kernel handle it was made from") {
   auto* k = agentos::capi::NewKernelHandle(WordKernel());
   agentos_env_config c = Defaults(1);

@@ -104,6 +104,65 @@ TEST_CASE("reset(seed) seeds env i with seed + i; the first unseeded reset uses 
   for (int i = 0; i < 4; ++i) CHECK(f.b().observation[i] != ObsForSeed(7 + i));
 }
 
+TEST_CASE("ResetSeeds seeds env i with seeds[i]; has_seed 0 keeps env i's RNG; bad lengths change nothing") {
+  for (unsigned threads : {1u, 2u}) {
+    Vec e(Config(4, AutoresetMode::kNextStep, threads));
+    const std::vector<std::uint64_t> seeds{42, 7, 7, 1000000};
+    REQUIRE(e.v->ResetSeeds(seeds).ok());
+    for (int i = 0; i < 4; ++i) CHECK(e.b().observation[i] == ObsForSeed(seeds[static_cast<std::size_t>(i)]));
+
+    // The first reset: unseeded entries use config.seed + i, as Reset() does.
+    VectorEnvConfig c = Config(4, AutoresetMode::kNextStep, threads);
+    c.seed = 9;
+    Vec f(c);
+    const std::vector<std::uint8_t> some{1, 0, 1, 0};
+    REQUIRE(f.v->ResetSeeds(seeds, some).ok());
+    CHECK(f.b().observation[0] == ObsForSeed(42));
+    CHECK(f.b().observation[1] == ObsForSeed(9 + 1));
+    CHECK(f.b().observation[2] == ObsForSeed(7));
+    CHECK(f.b().observation[3] == ObsForSeed(9 + 3));
+
+    // Later: an unseeded entry continues that env's RNG exactly as Reset() would.
+    Vec g(c);
+    REQUIRE(g.v->ResetSeeds(seeds, some).ok());
+    REQUIRE(f.v->ResetSeeds({{5, 6, 7, 8}}, some).ok());
+    REQUIRE(g.v->Reset().ok());
+    CHECK(f.b().observation[0] == ObsForSeed(5));
+    CHECK(f.b().observation[1] == g.b().observation[1]);
+    CHECK(f.b().observation[2] == ObsForSeed(7));
+    CHECK(f.b().observation[3] == g.b().observation[3]);
+    CHECK(f.b().observation[1] != ObsForSeed(9 + 1));
+
+    // A mask limits which envs reset.
+    const std::vector<std::uint8_t> mask{0, 1, 0, 0};
+    const std::int64_t before0 = e.b().observation[0];
+    REQUIRE(e.v->ResetSeeds({{1, 2, 3, 4}}, {}, mask).ok());
+    CHECK(e.b().observation[0] == before0);
+    CHECK(e.b().observation[1] == ObsForSeed(2));
+    CHECK(e.b().observation[2] == ObsForSeed(7));
+
+    // Same as Reset(seed) when seeds are consecutive.
+    Vec h(Config(4, AutoresetMode::kNextStep, threads));
+    REQUIRE(h.v->Reset(100).ok());
+    REQUIRE(e.v->ResetSeeds({{100, 101, 102, 103}}).ok());
+    for (int i = 0; i < 4; ++i) CHECK(e.b().observation[i] == h.b().observation[i]);
+
+    // Bad lengths: InvalidArgument naming the argument, nothing reset.
+    REQUIRE(e.Step({"a", "b", "c", "d"}).ok());
+    const std::uint32_t steps = e.b().episode_step[0];
+    Status s = e.v->ResetSeeds({{1, 2, 3}});
+    CHECK(s.code() == Status::Code::kInvalidArgument);
+    CHECK(s.message().find("seeds") != std::string::npos);
+    s = e.v->ResetSeeds({{1, 2, 3, 4}}, {{1, 1}});
+    CHECK(s.code() == Status::Code::kInvalidArgument);
+    CHECK(s.message().find("has_seed") != std::string::npos);
+    s = e.v->ResetSeeds({{1, 2, 3, 4}}, {}, {{1}});
+    CHECK(s.code() == Status::Code::kInvalidArgument);
+    CHECK(e.b().episode_step[0] == steps);
+    CHECK(steps == 1);
+  }
+}
+
 TEST_CASE("buffers are allocated once: their addresses never change") {
   Vec e(Config(8));
   const void* before[] = {e.b().observation.data(), e.b().reward.data(), e.b().terminated.data(),

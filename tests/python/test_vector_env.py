@@ -117,8 +117,6 @@ def test_seeds_follow_gymnasium():
         assert list(one.reset(seed=100 + i)[0]) == [obs[i]]
     assert list(big.reset(seed=[100, 101, 102, 103])[0]) == obs
     with pytest.raises(InvalidArgument):
-        big.reset(seed=[1, 5, 2, 3])
-    with pytest.raises(InvalidArgument):
         big.reset(seed=[1, 2])
     with pytest.raises(TypeError):
         big.reset(seed="7")
@@ -126,6 +124,57 @@ def test_seeds_follow_gymnasium():
         big.reset(seed=-1)
     with pytest.raises(InvalidArgument):
         big.reset(options={"reset_everything": True})
+
+
+def test_reset_takes_one_seed_per_env():
+    big = VectorEnv(KernelSpace(policy=SQLPolicy()), 4, task="sql", dataset_dir=SHOP)
+    one = VectorEnv(KernelSpace(policy=SQLPolicy()), 1, task="sql", dataset_dir=SHOP)
+    seeds = [9, 1000, 9, 2 ** 64 - 1]
+    want = [list(one.reset(seed=s)[0])[0] for s in seeds]
+    assert list(big.reset(seed=seeds)[0]) == want
+    assert list(big.reset(seed=tuple(seeds))[0]) == want
+    if np is not None:
+        assert list(big.reset(seed=np.array(seeds, dtype=np.uint64))[0]) == want
+    # None entries keep that env's RNG going: the same as an unseeded reset.
+    twin = VectorEnv(KernelSpace(policy=SQLPolicy()), 4, task="sql", dataset_dir=SHOP)
+    twin.reset(seed=seeds)
+    got = list(big.reset(seed=[5, None, 5, None])[0])
+    cont = list(twin.reset()[0])
+    assert got[1] == cont[1] and got[3] == cont[3]
+    assert got[0] == got[2] == list(one.reset(seed=5)[0])[0]
+    # With a mask only the masked envs reset, each with its own seed.
+    before = list(big.reset(seed=seeds)[0])
+    got = list(big.reset(seed=[5, 9, 5, 9], options={"reset_mask": [False, True, False, False]})[0])
+    assert got[0] == before[0] and got[2] == before[2] and got[3] == before[3] and got[1] == want[0]
+    # Bad lists: ValueError (InvalidArgument) or TypeError, and nothing moved.
+    for bad in ([1, 2], [], [1, 2, 3, 4, 5]):
+        with pytest.raises(ValueError, match="num_envs = 4"):
+            big.reset(seed=bad)
+    with pytest.raises(InvalidArgument):
+        big.reset(seed=[1, 2, 3, -1])
+    with pytest.raises(InvalidArgument):
+        big.reset(seed=[1, 2, 3, 2 ** 64])
+    with pytest.raises(TypeError):
+        big.reset(seed=[1, 2, 3, "4"])
+    with pytest.raises(TypeError):
+        big.reset(seed=[1, 2, 3, 1.5])
+    assert list(big.reset(seed=[5, 9, 5, 9], options={"reset_mask": [False, False, False, False]})[0]) == got
+
+
+def test_metrics_count_episodes_that_changed_the_database():
+    env = VectorEnv(KernelSpace(policy=SQLPolicy(allow=["SELECT", "UPDATE"], deny=["DELETE", "DROP"])), 3,
+                    task="sql", dataset_dir=SHOP, config=EnvironmentConfig(max_steps=3))
+    env.reset(seed=0)
+    assert env.metrics()["changed_database_episodes"] == 0
+    env.step(["UPDATE orders SET status = 'cancelled' WHERE id = 3", "DELETE FROM orders", "SELECT 1"])
+    m = env.metrics()
+    assert m["changed_database_episodes"] == 1 and m["backend_destructive_ops"] == 0
+    env.reset(seed=0)
+    env.step(["UPDATE orders SET status = 'cancelled' WHERE id = 3", "SELECT 1", "SELECT 1"])
+    assert env.metrics()["changed_database_episodes"] == 2
+    noop = VectorEnv(KernelSpace(policy=SQLPolicy()), 1, task="noop")
+    noop.reset()
+    assert noop.metrics()["changed_database_episodes"] == 0
 
 
 def test_thread_count_does_not_change_results():

@@ -67,6 +67,7 @@ class EnvMetrics(Structure):
         ("average_penalty", c_double),
         ("penalty_sum", c_double),
         ("reward_sum", c_double),
+        ("changed_database_episodes", c_uint64),  # appended: episodes whose actions changed the task's database
     ]
 
 
@@ -110,6 +111,7 @@ PROTOTYPES = {
     "agentos_venv_free": (None, [P]),
     "agentos_venv_num_envs": (c_int64, [P]),
     "agentos_venv_reset": (c_int, [P, c_int32, c_uint64, c_void_p]),
+    "agentos_venv_reset_seeds": (c_int, [P, c_void_p, c_void_p, c_void_p]),
     "agentos_venv_step": (c_int, [P, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p]),
     "agentos_venv_signal": (c_int, [P, c_size_t, c_uint32]),
     "agentos_signal_name": (c_char_p, [c_uint32]),

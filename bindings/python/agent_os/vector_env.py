@@ -9,8 +9,9 @@ Conventions (Gymnasium 1.x ``VectorEnv``):
     ``single_observation_space`` / ``observation_space`` (task index, int64),
     ``metadata["autoreset_mode"]`` (NEXT_STEP by default; SAME_STEP and
     DISABLED on request), ``close()``.
-  * ``reset(seed=s)`` seeds env i with s + i (a list of seeds must be exactly
-    that: the engine derives per-env seeds itself); ``reset(options=
+  * ``reset(seed=s)`` seeds env i with s + i; ``reset(seed=[s0, s1, ...])``
+    (num_envs entries) seeds env i with s_i, None entries keeping that env's
+    RNG; ``reset(options=
     {"reset_mask": m})`` resets only envs with m[i] true.
   * ``step`` returns arrays of shape (num_envs,): observations (int64),
     rewards (float64), terminated / truncated (bool), and ``infos``, a dict
@@ -250,20 +251,12 @@ class VectorEnv:
 
     def reset(self, *, seed=None, options: dict | None = None):
         h = self._handle()
-        has_seed, s = 0, 0
+        has_seed, s, seeds = 0, 0, None
         if seed is not None:
             if isinstance(seed, (list, tuple)) or (_np is not None and isinstance(seed, _np.ndarray)):
-                seeds = [int(x) for x in seed]
-                if len(seeds) != self.num_envs:
-                    raise InvalidArgument(f"a list of seeds must have num_envs = {self.num_envs} entries")
-                if any(seeds[i] != seeds[0] + i for i in range(len(seeds))):
-                    raise InvalidArgument("per-env seeds must be consecutive (seed + i): the engine derives them")
-                seed = seeds[0]
-            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-                raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
-            if not 0 <= seed <= _U64:
-                raise InvalidArgument("seed must be in [0, 2^64)")
-            has_seed, s = 1, int(seed)
+                seeds = self._seed_list(seed)
+            else:
+                has_seed, s = 1, self._check_seed(seed)
         mask_arg, keep = None, None
         if options:
             if not isinstance(options, dict):
@@ -274,9 +267,41 @@ class VectorEnv:
             mask = options.get("reset_mask")
             if mask is not None:
                 keep, mask_arg = self._u8(mask, "reset_mask")
-        _lib.check(self._lib.agentos_venv_reset(h, has_seed, s, mask_arg))
+        if seeds is None:
+            _lib.check(self._lib.agentos_venv_reset(h, has_seed, s, mask_arg))
+        else:
+            values, flags = seeds
+            _lib.check(self._lib.agentos_venv_reset_seeds(h, values, flags, mask_arg))
         obs = self._result()[0]
         return obs, {}
+
+    @staticmethod
+    def _check_seed(seed) -> int:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
+        if not 0 <= seed <= _U64:
+            raise InvalidArgument("seed must be in [0, 2^64)")
+        return int(seed)
+
+    def _seed_list(self, seed):
+        """A per-env seed list (None entries keep that env's RNG) as C arrays."""
+        if _np is not None and isinstance(seed, _np.ndarray):
+            if seed.ndim != 1:
+                raise InvalidArgument(f"a seed array must be 1-D, got shape {seed.shape}")
+            seed = seed.tolist()
+        seed = list(seed)
+        if len(seed) != self.num_envs:
+            raise InvalidArgument(f"a list of seeds must have num_envs = {self.num_envs} entries, got {len(seed)}")
+        values = (ctypes.c_uint64 * self.num_envs)()
+        flags = None
+        for i, x in enumerate(seed):
+            if x is None:
+                if flags is None:
+                    flags = (ctypes.c_uint8 * self.num_envs)(*([1] * self.num_envs))
+                flags[i] = 0
+            else:
+                values[i] = self._check_seed(x)
+        return values, flags
 
     def pack(self, actions) -> PackedActions:
         """Packs a batch once for reuse across steps."""

@@ -82,6 +82,7 @@ def bool_array(values, n: int, what: str):
 
 _SUMMED = ("episodes", "successful_episodes", "episodes_with_violations", "steps", "executed", "blocked",
            "idle_steps", "violations", "unattributed_violations", "task_errors", "backend_destructive_ops",
+           "changed_database_episodes",
            "penalty_sum", "reward_sum")
 
 
