@@ -48,6 +48,7 @@ typedef struct agentos_recorder_options {
   int32_t redact_payloads;    /* 1: store the hex SHA-256 of each payload instead; default 0 */
   uint32_t queue_capacity;    /* records per queue buffer (two buffers); default 8192 */
   uint32_t checkpoint_every;  /* records between checkpoints; default 8192 */
+  uint32_t group_commit_us;   /* max wait for a small group to grow before it commits (<= 1 s); 0: commit at once; default 1000 */
 } agentos_recorder_options;
 
 /* What happened around one decision. */
@@ -84,11 +85,13 @@ typedef struct agentos_audit_stats {
 /* Fills *options with the defaults. */
 AGENTOS_API void agentos_recorder_options_init(agentos_recorder_options* options);
 
-/* Opens a recorder on path (NUL-terminated). A missing or empty file becomes
-** a new log; an existing agentos log is appended to (same key, level and
-** sample rate required). options may be NULL for the defaults.
+/* Opens a recorder on path (NUL-terminated). A missing or empty file, or an
+** SQLite file without tables (half-created by a crash), becomes a new log;
+** an existing agentos log is appended to (same key, level and sample rate
+** required). options may be NULL for the defaults.
 ** AGENTOS_INVALID: bad options, wrong key; AGENTOS_PARSE: not an agentos log;
-** AGENTOS_STATE: the log is shorter than its checkpoint file; AGENTOS_IO. */
+** AGENTOS_STATE: the log is shorter than its checkpoint file, or there is no
+** log but its checkpoint file covers records (deleted or replaced); AGENTOS_IO. */
 AGENTOS_API int agentos_recorder_open(const char* path, const agentos_recorder_options* options,
                                       agentos_recorder** out);
 

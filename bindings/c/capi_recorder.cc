@@ -60,6 +60,7 @@ agentos_recorder_options Defaults() {
   o.redact_payloads = d.redact_payloads ? 1 : 0;
   o.queue_capacity = d.queue_capacity;
   o.checkpoint_every = d.checkpoint_every;
+  o.group_commit_us = d.group_commit_us;
   return o;
 }
 
@@ -88,6 +89,7 @@ bool ToOptions(const char* fn, const agentos_recorder_options& in, RecorderOptio
   o.redact_payloads = in.redact_payloads == 1;
   o.queue_capacity = in.queue_capacity;
   o.checkpoint_every = in.checkpoint_every;
+  o.group_commit_us = in.group_commit_us;
   *out = std::move(o);
   return true;
 }

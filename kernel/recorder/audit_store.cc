@@ -135,6 +135,21 @@ bool ColDigest(sqlite3_stmt* s, int c, Digest* out) {
   return true;
 }
 
+// The number of schema objects (tables, indexes, ...) in db, or -1 with *msg
+// set if SQLite cannot read it (not a database, damaged).
+std::int64_t SchemaObjects(sqlite3* db, std::string* msg) {
+  sqlite3_stmt* s = nullptr;
+  std::int64_t n = -1;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW) {
+    n = sqlite3_column_int64(s, 0);
+  } else {
+    *msg = sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(s);
+  return n;
+}
+
 // Reads the whole meta table; a missing table is reported as such.
 Status ReadMeta(sqlite3* db, const std::string& name, std::map<std::string, std::string>* out) {
   sqlite3_stmt* s = nullptr;
@@ -148,6 +163,12 @@ Status ReadMeta(sqlite3* db, const std::string& name, std::map<std::string, std:
       return Status::ParseError(FileError(name, "damaged or half-written SQLite file (" + msg + ")"));
     }
     if (msg.find("no such table") != std::string::npos) {
+      std::string ignored;
+      if (SchemaObjects(db, &ignored) == 0) {
+        return Status::ParseError(FileError(
+            name, "an SQLite database with no tables: an agentos audit log half-created by a crash before its "
+                  "schema was committed? It holds no records; opening it with the recorder makes it a new log"));
+      }
       return Status::ParseError(FileError(name, "an SQLite database without agentos audit tables (no meta table)"));
     }
     return Status::IoError(FileError(name, "cannot read (" + msg + ")"));
@@ -251,15 +272,60 @@ Status OpenWriter(const std::string& path, Durability durability, sqlite3** out)
 
 }  // namespace
 
-Status AuditStore::Create(const std::string& path, const LogHeader& header, std::unique_ptr<AuditStore>* out) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && st.st_size != 0) {
-    return Status::StateError(FileError(path, "already exists"));
+Status AuditStore::HoldsNoLog(const std::string& path, bool* no_log) {
+  *no_log = false;
+  struct stat st, wal;
+  const bool has_wal = ::stat((path + "-wal").c_str(), &wal) == 0;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) {
+      return Status::IoError(FileError(path, std::string("cannot access (") + std::strerror(errno) + ")"));
+    }
+    if (has_wal) {
+      return Status::StateError(FileError(
+          path, "missing, but " + path + "-wal exists and may hold its pages: refusing to start a new log over it "
+                "(restore the log file, or move the -wal file aside)"));
+    }
+    *no_log = true;
+    return Status::Ok();
   }
+  if (!S_ISREG(st.st_mode)) return Status::Ok();  // OpenForAppend names what it is
+  if (st.st_size == 0 && !has_wal) {
+    *no_log = true;
+    return Status::Ok();
+  }
+  // Ask SQLite, which also reads a WAL beside the file (a zero-length main
+  // file can hold a whole log in its WAL). Read-only: nothing is written.
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    sqlite3_close_v2(db);
+    return Status::Ok();  // OpenForAppend reports why it cannot be read
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::string msg;
+  const std::int64_t objects = SchemaObjects(db, &msg);
+  sqlite3_close_v2(db);
+  *no_log = objects == 0;
+  return Status::Ok();
+}
+
+Status AuditStore::Create(const std::string& path, const LogHeader& header, std::unique_ptr<AuditStore>* out) {
+  bool no_log = false;
+  Status s = HoldsNoLog(path, &no_log);
+  if (!s.ok()) return s;
+  if (!no_log) return Status::StateError(FileError(path, "already exists"));
   std::unique_ptr<AuditStore> store(new AuditStore);
   store->name_ = path;
-  Status s = OpenWriter(path, header.durability, &store->db_);
+  s = OpenWriter(path, header.durability, &store->db_);
   if (s.ok()) s = store->Exec("BEGIN IMMEDIATE");
+  if (s.ok()) {
+    // Again under the write lock: nobody created tables in the meantime.
+    std::string msg;
+    const std::int64_t objects = SchemaObjects(store->db_, &msg);
+    if (objects != 0) {
+      store->Rollback();
+      return Status::StateError(FileError(path, objects > 0 ? "already exists" : "cannot be read (" + msg + ")"));
+    }
+  }
   if (s.ok()) s = store->Exec(kSchema);
   sqlite3_stmt* ins = nullptr;
   if (s.ok()) s = store->Prepare("INSERT INTO meta(key, value) VALUES(?1, ?2)", &ins);
@@ -278,7 +344,8 @@ Status AuditStore::Create(const std::string& path, const LogHeader& header, std:
   sqlite3_finalize(ins);
   if (s.ok()) s = store->Exec("COMMIT");
   if (!s.ok()) {
-    // The file was missing or empty: leave nothing half-made behind.
+    // The file held no log and no records (checked above, under the write
+    // lock): leave nothing half-made behind.
     store.reset();
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((path + suffix).c_str());
     return s;
@@ -368,6 +435,12 @@ Status AuditStore::OpenImage(std::string_view bytes, LogHeader* header, std::uni
     return Status::ParseError("image: not an SQLite database");
   }
   return OpenReadOnly(db, "image", header, out);
+}
+
+void AuditStore::Seal() {
+  // Errors (SQLITE_BUSY while a reader is open) leave the WAL in place,
+  // and with it a log that verifies the same.
+  sqlite3_exec(db_, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
 }
 
 Status AuditStore::Begin() {

@@ -12,8 +12,9 @@
 // Enumerations are stored as their numeric values (ActionKind, PayloadForm,
 // Severity); reward/penalty are NULL when unknown, cost_usd is NULL for NaN.
 //
-// The file is in WAL mode. One writer connection inserts; readers open it
-// read-only and never block the writer.
+// The file is in WAL mode while a recorder writes it: one writer connection
+// inserts; readers open it read-only and never block the writer. A cleanly
+// closed log is in rollback mode (see Seal).
 #ifndef AGENTOS_KERNEL_RECORDER_AUDIT_STORE_H_
 #define AGENTOS_KERNEL_RECORDER_AUDIT_STORE_H_
 
@@ -42,8 +43,17 @@ class AuditStore {
   AuditStore(const AuditStore&) = delete;
   AuditStore& operator=(const AuditStore&) = delete;
 
-  // A new log at `path`, which must not exist or be an empty file.
+  // A new log at `path`, which must not exist, or hold no log yet (see
+  // HoldsNoLog); the check is repeated inside the schema's transaction.
   static Status Create(const std::string& path, const LogHeader& header, std::unique_ptr<AuditStore>* out);
+  // Whether `path` holds no log and no records: it is missing (with no WAL
+  // beside it), or an SQLite database without a single table, which is what
+  // a crash between creating the file and committing its schema leaves (an
+  // empty file, or a database header with an empty or uncommitted WAL).
+  // Anything else (a log, a foreign or non-SQLite file, a WAL without its
+  // main file) is *no_log = false, or an error saying what it is; the file
+  // is never changed.
+  static Status HoldsNoLog(const std::string& path, bool* no_log);
   // An existing log, for appending.
   static Status OpenForAppend(const std::string& path, Durability durability, LogHeader* header,
                               std::unique_ptr<AuditStore>* out);
@@ -66,6 +76,11 @@ class AuditStore {
                       const Digest& entry_hash);
   static constexpr std::size_t kRowsPerInsert = 16;
   Status InsertCheckpoint(const Checkpoint& cp);
+  // At close: folds the WAL into the main file and leaves it in rollback
+  // mode, so a closed log is one file and read-only tools (verify, export)
+  // leave no -wal/-shm behind. Best effort: while a reader holds the file
+  // it stays in WAL mode, which is just as valid. Appending turns WAL on again.
+  void Seal();
 
   // ---- reading ----
   // The highest seq and its entry_hash (0 and untouched when empty).

@@ -1,8 +1,9 @@
 #include "kernel/recorder/flight_recorder.h"
 
 #include <openssl/rand.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -41,15 +42,6 @@ std::uint64_t SampleHash(std::uint64_t env, std::uint64_t episode, std::uint32_t
   return Mix(Mix(Mix(env) ^ episode) ^ step);
 }
 
-bool IsEmptyOrMissing(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return true;
-  if (!S_ISREG(st.st_mode) || st.st_size != 0) return false;
-  // An empty main file with a WAL beside it is a log whose pages are all still in the WAL.
-  struct stat wal;
-  return ::stat((path + "-wal").c_str(), &wal) != 0;
-}
-
 Status ValidateOptions(const RecorderOptions& o) {
   if (o.durability != Durability::kSync && o.durability != Durability::kRelaxed) {
     return Status::InvalidArgument("recorder: unknown durability mode");
@@ -69,6 +61,10 @@ Status ValidateOptions(const RecorderOptions& o) {
                                    std::to_string(RecorderOptions::kMaxQueueCapacity) + "]");
   }
   if (o.checkpoint_every == 0) return Status::InvalidArgument("recorder: checkpoint_every must be at least 1");
+  if (o.group_commit_us > RecorderOptions::kMaxGroupCommitUs) {
+    return Status::InvalidArgument("recorder: group_commit_us must be at most " +
+                                   std::to_string(RecorderOptions::kMaxGroupCommitUs) + " (1 s)");
+  }
   return Status::Ok();
 }
 
@@ -94,6 +90,7 @@ struct FlightRecorder::Impl {
   void CountSkipped();
   Status Submit(const RecordView& content, std::uint64_t* seq);
   void WriterLoop();
+  void Linger(std::unique_lock<std::mutex>& lk);
   Status WriteGroup(std::vector<Slot>& group, std::size_t n);
   Status WriteCheckpoint(bool closed);
   void Fail(const Status& status);
@@ -124,6 +121,11 @@ struct FlightRecorder::Impl {
   std::size_t pending_count_ = 0;
   std::uint64_t last_seq_ = 0;
   bool writer_waiting_ = false;
+  // The writer holds a small group back (group commit wait); producers wake
+  // it only once pending_count_ reaches linger_wake_at_.
+  bool writer_lingering_ = false;
+  std::size_t linger_wake_at_ = 0;
+  std::uint64_t flush_seq_ = 0;  // the highest seq some Flush() waits for
   bool closing_ = false;
   Status fatal_;
   std::atomic<bool> failed_{false};
@@ -164,7 +166,30 @@ Status FlightRecorder::Open(const std::string& path, RecorderOptions options, st
   if (!m->sample_all_) m->sample_threshold_ = static_cast<std::uint64_t>(std::ldexp(o.sample_rate, 64));
   const bool sync = o.durability == Durability::kSync;
 
-  if (IsEmptyOrMissing(path)) {
+  bool no_log = false;
+  if (!(s = AuditStore::HoldsNoLog(path, &no_log)).ok()) return s;
+  if (no_log) {
+    // Missing, empty, or half-created by a crash before its schema commit:
+    // no records, so it becomes a new log. Unless its checkpoint file says
+    // records were here: then the log was deleted, emptied or replaced, and
+    // starting over would overwrite the evidence.
+    std::string cp_file_id;
+    Checkpoint old_cp;
+    const std::string& cp_path = m->checkpoint_path_;
+    if (::access(cp_path.c_str(), F_OK) == 0) {
+      s = ReadCheckpointFile(cp_path, &cp_file_id, &old_cp);
+      if (!s.ok()) {
+        return Status::StateError(path + ": refusing to start a new log: there is no log here, but " + cp_path +
+                                  " exists and cannot be read (" + s.message() +
+                                  "); move it aside if it belongs to no log");
+      }
+      if (old_cp.records > 0) {
+        return Status::StateError(path + ": refusing to start a new log: there is no log here, but its checkpoint file " +
+                                  cp_path + " covers " + std::to_string(old_cp.records) +
+                                  " record(s) (the log was deleted, emptied or replaced); move both aside to start over");
+      }
+      // A checkpoint of 0 records: left by a crash before the schema commit.
+    }
     LogHeader& h = m->header_;
     if (RAND_bytes(h.file_id.data(), static_cast<int>(h.file_id.size())) != 1) {
       return Status::Internal("recorder: no randomness for the file id");
@@ -370,7 +395,7 @@ Status FlightRecorder::Impl::Submit(const RecordView& in, std::uint64_t* seq) {
   slot.time_ns = NowNs();
   queued_seq_.store(slot.seq, std::memory_order_relaxed);
   if (seq != nullptr) *seq = slot.seq;
-  bool wake = writer_waiting_;
+  bool wake = writer_waiting_ || (writer_lingering_ && pending_count_ >= linger_wake_at_);
   lk.unlock();
   if (wake) writer_cv_.notify_one();
   return Status::Ok();
@@ -379,6 +404,12 @@ Status FlightRecorder::Impl::Submit(const RecordView& in, std::uint64_t* seq) {
 Status FlightRecorder::Impl::Flush() {
   std::unique_lock<std::mutex> lk(mu_);
   std::uint64_t target = last_seq_;
+  bool wake = false;
+  if (target > flush_seq_) {
+    flush_seq_ = target;
+    wake = writer_lingering_;  // cut the group-commit wait short
+  }
+  if (wake) writer_cv_.notify_one();
   commit_cv_.wait(lk, [&] { return committed_seq_.load(std::memory_order_acquire) >= target || !fatal_.ok(); });
   if (!fatal_.ok()) {
     error_seen_ = true;
@@ -414,6 +445,23 @@ void FlightRecorder::Impl::Fail(const Status& status) {
   commit_cv_.notify_all();
 }
 
+// Holds a small group back for up to group_commit_us so that more records
+// share its commit (and, in sync mode, its fsync). Called with mu_ held and
+// at least one record pending. Returns at once if the group is already half
+// the queue, or if the recorder is closing or a Flush() waits for it.
+void FlightRecorder::Impl::Linger(std::unique_lock<std::mutex>& lk) {
+  const std::size_t half = std::max<std::size_t>(1, pending_.size() / 2);
+  auto done = [&] {
+    return pending_count_ >= half || closing_ || flush_seq_ > committed_seq_.load(std::memory_order_relaxed);
+  };
+  if (done()) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(options_.group_commit_us);
+  writer_lingering_ = true;
+  linger_wake_at_ = half;
+  writer_cv_.wait_until(lk, deadline, done);
+  writer_lingering_ = false;
+}
+
 void FlightRecorder::Impl::WriterLoop() {
   for (;;) {
     std::size_t n = 0;
@@ -425,6 +473,7 @@ void FlightRecorder::Impl::WriterLoop() {
         writer_waiting_ = false;
       }
       if (pending_count_ == 0) break;  // closing and drained
+      if (options_.group_commit_us > 0) Linger(lk);
       pending_.swap(draining_);
       n = pending_count_;
       pending_count_ = 0;
@@ -442,9 +491,11 @@ void FlightRecorder::Impl::WriterLoop() {
     if (!s.ok()) {
       store_->Rollback();
       Fail(s);
+    } else {
+      store_->Seal();
     }
   }
-  store_.reset();  // closes the database; SQLite checkpoints the WAL into the main file
+  store_.reset();  // closes the database
 }
 
 Status FlightRecorder::Impl::WriteGroup(std::vector<Slot>& group, std::size_t n) {

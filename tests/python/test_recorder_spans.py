@@ -208,6 +208,22 @@ def test_recorder_level_violations_and_counters(tmp_path):
     rec.close()
 
 
+def test_group_commit_wait_is_an_option(tmp_path):
+    with pytest.raises(InvalidArgument):
+        FlightRecorder(tmp_path / "g.db", group_commit_us=2_000_000)   # more than 1 s
+    assert not (tmp_path / "g.db").exists()
+    k = KernelSpace(policy=SQLPolicy())
+    for wait in (0, 500):
+        rec = FlightRecorder(tmp_path / f"g{wait}.db", durability="sync", group_commit_us=wait)
+        for sql in ["SELECT 1", "DROP TABLE t"]:
+            k.check(sql, recorder=rec)
+        rec.flush()
+        assert rec.counters()["committed_seq"] == 2
+        rec.close()
+        from agent_os.recorder import verify_log
+        assert verify_log(tmp_path / f"g{wait}.db")["valid"]
+
+
 def test_vector_env_steps_are_recorded(tmp_path):
     from agent_os.vector_env import VectorEnv
     rec = FlightRecorder(tmp_path / "venv.db", durability="relaxed")

@@ -125,6 +125,31 @@ TEST_CASE("sequence numbers are dense from 1 and the chain verifies") {
   CHECK(v.head == recs.back().entry_hash);
 }
 
+TEST_CASE("a closed log is one file plus its checkpoint, and reading it adds none") {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  namespace fs = std::filesystem;
+  auto sidecars = [&] { return fs::exists(path + "-wal") || fs::exists(path + "-shm"); };
+  WriteLog(path, 50);
+  CHECK_FALSE(sidecars());
+  CHECK(Verify(path).valid);
+  CHECK_FALSE(sidecars());
+  {
+    auto r = OpenRecorder(path, {});  // appending turns WAL on again
+    Sample s;
+    s.Make(51);
+    REQUIRE(r->Append(s.event, nullptr).ok());
+    REQUIRE(r->Flush().ok());
+    CHECK(fs::exists(path + "-wal"));
+    REQUIRE(r->Close().ok());
+  }
+  CHECK_FALSE(sidecars());
+  VerifyResult v = Verify(path);
+  CHECK(v.valid);
+  CHECK(v.records == 51);
+  CHECK_FALSE(sidecars());
+}
+
 TEST_CASE("an empty log verifies and says so") {
   TempDir dir;
   const std::string path = dir.File("a.db");

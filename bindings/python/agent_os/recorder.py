@@ -51,6 +51,7 @@ class RecorderOptions(Structure):
         ("redact_payloads", c_int32),
         ("queue_capacity", c_uint32),
         ("checkpoint_every", c_uint32),
+        ("group_commit_us", c_uint32),
     ]
 
 
@@ -141,7 +142,7 @@ class FlightRecorder:
     def __init__(self, db_path="flight_recorder.db", *, durability: str = "sync", level: str = "all",
                  sample_rate: float = 0.0, hmac_key: bytes | None = None, payload_max_bytes: int | None = None,
                  redact_payloads: bool = False, queue_capacity: int | None = None,
-                 checkpoint_every: int | None = None):
+                 checkpoint_every: int | None = None, group_commit_us: int | None = None):
         _lib.require_part("recorder", "FlightRecorder")
         lib = _lib.lib
         if durability not in DURABILITY:
@@ -163,7 +164,7 @@ class FlightRecorder:
             self._key_buf = ctypes.create_string_buffer(self.hmac_key, len(self.hmac_key))
             o.hmac_key, o.hmac_key_len = ctypes.addressof(self._key_buf), len(self.hmac_key)
         for name, v in (("payload_max_bytes", payload_max_bytes), ("queue_capacity", queue_capacity),
-                        ("checkpoint_every", checkpoint_every)):
+                        ("checkpoint_every", checkpoint_every), ("group_commit_us", group_commit_us)):
             if _u32(name, v) is not None:
                 setattr(o, name, v)
         o.redact_payloads = 1 if redact_payloads else 0
