@@ -27,6 +27,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <malloc.h>
@@ -242,6 +243,38 @@ BENCHMARK(BM_Baseline)->ArgName("envs")->Arg(1024)->Arg(8192)->UseRealTime();
 BENCHMARK(BM_AllowAll)->Apply(SizesAndThreads);
 BENCHMARK(BM_Governed)->Apply(SizesAndThreads);
 BENCHMARK(BM_GovernedForcedSplit)->ArgNames({"envs", "threads"})->Args({64, 2})->Args({256, 2})->Args({1024, 2})->UseRealTime();
+// The parallel ceiling for 2 threads: two independent 1-thread VectorEnvs
+// of n/2 envs each, stepped at the same time by two threads that share
+// nothing but the kernel. BM_Governed at 2 threads is judged against it.
+void BM_TwoIndependentEnvs(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  auto v1 = MakeEnv(SqlKernel(), n / 2, 1), v2 = MakeEnv(SqlKernel(), n / 2, 1);
+  Actions a(n / 2);
+  const BatchActions batch = a.view();
+  std::atomic<std::uint64_t> go{0}, done{0};
+  std::atomic<bool> stop{false};
+  std::thread helper([&] {
+    for (std::uint64_t seen = 0; !stop.load(std::memory_order_acquire);) {
+      if (go.load(std::memory_order_acquire) == seen) continue;
+      ++seen;
+      if (!v2->Step(batch).ok()) Die("step");
+      done.fetch_add(1, std::memory_order_release);
+    }
+  });
+  std::uint64_t k = 0;
+  for (auto _ : state) {
+    go.fetch_add(1, std::memory_order_release);
+    if (!v1->Step(batch).ok()) Die("step");
+    ++k;
+    while (done.load(std::memory_order_acquire) != k) {
+    }
+  }
+  stop.store(true, std::memory_order_release);
+  helper.join();
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+BENCHMARK(BM_TwoIndependentEnvs)->ArgName("envs")->Arg(4096)->Arg(8192)->UseRealTime();
+
 BENCHMARK(BM_GovernedCApi)->ArgName("envs")->Arg(1024)->UseRealTime();
 
 // ---- memory per env ---------------------------------------------------------
@@ -343,6 +376,14 @@ void PrintSummary(const SummaryReporter& r, const Memory& mem) {
     if (t1 < 0 || t2 < 0) continue;
     std::printf("  %5lld | %7.2f | %7.2f | %.2fx%s\n", static_cast<long long>(n), 1e3 / t1, 1e3 / t2, t1 / t2,
                 n < 2 * static_cast<std::int64_t>(VectorEnvConfig{}.min_envs_per_thread) ? "  (inline: below the split threshold)" : "");
+  }
+  for (std::int64_t n : {4096, 8192}) {
+    const double ceil = r.Get("BM_TwoIndependentEnvs/envs:" + std::to_string(n) + "/real_time");
+    const double t2 = r.Get(Name("BM_Governed", n, 2));
+    if (ceil > 0 && t2 > 0) {
+      std::printf("  %5lld envs, 2 threads: %.2f M/s = %.2fx the ceiling of two independent 1-thread envs (%.2f M/s)\n",
+                  static_cast<long long>(n), 1e3 / t2, ceil / t2, 1e3 / ceil);
+    }
   }
   std::printf("forced split at 2 threads vs inline (1 thread): ");
   for (std::int64_t n : {64, 256, 1024}) {

@@ -50,12 +50,14 @@ std::uint32_t WaitWhileEqual(const std::atomic<std::uint32_t>& a, std::uint32_t 
   }
 }
 
-constexpr std::uint64_t Pack(std::uint32_t generation, unsigned chunks) {
-  return (static_cast<std::uint64_t>(generation) << 32) | (static_cast<std::uint64_t>(chunks) << 16);
+// The claim word: bits 32..63 the batch's generation, 16..31 the first
+// unclaimed chunk, 0..15 one past the last; [front, back) is what is left.
+constexpr std::uint64_t Pack(std::uint32_t generation, unsigned front, unsigned back) {
+  return (static_cast<std::uint64_t>(generation) << 32) | (static_cast<std::uint64_t>(front) << 16) | back;
 }
 constexpr std::uint32_t GenerationOf(std::uint64_t claim) { return static_cast<std::uint32_t>(claim >> 32); }
-constexpr unsigned ChunksOf(std::uint64_t claim) { return static_cast<unsigned>((claim >> 16) & 0xFFFF); }
-constexpr unsigned NextOf(std::uint64_t claim) { return static_cast<unsigned>(claim & 0xFFFF); }
+constexpr unsigned FrontOf(std::uint64_t claim) { return static_cast<unsigned>((claim >> 16) & 0xFFFF); }
+constexpr unsigned BackOf(std::uint64_t claim) { return static_cast<unsigned>(claim & 0xFFFF); }
 
 }  // namespace
 
@@ -76,16 +78,21 @@ ChunkPool::~ChunkPool() {
   threads_->join();
 }
 
-void ChunkPool::RunChunks(std::uint32_t generation) {
+void ChunkPool::RunChunks(std::uint32_t generation, bool from_front) {
   std::uint64_t claim = claim_.load(std::memory_order_acquire);
   for (;;) {
     // A later batch, or every chunk of this one claimed: nothing to do.
-    if (GenerationOf(claim) != generation || NextOf(claim) >= ChunksOf(claim)) return;
-    if (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+    if (GenerationOf(claim) != generation || FrontOf(claim) >= BackOf(claim)) return;
+    const unsigned front = FrontOf(claim), back = BackOf(claim);
+    const unsigned chunk = from_front ? front : back - 1;
+    const std::uint64_t next = from_front ? Pack(generation, front + 1, back) : Pack(generation, front, back - 1);
+    if (!claim_.compare_exchange_weak(claim, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
       continue;
     }
-    const unsigned chunks = ChunksOf(claim);
-    call_(job_, NextOf(claim));
+    // chunks_ was written before the batch was published, and cannot be
+    // rewritten before this chunk is counted done.
+    const unsigned chunks = chunks_;
+    call_(job_, chunk);
     if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks) done_.notify_one();
     claim = claim_.load(std::memory_order_acquire);
   }
@@ -96,7 +103,7 @@ void ChunkPool::WorkerLoop() {
   for (;;) {
     seen = WaitWhileEqual(generation_, seen, spin_us_);
     if (stop_.load(std::memory_order_acquire)) return;
-    RunChunks(seen);
+    RunChunks(seen, /*from_front=*/false);
   }
 }
 
@@ -109,11 +116,12 @@ void ChunkPool::Dispatch(unsigned chunks, void* fn, Trampoline call) {
   const std::uint32_t generation = generation_.load(std::memory_order_relaxed) + 1;
   job_ = fn;
   call_ = call;
+  chunks_ = chunks;
   done_.store(0, std::memory_order_relaxed);
-  claim_.store(Pack(generation, chunks), std::memory_order_release);
+  claim_.store(Pack(generation, 0, chunks), std::memory_order_release);
   generation_.store(generation, std::memory_order_release);
   generation_.notify_all();
-  RunChunks(generation);
+  RunChunks(generation, /*from_front=*/true);
   std::uint32_t done = done_.load(std::memory_order_acquire);
   while (done != chunks) done = WaitWhileEqual(done_, done, spin_us_);
 }

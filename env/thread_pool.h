@@ -12,12 +12,15 @@
 //    microseconds, so back-to-back batches hand over in well under a
 //    microsecond, then sleep in std::atomic::wait (a futex), so an idle
 //    pool burns no CPU;
-//  * chunks are CLAIMED, not assigned: the caller and the workers take the
-//    next unclaimed chunk from one atomic counter (tagged with the batch's
-//    generation, so a worker that wakes late cannot claim into a later
-//    batch). The caller never waits for a worker that has not started: on
-//    a loaded machine, where a worker may not get a CPU for milliseconds,
-//    the caller simply runs the remaining chunks itself.
+//  * chunks are CLAIMED, not assigned: the caller takes the next unclaimed
+//    chunk from the front of the batch, the workers from the back, out of
+//    one atomic word (tagged with the batch's generation, so a worker that
+//    wakes late cannot claim into a later batch). The caller never waits
+//    for a worker that has not started: on a loaded machine, where a worker
+//    may not get a CPU for milliseconds, the caller simply runs the
+//    remaining chunks itself. Claiming from opposite ends keeps a chunk on
+//    the same thread from batch to batch (with two threads, all but the one
+//    where they meet), so its envs stay in that core's cache.
 // Which thread runs a chunk is therefore not fixed; what a chunk computes
 // must not depend on it (VectorEnv's chunks are fixed index ranges).
 //
@@ -63,7 +66,7 @@ class ChunkPool {
   void Dispatch(unsigned chunks, void* fn, Trampoline call);
   void WorkerLoop();
   // Claims and runs chunks of batch `generation` until none is left.
-  void RunChunks(std::uint32_t generation);
+  void RunChunks(std::uint32_t generation, bool from_front);
 
   const unsigned num_threads_;
   const std::uint32_t spin_us_;
@@ -72,12 +75,13 @@ class ChunkPool {
   // the next overwrite them, while it runs).
   void* job_ = nullptr;
   Trampoline call_ = nullptr;
+  unsigned chunks_ = 0;
   // Atomic: a worker may still be waking for a batch the caller already
   // finished alone when the pool is destroyed.
   std::atomic<bool> stop_{false};
   alignas(64) std::atomic<std::uint32_t> generation_{0};
   // One word, so a claim sees a consistent batch: bits 32..63 the batch's
-  // generation, 16..31 its chunk count, 0..15 the next unclaimed chunk.
+  // generation, 16..31 the first unclaimed chunk, 0..15 one past the last.
   alignas(64) std::atomic<std::uint64_t> claim_{0};
   alignas(64) std::atomic<std::uint32_t> done_{0};
   std::unique_ptr<boost::asio::thread_pool> threads_;

@@ -105,8 +105,7 @@ Status VectorEnv::Create(std::shared_ptr<const KernelSpace> kernel, const Vector
   b.autoreset = Column<std::uint8_t>::Zero(rows);
   b.final_observation = Column<std::int64_t>::Constant(rows, -1);
   v->pool_ = std::make_unique<ChunkPool>(config.num_threads, config.spin_us);
-  v->scratch_.resize(v->MaxChunks());
-  v->errors_.resize(v->MaxChunks());
+  v->chunks_.resize(v->MaxChunks());
   if (config.keep_results) v->results_.resize(n);
   *out = std::move(v);
   return Status::Ok();
@@ -146,10 +145,11 @@ Status VectorEnv::ResetImpl(std::optional<std::uint64_t> seed, std::span<const s
                                    " entries, got " + std::to_string(mask.size()));
   }
   if (!seed && !seeded_) seed = config_.seed;
+  steppable_known_ = false;
   const unsigned chunks = ChunksFor(n);
   auto body = [&](unsigned c) {
     const std::size_t lo = n * c / chunks, hi = n * (c + 1) / chunks;
-    ChunkError& err = errors_[c];
+    ChunkError& err = chunks_[c].error;
     err.env = kNoEnv;
     for (std::size_t i = lo; i < hi; ++i) {
       if (!mask.empty() && mask[i] == 0) continue;
@@ -177,7 +177,7 @@ Status VectorEnv::ResetImpl(std::optional<std::uint64_t> seed, std::span<const s
   pool_->Run(chunks, body);
   seeded_ = true;
   for (unsigned c = 0; c < chunks; ++c) {
-    if (errors_[c].env != kNoEnv) return errors_[c].status;
+    if (chunks_[c].error.env != kNoEnv) return chunks_[c].error.status;
   }
   return Status::Ok();
 }
@@ -261,6 +261,12 @@ Status VectorEnv::ValidateBatch(const BatchActions& a) const {
       return Status::InvalidArgument("external_reward[" + std::to_string(i) + "] is not finite");
     }
   }
+  if (steppable_known_) {
+    bool all = true;
+    const unsigned chunks = ChunksFor(n);
+    for (unsigned c = 0; c < chunks && all; ++c) all = chunks_[c].steppable;
+    if (all) return Status::Ok();
+  }
   for (std::size_t i = 0; i < n; ++i) {
     if (!envs_[i].steppable()) return envs_[i].CheckSteppable();
   }
@@ -270,9 +276,9 @@ Status VectorEnv::ValidateBatch(const BatchActions& a) const {
 void VectorEnv::StepChunk(unsigned c, unsigned chunks, const BatchActions& a) {
   const std::size_t n = envs_.size();
   const std::size_t lo = n * c / chunks, hi = n * (c + 1) / chunks;
-  ChunkError& err = errors_[c];
+  ChunkError& err = chunks_[c].error;
   err.env = kNoEnv;
-  StepResult& scratch = scratch_[c];
+  StepResult& scratch = chunks_[c].scratch;
   const bool keep = !results_.empty();
   const bool has_tools = !a.tool_offsets.empty();
   const Rows rows = RowPointers();
@@ -281,6 +287,7 @@ void VectorEnv::StepChunk(unsigned c, unsigned chunks, const BatchActions& a) {
   action.agent_id = shared_->config.agent_id;
   StepInput input;
   input.action = &action;
+  bool steppable = true;
   for (std::size_t i = lo; i < hi; ++i) {
     if (!a.kinds.empty()) action.kind = static_cast<ActionKind>(a.kinds[i]);
     action.payload = a.bytes.substr(a.offsets[i], a.offsets[i + 1] - a.offsets[i]);
@@ -293,8 +300,10 @@ void VectorEnv::StepChunk(unsigned c, unsigned chunks, const BatchActions& a) {
     StepResult& r = keep ? results_[i] : scratch;
     Status s = GuardedStep(envs_[i], input, r);
     if (!s.ok() && err.env == kNoEnv) err = {i, std::move(s)};
+    steppable = steppable && envs_[i].steppable();
     WriteRow(rows, i, r);
   }
+  chunks_[c].steppable = steppable;
 }
 
 Status VectorEnv::Step(const BatchActions& actions) {
@@ -303,8 +312,9 @@ Status VectorEnv::Step(const BatchActions& actions) {
   const unsigned chunks = ChunksFor(envs_.size());
   auto body = [&](unsigned c) { StepChunk(c, chunks, actions); };
   pool_->Run(chunks, body);
+  steppable_known_ = true;
   for (unsigned c = 0; c < chunks; ++c) {
-    if (errors_[c].env != kNoEnv) return errors_[c].status;
+    if (chunks_[c].error.env != kNoEnv) return chunks_[c].error.status;
   }
   return Status::Ok();
 }
@@ -314,6 +324,7 @@ Status VectorEnv::Send(std::size_t env, Signal signal) {
     return Status::InvalidArgument("env index " + std::to_string(env) + " out of range [0, " +
                                    std::to_string(envs_.size()) + ")");
   }
+  steppable_known_ = false;
   return envs_[env].Send(signal);
 }
 

@@ -257,6 +257,38 @@ TEST_CASE("DISABLED: stepping a batch with an ended env fails before any env mov
   CHECK(e.b().episode_step[1] == 1);
 }
 
+TEST_CASE("DISABLED on two threads: an env ended by a step or unpaused by a signal is caught on the next batch") {
+  const std::size_t n = 64;  // 8 chunks; the last ones run on the worker
+  Vec e(Config(n, AutoresetMode::kDisabled, 2));
+  REQUIRE(e.v->Reset(1).ok());
+  std::vector<std::string> clean(n, "SELECT 1"), ending = clean;
+  ending[n - 1] = "SELECT DONE";
+  for (int i = 0; i < 3; ++i) REQUIRE(e.Step(clean).ok());
+  REQUIRE(e.Step(ending).ok());
+  CHECK(e.b().terminated[n - 1] == 1);
+  const auto executed = e.factory.log->executed.size();
+  Status s = e.Step(clean);
+  CHECK(s.code() == Status::Code::kState);
+  CHECK(s.message().find("env " + std::to_string(n - 1)) != std::string::npos);
+  CHECK(e.factory.log->executed.size() == executed);  // nothing moved
+
+  // Paused, the ended env may be stepped (it idles); resumed, it may not.
+  REQUIRE(e.v->Send(n - 1, Signal::kStop).ok());
+  REQUIRE(e.Step(clean).ok());
+  REQUIRE(e.Step(clean).ok());
+  REQUIRE(e.v->Send(n - 1, Signal::kCont).ok());
+  const auto executed_before = e.factory.log->executed.size();
+  CHECK(e.Step(clean).code() == Status::Code::kState);
+  CHECK(e.factory.log->executed.size() == executed_before);  // refused before any env moved
+  const std::vector<std::uint8_t> mask = [&] {
+    std::vector<std::uint8_t> m(n, 0);
+    m[n - 1] = 1;
+    return m;
+  }();
+  REQUIRE(e.v->Reset(std::nullopt, mask).ok());
+  REQUIRE(e.Step(clean).ok());
+}
+
 TEST_CASE("malformed batches are refused and change nothing") {
   Vec e(Config(2));
   REQUIRE(e.v->Reset(1).ok());
