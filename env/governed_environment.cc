@@ -287,8 +287,8 @@ Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult
   }
   counters_.violations += total;
   counters_.unattributed_violations += total - static_cast<std::uint32_t>(d.violations().size());
+  for (int s = 0; s < kSeverityCount; ++s) counters_.by_severity[s] += d.count(static_cast<Severity>(s));
   for (const Violation& v : d.violations()) {
-    ++counters_.by_severity[static_cast<int>(v.severity())];
     const std::size_t slot = shared_->policies.Find(v.policy());
     if (slot < by_policy_.size()) ++by_policy_[slot];
   }

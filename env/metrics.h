@@ -34,9 +34,9 @@ struct EnvCounters {
   std::uint64_t blocked = 0;                   // governed steps whose action was blocked (steps = executed + blocked)
   std::uint64_t idle_steps = 0;                // steps that decided nothing: paused, killed, autoreset
   std::uint64_t violations = 0;                // every violation, including those the kernel did not keep
-  std::uint64_t unattributed_violations = 0;   // violations beyond the 8 kept per decision (no severity/policy known)
+  std::uint64_t unattributed_violations = 0;   // violations beyond the 8 kept per decision (policy unknown; severity counted)
   std::uint64_t task_errors = 0;               // executed actions the task could not run (bad SQL, time limit)
-  std::array<std::uint64_t, kSeverityCount> by_severity{};  // kept violations, by Severity
+  std::array<std::uint64_t, kSeverityCount> by_severity{};  // every violation, by Severity
   std::array<std::uint64_t, kSignalCount> signals{};        // by SignalIndex: sent-and-effective or raised
   double penalty_sum = 0.0;  // Σ policy penalties (<= 0) over governed steps
   double reward_sum = 0.0;   // Σ rewards returned over all steps (clamped, bonuses included)

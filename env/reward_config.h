@@ -15,11 +15,9 @@
 //  * Every violation of the step costs its severity's penalty, whether it
 //    blocked the action or not (audit mode reports without blocking; the
 //    agent should still learn). The kernel keeps the first 8 violations of a
-//    decision with their severities (Decision::kMaxViolations) and counts the
-//    rest without them; each violation beyond the kept 8 is charged the
-//    `low` penalty, the least any violation can cost. This is a lower bound,
-//    and documented as such: the true severity of an unkept violation is
-//    unknown (it is at most the decision's max_severity).
+//    decision (Decision::kMaxViolations) but counts every violation by
+//    severity, so violations beyond the kept 8 cost their own severity's
+//    penalty too.
 //  * The clean bonus is paid at most once per episode: on the first step at
 //    which the task reports success, and only if the episode has had no
 //    violation at all up to and including that step. Its default is 0.
@@ -81,9 +79,10 @@ struct RewardConfig {
   // Σ penalty over every violation of `d` (see the rule for unkept ones).
   double PolicyPenalty(const Decision& d) const {
     double sum = 0.0;
-    for (const Violation& v : d.violations()) sum += Penalty(v.severity());
-    const auto kept = static_cast<std::uint32_t>(d.violations().size());
-    if (d.total_violations() > kept) sum += low * static_cast<double>(d.total_violations() - kept);
+    for (int s = 0; s < kSeverityCount; ++s) {
+      const auto severity = static_cast<Severity>(s);
+      if (const std::uint32_t n = d.count(severity); n != 0) sum += Penalty(severity) * static_cast<double>(n);
+    }
     return sum;
   }
 

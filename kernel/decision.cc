@@ -67,6 +67,7 @@ std::optional<Severity> Decision::max_severity() const {
 
 Violation& Decision::Add(std::string_view policy, std::string_view rule, Severity severity) {
   ++total_;
+  ++by_severity_[static_cast<int>(severity)];
   allowed_ = false;
   if (policy == kKernelPolicyName) hard_ = true;
   max_severity_ = std::max<std::int8_t>(max_severity_, static_cast<std::int8_t>(severity));

@@ -56,11 +56,21 @@ class Decision {
   std::span<const Violation> violations() const { return {violations_.data(), count_}; }
   // Every violation found, including those not kept.
   std::uint32_t total_violations() const { return total_; }
+  // Violations of one severity, including those not kept (their severity is
+  // counted even when the violation itself is not).
+  std::uint32_t count(Severity s) const { return by_severity_[static_cast<int>(s)]; }
   // The most severe violation found, if any.
   std::optional<Severity> max_severity() const;
 
   // ---- used by the kernel and by policies -------------------------------
-  void Clear() { allowed_ = true; hard_ = false; count_ = 0; total_ = 0; max_severity_ = -1; }
+  void Clear() {
+    allowed_ = true;
+    hard_ = false;
+    count_ = 0;
+    total_ = 0;
+    max_severity_ = -1;
+    by_severity_ = {};
+  }
   // Records a violation and returns it so the caller can write its reason.
   // When kMaxViolations are already kept, returns a scratch slot that is
   // counted but not kept (so policies never need to check capacity).
@@ -76,6 +86,7 @@ class Decision {
   std::uint8_t count_ = 0;
   std::int8_t max_severity_ = -1;
   std::uint32_t total_ = 0;
+  std::array<std::uint32_t, kSeverityCount> by_severity_{};
   std::array<Violation, kMaxViolations> violations_;
   Violation scratch_;
 };

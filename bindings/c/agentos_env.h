@@ -108,7 +108,7 @@ typedef struct agentos_env_metrics {
   uint64_t blocked;
   uint64_t idle_steps;               /* paused, killed and autoreset steps */
   uint64_t violations;
-  uint64_t unattributed_violations;  /* beyond the 8 kept per decision */
+  uint64_t unattributed_violations;  /* beyond the 8 kept per decision: no policy known (severity is counted) */
   uint64_t task_errors;
   uint64_t backend_destructive_ops;  /* must stay 0 */
   uint64_t by_severity[4];           /* indexed by AGENTOS_SEVERITY_* */

@@ -58,7 +58,7 @@ TEST_CASE("policy penalty sums every violation's severity penalty") {
   CHECK(c.PolicyPenalty(d) == -161.0);
 }
 
-TEST_CASE("violations beyond the 8 kept are charged the low penalty (a documented lower bound)") {
+TEST_CASE("violations beyond the 8 kept are charged their own severity's penalty") {
   RewardConfig c;
   Decision d;
   d.Clear();
@@ -67,7 +67,12 @@ TEST_CASE("violations beyond the 8 kept are charged the low penalty (a documente
   d.Finish(true);
   REQUIRE(d.total_violations() == 13);
   REQUIRE(d.violations().size() == 8);
-  CHECK(c.PolicyPenalty(d) == 8 * -10.0 + 5 * -1.0);
+  CHECK(d.count(Severity::kCritical) == 5);
+  CHECK(d.count(Severity::kMedium) == 8);
+  CHECK(c.PolicyPenalty(d) == 8 * -10.0 + 5 * -100.0);
+  d.Clear();
+  CHECK(d.count(Severity::kCritical) == 0);
+  CHECK(c.PolicyPenalty(d) == 0.0);
 }
 
 TEST_CASE("a clean decision costs nothing; clamp bounds the reward") {
