@@ -5,28 +5,7 @@
 #include <set>
 #include <string>
 
-// Debian's RapidJSON 1.1 offsets its internal stack pointer while it is
-// still null (internal/stack.h; fixed upstream after 1.1), which clang's
-// UBSan reports on every parse (found by tests/fuzz/fuzz_task_spec). Its
-// functions are exempted from that one check, as in
-// kernel/recorder/json_headers.h; the standard headers it uses come first so
-// the attribute reaches only RapidJSON's own declarations.
-#include <algorithm>
-#include <cstddef>
-#include <cstdlib>
-#include <cstring>
-#include <iterator>
-#include <new>
-#include <type_traits>
-#include <utility>
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
-#endif
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+#include "kernel/rapidjson.h"
 
 #include "env/external_task.h"
 #include "env/noop_task.h"

@@ -1,6 +1,6 @@
 #include "bindings/cli/action_json.h"
 
-#include "bindings/cli/rapidjson.h"
+#include "kernel/rapidjson.h"
 
 #include <algorithm>
 #include <cstring>

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "bindings/cli/rapidjson.h"
+#include "kernel/rapidjson.h"
 #include "kernel/decision.h"
 
 namespace agentos::cli {

@@ -1,7 +1,6 @@
 #include "env/sql/sql_dataset.h"
 
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
+#include "kernel/rapidjson.h"
 
 #include <fstream>
 #include <set>

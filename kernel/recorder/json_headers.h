@@ -1,6 +1,6 @@
 // The JSON libraries, as the recorder (and its tests) include them: cereal's
-// JSON archive (built on the system RapidJSON), RapidJSON's writer and DOM.
-// Include this, never <rapidjson/...> or <cereal/archives/json.hpp> directly.
+// JSON archive (built on the system RapidJSON) and RapidJSON itself
+// (kernel/rapidjson.h). Include this, never <cereal/archives/json.hpp> directly.
 //
 // Debian's RapidJSON 1.1 offsets its internal stack pointer while it is
 // still null (internal/stack.h; fixed upstream after 1.1), which UBSan
@@ -9,6 +9,8 @@
 // everything else.
 #ifndef AGENTOS_KERNEL_RECORDER_JSON_HEADERS_H_
 #define AGENTOS_KERNEL_RECORDER_JSON_HEADERS_H_
+
+#include "kernel/rapidjson.h"  // RapidJSON first, under its own exemption
 
 // The standard headers these libraries use come first: the attribute must
 // only reach declarations made inside the region, not redeclarations.
@@ -45,9 +47,6 @@
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
 #endif
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <cereal/archives/json.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>

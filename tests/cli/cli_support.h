@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "bindings/cli/commands.h"
-#include "bindings/cli/rapidjson.h"
+#include "kernel/rapidjson.h"
 
 namespace agentos::testing {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "bindings/cli/rapidjson.h"
+#include "kernel/rapidjson.h"
 // The CLI's sources are not in a library; the harness compiles them in.
 #include "bindings/cli/action_json.cc"
 #include "bindings/cli/decision_json.cc"

@@ -1,15 +1,17 @@
-// RapidJSON, as the CLI includes it. Include this, never <rapidjson/...>
-// directly, so every use gets the same attributes.
+// RapidJSON, as agentos includes it (CLI, task specs, dataset, recorder).
+// Include this, never <rapidjson/...> directly, so every use gets the same
+// attributes.
 //
 // Debian's RapidJSON 1.1 adds an offset to its stack pointer while that is
 // still null (internal/stack.h, Stack::Reserve, before the first
 // allocation). That is undefined behaviour clang's UBSan reports on every
 // parse; upstream fixed it after 1.1. Exempting RapidJSON's own functions from
 // that one check keeps the sanitizer builds meaningful for everything else.
-#ifndef AGENTOS_BINDINGS_CLI_RAPIDJSON_H_
-#define AGENTOS_BINDINGS_CLI_RAPIDJSON_H_
+#ifndef AGENTOS_KERNEL_RAPIDJSON_H_
+#define AGENTOS_KERNEL_RAPIDJSON_H_
 
 // The standard headers RapidJSON uses come first, outside the attribute region.
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstddef>
@@ -24,6 +26,7 @@
 #include <ostream>
 #include <streambuf>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #if defined(__clang__)
@@ -37,4 +40,4 @@
 #pragma clang attribute pop
 #endif
 
-#endif  // AGENTOS_BINDINGS_CLI_RAPIDJSON_H_
+#endif  // AGENTOS_KERNEL_RAPIDJSON_H_
