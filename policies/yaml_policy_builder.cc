@@ -8,6 +8,7 @@
 #include "kernel/decision.h"
 #include "policies/content_policy.h"
 #include "policies/cost_control_policy.h"
+#include "policies/sql/statement_kind.h"
 #include "policies/sql_policy.h"
 #include "policies/tool_policy.h"
 
@@ -52,6 +53,19 @@ std::string ToUpperAscii(std::string text) {
   return text;
 }
 
+// "SELECT, INSERT, ...": every kind a policy file may name, for the error
+// that meets a name that is none of them.
+std::string StatementKindList() {
+  std::string list;
+  for (int i = 0; i < sql::kKindCount; ++i) {
+    const auto kind = static_cast<sql::Kind>(i);
+    if (kind == sql::Kind::kUnknown) continue;
+    if (!list.empty()) list += ", ";
+    list += sql::KindName(kind);
+  }
+  return list;
+}
+
 // Statement kinds are written in any case and kept in upper case.
 std::vector<std::string> ReadStatementKinds(const Source& source, const Field& field) {
   std::vector<std::string> kinds;
@@ -59,7 +73,7 @@ std::vector<std::string> ReadStatementKinds(const Source& source, const Field& f
     std::string kind = ToUpperAscii(item.text);
     if (!IsSqlStatementKindName(kind)) {
       source.Fail(item.mark, "unknown SQL statement kind '" + item.text + "' in '" + field.key +
-                                 "' (see policies/sql_policy.h for the kinds)");
+                                 "' (expected one of " + StatementKindList() + ")");
     }
     kinds.push_back(std::move(kind));
   }
