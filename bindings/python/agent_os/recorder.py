@@ -7,6 +7,9 @@
 
 One record per decision, written once, after the verdict, hash-chained (an
 HMAC chain with ``hmac_key``), in an SQLite file plus ``FILE.checkpoint``.
+``FlightRecorder()`` without a path writes ``flight_recorder.db`` under
+``default_data_dir()`` ($AGENTOS_DATA_DIR, else $XDG_DATA_HOME/agentos, else
+~/.local/share/agentos), never into the working directory.
 Durability: "sync" (default; a committed record survives power loss) or
 "relaxed" (survives a process crash). A full queue blocks the producer;
 records are never dropped; a failed write stops the recorder, and every
@@ -111,6 +114,30 @@ PROTOTYPES = {
 AVAILABLE = _lib.declare_part("recorder", PROTOTYPES)
 
 
+def default_data_dir() -> str:
+    """Where ``FlightRecorder()`` without a path writes: ``$AGENTOS_DATA_DIR``,
+    else ``$XDG_DATA_HOME/agentos`` (an absolute XDG_DATA_HOME only, as the XDG
+    Base Directory spec says), else ``~/.local/share/agentos``. Never the
+    working directory: a default must not litter wherever a script runs."""
+    explicit = os.environ.get("AGENTOS_DATA_DIR")
+    if explicit:
+        return explicit
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if xdg and os.path.isabs(xdg):
+        return os.path.join(xdg, "agentos")
+    home = os.path.expanduser("~")
+    if home == "~" or not os.path.isabs(home):
+        raise InvalidArgument("FlightRecorder() has no data directory (no home directory): "
+                              "pass a path or set AGENTOS_DATA_DIR")
+    return os.path.join(home, ".local", "share", "agentos")
+
+
+def _default_log_path() -> str:
+    directory = default_data_dir()
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    return os.path.join(directory, "flight_recorder.db")
+
+
 def _path_bytes(path) -> bytes:
     p = os.fspath(path)
     b = p.encode("utf-8", "surrogateescape") if isinstance(p, str) else p
@@ -139,7 +166,7 @@ def _u32(name, v, lo=0, hi=2**32 - 1):
 class FlightRecorder:
     """See the module docstring."""
 
-    def __init__(self, db_path="flight_recorder.db", *, durability: str = "sync", level: str = "all",
+    def __init__(self, db_path=None, *, durability: str = "sync", level: str = "all",
                  sample_rate: float = 0.0, hmac_key: bytes | None = None, payload_max_bytes: int | None = None,
                  redact_payloads: bool = False, queue_capacity: int | None = None,
                  checkpoint_every: int | None = None, group_commit_us: int | None = None):
@@ -153,6 +180,8 @@ class FlightRecorder:
             raise TypeError("sample_rate must be a number")
         if hmac_key is not None and not isinstance(hmac_key, (bytes, bytearray)):
             raise TypeError("hmac_key must be bytes")
+        if db_path is None:
+            db_path = _default_log_path()
         self.path = os.fspath(db_path)
         self._path_b = _path_bytes(db_path)
         self.hmac_key = bytes(hmac_key) if hmac_key else None
