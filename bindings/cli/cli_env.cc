@@ -28,10 +28,11 @@ constexpr const char kUsage[] =
     "decided by the policy and only an allowed one reaches the task. Reads one\n"
     "JSON action per line, as `agentos check` does (standard input if no\n"
     "--input or \"-\"), and prints one JSON line per action:\n"
-    "  {\"line\":1,\"episode\":0,\"step\":1,\"reward\":-1,\"terminated\":false,\n"
+    "  {\"line\":1,\"episode\":0,\"step\":1,\"observation\":4,\"reward\":-1,\"terminated\":false,\n"
     "   \"truncated\":false,\"executed\":false,\"success\":false,\n"
     "   \"signals\":[\"SIGPOLICY\"],\"allowed\":false,\"violations\":[...]}\n"
-    "(\"task_error\" is added when the task could not run an allowed action).\n"
+    "(\"observation\" is the task's observation index after the step, e.g. the SQL\n"
+    "question; \"task_error\" is added when the task could not run an allowed action).\n"
     "When an episode ends the next action starts a new one (\"episode\" counts up).\n"
     "\n"
     "  --task SPEC      a task spec: JSON text or a file holding it, e.g.\n"
@@ -92,6 +93,8 @@ std::string_view StepJson(rapidjson::StringBuffer& buf, std::size_t line, std::u
   w.Uint64(episode);
   w.Key("step");
   w.Uint(r.episode_step);
+  w.Key("observation");
+  w.Int64(r.observation);
   w.Key("reward");
   w.Double(r.reward);
   w.Key("terminated");

@@ -18,7 +18,7 @@ struct Io {
 
 // Exit codes shared by every subcommand.
 inline constexpr int kExitOk = 0;        // success; for `check`, everything allowed
-inline constexpr int kExitDenied = 1;    // `check`: something denied; `audit verify`: log invalid
+inline constexpr int kExitDenied = 1;    // `check`: something denied; `audit verify`: invalid; `audit replay`: a change
 inline constexpr int kExitInvalid = 1;   // an invalid policy file or input (FILE:LINE[:COLUMN]: why)
 inline constexpr int kExitUsage = 2;     // bad arguments; a file that cannot be read
 

@@ -102,6 +102,8 @@ TEST_CASE("env step: the SQL task, one JSON line per action with reward, flags, 
 
   auto write = Json(lines[1]);
   CHECK(write["step"].GetInt() == 2);
+  CHECK(read["observation"].GetInt64() >= 0);  // the episode's question
+  CHECK(write["observation"].GetInt64() == read["observation"].GetInt64());
   CHECK(write["executed"].GetBool());
 
   auto drop = Json(lines[2]);
