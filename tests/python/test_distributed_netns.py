@@ -95,7 +95,10 @@ def test_ray_head_and_two_worker_nodes_on_other_hosts_equal_the_local_env(hosts,
                           f"--temp-dir={ray_tmp}/t", *common], env, str(tmp_path / "ray-head.log"))
         for host in ("a", "b"):
             hosts.spawn(host, [ray, "start", f"--address={head}:6379", f"--node-ip-address={hosts.address(host)}",
-                               "--num-cpus=1", *common[1:]], env, str(tmp_path / f"ray-{host}.log"))
+                               "--num-cpus=1", *common[1:],
+                               # the hosts share one file system: each node's sockets in its own directory
+                               f"--temp-dir={ray_tmp}/{host}"],
+                        env, str(tmp_path / f"ray-{host}.log"))
         _run_trainer(hosts, tmp_path, env, "ray", f"{head}:6379")
     finally:
         hosts.down()
