@@ -79,7 +79,7 @@ def test_distributed_results_equal_local_ones_step_for_step(client, kernel):
         obs_l, info_l = local.reset(seed=99)
         assert np.array_equal(obs_d, obs_l) and info_d == info_l == {}
         rng = np.random.default_rng(5)
-        for step in range(150):
+        for step in range(1000):
             actions, costs = random_batch(rng, n), rng.random(n) * 0.4
             d = dist.step(actions, cost_usd=costs)
             loc = local.step(actions, cost_usd=costs)
