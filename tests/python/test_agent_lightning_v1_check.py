@@ -78,3 +78,34 @@ def test_a_changed_log_or_no_reward_fails_the_check(tmp_path):
     with sqlite3.connect(path) as db:
         db.execute("UPDATE violations SET severity = 1")
     assert check_rollout(events).startswith("the audit log does not verify")
+
+
+class CollectingGateway:
+    """A GatewayEvents whose posts are kept instead of sent."""
+
+    def __new__(cls):
+        from agent_os.integrations.agent_lightning.v1 import GatewayEvents
+
+        class _G(GatewayEvents):
+            def add(self, event_type, data):
+                self.kept.append((event_type, data))
+
+        g = _G("http://127.0.0.1:1/api/rollouts/r1/attempt/0/events")
+        g.kept = []
+        return g
+
+
+def test_the_seed_era_runner_spans_become_v1_violation_events():
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t(x)")
+
+    def agent(task, handle):
+        handle.sql("DROP TABLE t")
+
+    runner = AgentOSRunner(KernelSpace.from_yaml_text(POLICY), agent=agent, sql_executor=db, log_violations=False)
+    gateway = CollectingGateway()
+    runner.init_worker(0, store=gateway)
+    asyncio.run(runner.step({}))
+    assert gateway.kept == [("agent_os.violation", {"policy": "sql_safety", "rule": "sql.denied_kind",
+                                                    "severity": "critical", "blocked": True, "seq": None,
+                                                    "step": 0})]  # the first action

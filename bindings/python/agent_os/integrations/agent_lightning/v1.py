@@ -25,9 +25,9 @@ What this module gives the agent side (it does not import agentlightning):
   * ``GatewayEvents``: posts events to one rollout attempt. It also takes
     the seed-era span deliveries (``add_many_spans``), so
     ``FlightRecorderEmitter(recorder).emit_to_store(GatewayEvents(...))``
-    and ``AgentOSRunner(..., emit_spans=True)`` with ``init_worker(0,
-    store=GatewayEvents(...))`` put the same ``agent_os.violation`` events
-    on a v1 gateway;
+    and ``AgentOSRunner`` (which emits by default) after ``init_worker(0,
+    store=GatewayEvents(...))`` put ``agent_os.violation`` events on a v1
+    gateway;
   * ``check_rollout``: what ``hooks.AuditVerifyingHooks`` (the trainer
     side's RolloutHooks) verifies for each succeeded rollout.
 
@@ -95,22 +95,29 @@ class GatewayEvents:
     # ---- the seed-era (0.x) store interface, mapped onto v1 events ------------
 
     def add_many_spans(self, spans) -> list:
-        """Takes the recorder's audit spans (FlightRecorderEmitter,
-        AgentOSRunner) and posts one ``agent_os.violation`` event per
-        violation they carry; returns the spans taken."""
+        """Takes seed-era audit spans and posts one ``agent_os.violation``
+        event per violation they carry; returns the spans taken. Two forms:
+        the recorder's spans (FlightRecorderEmitter: one per record, each
+        violation a span event; ``seq`` is the record's) and the runner's
+        (AgentOSRunner: each violation its own span; no record behind it,
+        so ``seq`` is None and ``step`` the handle's step)."""
         taken = []
         for span in spans:
             span = span if isinstance(span, dict) else span.model_dump()
-            seq = span.get("attributes", {}).get("agent_os.seq")
+            attrs = span.get("attributes", {})
+            if span.get("name") == "agent_os.violation":
+                self.add(EVENT_VIOLATION, dict(_violation_of(attrs), seq=None, step=attrs.get("agent_os.step")))
             for ev in span.get("events", []):
-                if ev.get("name") != "agent_os.violation":
-                    continue
-                a = ev.get("attributes", {})
-                self.add(EVENT_VIOLATION, {"policy": a.get("agent_os.policy_name"), "rule": a.get("agent_os.rule"),
-                                           "severity": a.get("agent_os.severity"),
-                                           "blocked": a.get("agent_os.blocked"), "seq": seq})
+                if ev.get("name") == "agent_os.violation":
+                    self.add(EVENT_VIOLATION, dict(_violation_of(ev.get("attributes", {})),
+                                                   seq=attrs.get("agent_os.seq")))
             taken.append(span)
         return taken
+
+
+def _violation_of(a: dict) -> dict:
+    return {"policy": a.get("agent_os.policy_name"), "rule": a.get("agent_os.rule"),
+            "severity": a.get("agent_os.severity"), "blocked": a.get("agent_os.blocked")}
 
 
 def audit_violations(audit_path) -> list:
