@@ -345,6 +345,35 @@ def test_an_env_that_started_its_own_cluster_shuts_it_down(kernel):
     assert dist.client.status == "closed"
 
 
+def test_a_ray_env_that_started_its_own_ray_shuts_it_down():
+    """backend="ray", workers=N starts Ray in the trainer process and close()
+    stops it. Ray allows one instance per process and this module's fixture
+    holds one, so the check runs in a fresh interpreter."""
+    pytest.importorskip("ray", reason="backend ray needs ray")
+    import subprocess
+    import sys
+    from conftest import PYTHON_DIR
+    from agent_os import _lib
+    script = (
+        "import ray\n"
+        "from agent_os import KernelSpace, VectorEnv\n"
+        "from agent_os.distributed import DistributedVectorEnv\n"
+        "from test_distributed_support import POLICY_YAML, assert_same_step\n"
+        "k = KernelSpace.from_yaml_text(POLICY_YAML)\n"
+        "dist = DistributedVectorEnv(k, 4, workers=1, seed=2, backend='ray')\n"
+        "assert ray.is_initialized() and dist.shard_placement()[0][2] in dist.worker_identities\n"
+        "local = VectorEnv(k, 4, seed=2)\n"
+        "dist.reset(seed=2); local.reset(seed=2)\n"
+        "assert_same_step(dist.step(['SELECT 1'] * 4), local.step(['SELECT 1'] * 4))\n"
+        "dist.close()\n"
+        "assert not ray.is_initialized()\n"
+        "print('closed')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PYTHON_DIR), os.path.dirname(__file__)]),
+               AGENTOS_LIBRARY=str(_lib.path))
+    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0 and r.stdout.strip().endswith("closed"), r.stdout + r.stderr
+
+
 def test_the_training_examples_envs_give_the_same_outcomes_on_the_cluster(client, tmp_path):
     """examples/train_sql_agent/distributed_env.py: --scheduler ADDRESS gives
     train.py an engine whose SQL-task envs run as shards, with the same
