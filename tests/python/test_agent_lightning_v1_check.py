@@ -109,3 +109,21 @@ def test_the_seed_era_runner_spans_become_v1_violation_events():
     assert gateway.kept == [("agent_os.violation", {"policy": "sql_safety", "rule": "sql.denied_kind",
                                                     "severity": "critical", "blocked": True, "seq": None,
                                                     "step": 0})]  # the first action
+
+
+def test_the_hook_rejects_what_it_cannot_read_and_says_so(tmp_path):
+    import pytest
+    pytest.importorskip("agentlightning.hooks", reason="needs agentlightning 1.0.x")
+    from types import SimpleNamespace
+    from agent_os.integrations.agent_lightning.hooks import AuditVerifyingHooks
+    _path, events = _rollout(tmp_path)
+    posted = []
+    store = SimpleNamespace(add_event=lambda *a: posted.append(a))
+    hooks = AuditVerifyingHooks()
+    hooks.on_succeeded(SimpleNamespace(rollout_id="good"), {"0": events}, store)
+    hooks.on_succeeded(SimpleNamespace(rollout_id="bad"), {"0": [{"event_type": "agent_os.audit", "data": None}]},
+                       store)
+    assert hooks.accepted == {"good"} and set(hooks.rejected) == {"bad"}
+    assert hooks.rejected["bad"].startswith("the rollout's events cannot be checked: AttributeError")
+    assert [(a[0], a[2]) for a in posted] == [("bad", "agent_os.audit_rejected"), ("bad", "reward")]
+    assert posted[1][3]["value"] is None

@@ -34,7 +34,10 @@ class AuditVerifyingHooks(RolloutHooks):
 
     def on_succeeded(self, rollout, events, store) -> None:
         for attempt_id, attempt_events in events.items():
-            reason = check_rollout(attempt_events, key=self.key)
+            try:
+                reason = check_rollout(attempt_events, key=self.key)
+            except Exception as e:  # noqa: BLE001 - events the check cannot read are rejected, not waved through
+                reason = f"the rollout's events cannot be checked: {type(e).__name__}: {e}"
             if reason is None:
                 self.accepted.add(rollout.rollout_id)
                 continue
