@@ -3,7 +3,10 @@ namespaces on this machine joined by a bridge, netns/topology.py), the
 trainer on the scheduler's host, once with Dask (scheduler + 2 workers) and
 once with Ray (a head node without CPUs + 2 worker nodes). The distributed
 env must equal the local one step for step with its shards on the two other
-hosts, and the merged audit trail must verify.
+hosts, and the merged audit trail must verify. In the Ray run, host "a" is
+then taken down (every process in its namespace SIGKILLed): its shard must
+be detected lost, restarted on host "b" and reported, and the audit still
+merges.
 
 Traffic goes only between the addresses the test assigns inside its own
 namespaces (10.253.7.1-3); the namespaces, bridge and veths are created by
@@ -15,6 +18,7 @@ import json
 import os
 import pathlib
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,17 +71,34 @@ def _check_result(hosts, out):
     placed_on = sorted({result["workers"][w] for _s, _r, w, _i in result["placement"]})
     assert placed_on == [hosts.address("a"), hosts.address("b")]
     assert result["merged"]["valid"], result["merged"]["message"]
-    assert result["merged"]["records"] > 0 and result["manifest_sources"] == 2
+    assert result["merged"]["records"] > 0
+    assert result["manifest_sources"] == 2 + len(result.get("faults", []))
+    return result
 
 
-def _run_trainer(hosts, tmp_path, env, backend, address):
+def _run_trainer(hosts, tmp_path, env, backend, address, lose_host=None):
+    """Runs netns/trainer.py on host s; with lose_host, that host's processes
+    are SIGKILLed once the trainer has matched the local env (a host gone)."""
     out = tmp_path / "result.json"
+    signal_file = tmp_path / "lose-host-now"
+    argv = [PYTHON, str(HERE / "netns" / "trainer.py"), "--backend", backend, "--scheduler", address,
+            "--workers", "2", "--audit-dir", str(tmp_path), "--out", str(out)]
+    if lose_host:
+        argv += ["--lose-host-file", str(signal_file)]
     t0 = time.monotonic()
-    r = hosts.run("s", [PYTHON, str(HERE / "netns" / "trainer.py"), "--backend", backend, "--scheduler", address,
-                        "--workers", "2", "--audit-dir", str(tmp_path), "--out", str(out)], env, timeout=240)
+    trainer = hosts.spawn("s", argv, env, str(tmp_path / "trainer.log"))
+    if lose_host:
+        while not signal_file.exists() and trainer.poll() is None:
+            assert time.monotonic() - t0 < 240, "the trainer did not get ready"
+            time.sleep(0.2)
+        hosts.kill_host(lose_host)
+    try:
+        rc = trainer.wait(timeout=max(10.0, 300 - (time.monotonic() - t0)))
+    except subprocess.TimeoutExpired:
+        rc = "timeout"
     logs = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in tmp_path.glob("*.log"))
-    assert r.returncode == 0, f"trainer failed ({time.monotonic() - t0:.0f} s):\n{r.stdout}\n{r.stderr}\n{logs}"
-    _check_result(hosts, out)
+    assert rc == 0, f"trainer failed ({time.monotonic() - t0:.0f} s, {rc}):\n{logs}"
+    return _check_result(hosts, out)
 
 
 def test_ray_head_and_two_worker_nodes_on_other_hosts_equal_the_local_env(hosts, tmp_path):
@@ -99,7 +120,14 @@ def test_ray_head_and_two_worker_nodes_on_other_hosts_equal_the_local_env(hosts,
                                # the hosts share one file system: each node's sockets in its own directory
                                f"--temp-dir={ray_tmp}/{host}"],
                         env, str(tmp_path / f"ray-{host}.log"))
-        _run_trainer(hosts, tmp_path, env, "ray", f"{head}:6379")
+        result = _run_trainer(hosts, tmp_path, env, "ray", f"{head}:6379", lose_host="a")
+        # host a went down mid-run: its shard was detected lost and restarted on host b, and reported
+        lost_node = [w for w, ip in result["workers"].items() if ip == hosts.address("a")][0]
+        (fault,) = result["faults"]
+        assert fault["reason"] == "worker lost" and fault["worker"] == lost_node
+        assert result["workers"][fault["restarted_on"]] == hosts.address("b")
+        assert {w for _s, _r, w, _i in result["placement_after"]} == {fault["restarted_on"]}
+        assert result["restarted_rows"] == fault["envs"][1] - fault["envs"][0]
     finally:
         hosts.down()
         shutil.rmtree(ray_tmp, ignore_errors=True)

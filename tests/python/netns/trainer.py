@@ -34,6 +34,8 @@ def main() -> int:
     p.add_argument("--audit-dir", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--steps", type=int, default=60)
+    p.add_argument("--lose-host-file", help="after the equal steps, write this file and keep stepping until a "
+                                            "shard is lost (the test takes a host down), then 10 steps more")
     a = p.parse_args()
     kernel = KernelSpace.from_yaml_text(POLICY_YAML)
     n = 24
@@ -56,6 +58,17 @@ def main() -> int:
             actions = random_batch(rng, n)
             assert_same_step(dist.step(actions), local.step(actions), f"step {step}")
             result["steps_matched"] += 1
+        if a.lose_host_file:
+            with open(a.lose_host_file, "w") as f:
+                f.write("ready")
+            after, restarted_rows = 0, 0
+            while after < 10:
+                infos = dist.step(random_batch(rng, n))[4]
+                restarted_rows += int(infos["shard_restarted"].sum())
+                after += bool(dist.fault_events)
+            result["faults"] = [e.as_dict() for e in dist.fault_events]
+            result["restarted_rows"] = restarted_rows
+            result["placement_after"] = dist.shard_placement()
     finally:
         dist.close()
         local.close()

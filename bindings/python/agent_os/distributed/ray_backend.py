@@ -131,7 +131,9 @@ class RayBackend:
         return [n for n in ray.nodes() if n.get("Alive")]
 
     def alive(self) -> set:
-        return {n["NodeID"] for n in self._nodes()}
+        """Live nodes that take shards (a node without CPUs, e.g. a head
+        started with --num-cpus=0, takes none, restarts included)."""
+        return {node for node, cpus in self._cpus().items() if cpus > 0}
 
     def _cpus(self) -> dict:
         return {n["NodeID"]: int(n.get("Resources", {}).get("CPU", 0)) for n in self._nodes()}
