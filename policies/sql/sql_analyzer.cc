@@ -30,6 +30,7 @@ std::string_view ProblemRule(Problem p) {
     case Problem::kNestedComment:
     case Problem::kAmbiguousDashComment:
     case Problem::kHashCharacter:
+    case Problem::kAmbiguousCommentEnd:
     case Problem::kAmbiguousBackslash:
     case Problem::kAmbiguousDollarQuote:
     case Problem::kAmbiguousBracket: return "sql.ambiguous";
@@ -59,6 +60,8 @@ std::string_view ProblemMessage(Problem p) {
     case Problem::kAmbiguousDashComment:
       return "'--' not followed by a space: not a comment in MySQL";
     case Problem::kHashCharacter: return "'#' starts a comment in MySQL but not elsewhere";
+    case Problem::kAmbiguousCommentEnd:
+      return "'--' comment holds \\r before more text on its line: PostgreSQL ends it at \\r, SQLite and MySQL at \\n";
     case Problem::kAmbiguousBackslash:
       return "backslash moves where this quoted text ends in some SQL dialects";
     case Problem::kAmbiguousDollarQuote:

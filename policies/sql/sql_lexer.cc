@@ -158,8 +158,25 @@ bool Lexer::SkipSpaceAndComments() {
         Fail(Problem::kAmbiguousDashComment, pos_);
         return false;
       }
-      pos_ += 2;
-      while (pos_ < n && text_[pos_] != '\n' && text_[pos_] != '\r') ++pos_;
+      // PostgreSQL ends the comment at \n or \r, SQLite and MySQL only at
+      // \n. Read to the \n (or the end of the text); a \r before it is
+      // only harmless if everything from there to the \n is space in
+      // every dialect (a CRLF line end), else PostgreSQL runs code that
+      // the others skip, or the other way round.
+      const std::size_t start = pos_;
+      const void* lf = std::memchr(text_.data() + pos_ + 2, '\n', n - pos_ - 2);
+      const std::size_t end = lf != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf) - text_.data()) : n;
+      const void* cr = std::memchr(text_.data() + pos_ + 2, '\r', end - pos_ - 2);
+      if (cr != nullptr) {
+        for (std::size_t i = static_cast<std::size_t>(static_cast<const char*>(cr) - text_.data()); i < end; ++i) {
+          const char c = text_[i];
+          if (c != '\r' && c != ' ' && c != '\t') {
+            Fail(Problem::kAmbiguousCommentEnd, start);
+            return false;
+          }
+        }
+      }
+      pos_ = end;
       continue;
     }
     if (k == kSlash && pos_ + 1 < n && text_[pos_ + 1] == '*') {
