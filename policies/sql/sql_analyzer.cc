@@ -33,7 +33,8 @@ std::string_view ProblemRule(Problem p) {
     case Problem::kAmbiguousCommentEnd:
     case Problem::kAmbiguousBackslash:
     case Problem::kAmbiguousDollarQuote:
-    case Problem::kAmbiguousBracket: return "sql.ambiguous";
+    case Problem::kAmbiguousBracket:
+    case Problem::kAmbiguousBacktick: return "sql.ambiguous";
     case Problem::kTooManyStatements:
     case Problem::kTooDeep: return "sql.too_complex";
   }
@@ -68,6 +69,8 @@ std::string_view ProblemMessage(Problem p) {
       return "dollar-quoted text holds ; quotes or comments that non-PostgreSQL databases run as code";
     case Problem::kAmbiguousBracket:
       return "[...] holds quotes, comments or ';' (identifier in SQLite, subscript in PostgreSQL)";
+    case Problem::kAmbiguousBacktick:
+      return "`...` holds quotes, comments or ';' (identifier in MySQL and SQLite, operators and code in PostgreSQL)";
     case Problem::kTooManyStatements: return "more statements than the analyzer's capacity (128)";
     case Problem::kTooDeep: return "parentheses nested deeper than 128";
   }

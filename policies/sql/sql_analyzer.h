@@ -37,6 +37,7 @@ enum class Problem : std::uint8_t {
   kAmbiguousBackslash,      // a quote that ends elsewhere when `\` escapes (MySQL) or not (SQL standard)
   kAmbiguousDollarQuote,    // dollar-quoted text holding characters other dialects read as code
   kAmbiguousBracket,        // [...] holding quotes or `;`: identifier in SQLite, subscript in PostgreSQL
+  kAmbiguousBacktick,       // `...` holding quotes, comments or `;`: identifier in MySQL/SQLite, operators in PostgreSQL
   kTooManyStatements,
   kTooDeep,                 // parentheses nested deeper than kMaxDepth
 };
