@@ -34,7 +34,8 @@ std::string_view ProblemRule(Problem p) {
     case Problem::kAmbiguousBackslash:
     case Problem::kAmbiguousDollarQuote:
     case Problem::kAmbiguousBracket:
-    case Problem::kAmbiguousBacktick: return "sql.ambiguous";
+    case Problem::kAmbiguousBacktick:
+    case Problem::kAmbiguousNumber: return "sql.ambiguous";
     case Problem::kTooManyStatements:
     case Problem::kTooDeep: return "sql.too_complex";
   }
@@ -70,7 +71,10 @@ std::string_view ProblemMessage(Problem p) {
     case Problem::kAmbiguousBracket:
       return "[...] holds quotes, comments or ';' (identifier in SQLite, subscript in PostgreSQL)";
     case Problem::kAmbiguousBacktick:
-      return "`...` holds quotes, comments or ';' (identifier in MySQL and SQLite, operators and code in PostgreSQL)";
+      return "`...` holds more than one plain name (identifier in MySQL and SQLite, operators and code in PostgreSQL)";
+    case Problem::kAmbiguousNumber:
+      return "letter, '_' or '$' glued to a number: PostgreSQL starts a new word there (1into is 1 INTO), SQLite "
+             "refuses it, MySQL reads one name";
     case Problem::kTooManyStatements: return "more statements than the analyzer's capacity (128)";
     case Problem::kTooDeep: return "parentheses nested deeper than 128";
   }

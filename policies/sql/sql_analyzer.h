@@ -37,7 +37,8 @@ enum class Problem : std::uint8_t {
   kAmbiguousBackslash,      // a quote that ends elsewhere when `\` escapes (MySQL) or not (SQL standard)
   kAmbiguousDollarQuote,    // dollar-quoted text holding characters other dialects read as code
   kAmbiguousBracket,        // [...] holding quotes or `;`: identifier in SQLite, subscript in PostgreSQL
-  kAmbiguousBacktick,       // `...` holding quotes, comments or `;`: identifier in MySQL/SQLite, operators in PostgreSQL
+  kAmbiguousBacktick,       // `...` holding more than one plain name: identifier in MySQL/SQLite, code in PostgreSQL
+  kAmbiguousNumber,         // a number with a letter, '_' or '$' glued on: 1into is 1 INTO in PostgreSQL 15
   kTooManyStatements,
   kTooDeep,                 // parentheses nested deeper than kMaxDepth
 };

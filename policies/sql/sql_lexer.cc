@@ -283,19 +283,34 @@ TokenType Lexer::Word(std::size_t begin, Keyword* keyword) {
 }
 
 TokenType Lexer::Number() {
-  // Digits, a fraction, an exponent, hex/binary prefixes and whatever
-  // identifier characters stick to them: one token either way.
+  // The literal ends where SQLite and PostgreSQL end it: 0x and hex digits,
+  // or digits and dots with an optional exponent. An identifier character
+  // right after it is ambiguous: PostgreSQL 15 starts a new token there
+  // (`1into t` is 1 INTO t), SQLite refuses the text, MySQL reads one name.
+  const auto* p = reinterpret_cast<const unsigned char*>(text_.data());
   const std::size_t n = text_.size();
-  while (pos_ < n) {
-    std::uint8_t k = ClassAt(text_, pos_);
-    if (k == kDigit || k == kLetter || k == kUnderscore || k == kDot || k == kDollar) {
-      ++pos_;
-    } else if (k == kHigh) {
-      if (!SkipWordCharsSlow()) return TokenType::kEnd;
-    } else {
-      break;
+  const std::size_t start = pos_;
+  auto digit = [&](std::size_t k) { return k < n && p[k] >= '0' && p[k] <= '9'; };
+  auto hex_digit = [&](std::size_t k) {
+    return digit(k) || (k < n && (p[k] | 0x20) >= 'a' && (p[k] | 0x20) <= 'f');
+  };
+  std::size_t i = pos_;
+  if (p[i] == '0' && i + 1 < n && (p[i + 1] | 0x20) == 'x' && hex_digit(i + 2)) {
+    i += 2;
+    while (hex_digit(i)) ++i;
+  } else {
+    while (digit(i) || (i < n && p[i] == '.')) ++i;
+    if (i < n && (p[i] | 0x20) == 'e') {
+      std::size_t k = i + 1;
+      if (k < n && (p[k] == '+' || p[k] == '-')) ++k;
+      if (digit(k)) {
+        i = k;
+        while (digit(i)) ++i;
+      }
     }
   }
+  if (i < n && (p[i] >= 0x80 || (kAsciiRun[p[i]] & kAsciiWord) != 0)) return Fail(Problem::kAmbiguousNumber, start);
+  pos_ = i;
   return TokenType::kNumber;
 }
 
@@ -355,17 +370,26 @@ bool OpensOrEnds(std::string_view text, std::size_t i, std::size_t end) {
 
 TokenType Lexer::Backticked(std::size_t begin) {
   // `name` is an identifier in MySQL and SQLite, but PostgreSQL lexes the
-  // backtick as an operator character and reads the body as code: a body
-  // holding quotes, comment openers, dollar quotes or `;` would end or hide
-  // statements there. (A doubled `` is one backtick in the name.)
+  // backtick as an operator character and reads the body as code: keywords
+  // (`x into t`), quotes, comments or `;` there would change or end the
+  // statement it sees.
   std::size_t end = FindClosingQuote(text_, begin, '`', false);
   if (end == std::string_view::npos) return Fail(Problem::kUnterminatedIdentifier, begin);
-  for (std::size_t i = begin + 1; i < end; ++i) {
-    if (text_[i] == '`' && i + 1 < end && text_[i + 1] == '`') {
-      ++i;
+  const auto* p = reinterpret_cast<const unsigned char*>(text_.data());
+  // One plain name, which PostgreSQL too reads as one word between two
+  // operators: letters, digits (not first), '_' and non-space multi-byte
+  // characters. No '$' (a dollar quote or parameter there).
+  for (std::size_t i = begin + 1; i < end;) {
+    const unsigned char c = p[i];
+    if (c >= 0x80) {
+      const std::size_t len = SequenceLength(c);
+      if (IsUnicodeSpace(p + i, len)) return Fail(Problem::kAmbiguousBacktick, begin);
+      i += len;
       continue;
     }
-    if (OpensOrEnds(text_, i, end)) return Fail(Problem::kAmbiguousBacktick, begin);
+    const bool name_char = (kAsciiRun[c] & kAsciiWord) != 0 && c != '$' && !(i == begin + 1 && kCharClass[c] == kDigit);
+    if (!name_char) return Fail(Problem::kAmbiguousBacktick, begin);
+    ++i;
   }
   pos_ = end + 1;
   return TokenType::kQuotedIdentifier;

@@ -74,8 +74,12 @@ Atoms BuildAtoms() {
       "WITH x AS (SELECT 1) SELECT * FROM x",
       "SELECT * FROM orders o JOIN customers c ON c.id = o.customer_id",
   };
+  // Operands, clauses, and tokens glued in ways dialects split differently
+  // (a number followed by a keyword, several words between backticks).
   a.fillers = {"1", "x", "id", "WHERE id = 1", ",", " AS ", " FROM orders", "'s'", " = 1", "SELECT", "WHERE",
-               "DROP", "TABLE", "orders", " ", "\n", "E", "U&", "$1"};
+               "DROP", "TABLE", "orders", " ", "\n", "E", "U&", "$1", "1into t2", "0x1F", "1e5", "1e", "1.5from",
+               "1union select 2", "1where id = 1", "`a into t2 from orders where b`", "`name`", "`a b`", "$1into t2",
+               "1_0", "INTO t2", " RETURNING *"};
   return a;
 }
 
