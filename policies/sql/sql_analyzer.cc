@@ -73,8 +73,8 @@ std::string_view ProblemMessage(Problem p) {
     case Problem::kAmbiguousBacktick:
       return "`...` holds more than one plain name (identifier in MySQL and SQLite, operators and code in PostgreSQL)";
     case Problem::kAmbiguousNumber:
-      return "letter, '_' or '$' glued to a number: PostgreSQL starts a new word there (1into is 1 INTO), SQLite "
-             "refuses it, MySQL reads one name";
+      return "letter, '_' or '$' glued to a number: PostgreSQL before 15 starts a new word there (1into is "
+             "1 INTO), MySQL reads one name, SQLite refuses it";
     case Problem::kTooManyStatements: return "more statements than the analyzer's capacity (128)";
     case Problem::kTooDeep: return "parentheses nested deeper than 128";
   }

@@ -38,7 +38,7 @@ enum class Problem : std::uint8_t {
   kAmbiguousDollarQuote,    // dollar-quoted text holding characters other dialects read as code
   kAmbiguousBracket,        // [...] holding quotes or `;`: identifier in SQLite, subscript in PostgreSQL
   kAmbiguousBacktick,       // `...` holding more than one plain name: identifier in MySQL/SQLite, code in PostgreSQL
-  kAmbiguousNumber,         // a number with a letter, '_' or '$' glued on: 1into is 1 INTO in PostgreSQL 15
+  kAmbiguousNumber,         // a number with a letter, '_' or '$' glued on: 1into is 1 INTO before PostgreSQL 15
   kTooManyStatements,
   kTooDeep,                 // parentheses nested deeper than kMaxDepth
 };

@@ -285,8 +285,9 @@ TokenType Lexer::Word(std::size_t begin, Keyword* keyword) {
 TokenType Lexer::Number() {
   // The literal ends where SQLite and PostgreSQL end it: 0x and hex digits,
   // or digits and dots with an optional exponent. An identifier character
-  // right after it is ambiguous: PostgreSQL 15 starts a new token there
-  // (`1into t` is 1 INTO t), SQLite refuses the text, MySQL reads one name.
+  // right after it is ambiguous: PostgreSQL before 15 starts a new token
+  // there (`1into t` is 1 INTO t), MySQL reads one name, SQLite and
+  // PostgreSQL 15 refuse the text.
   const auto* p = reinterpret_cast<const unsigned char*>(text_.data());
   const std::size_t n = text_.size();
   const std::size_t start = pos_;

@@ -77,7 +77,7 @@ std::vector<Evasion> EvasionCases() {
       {T, "SELECT `a into backup from t where b` FROM t", kAmbig},
       {T, "SELECT `a b` FROM t", kAmbig},
       {T, "SELECT `1into` x", kAmbig},
-      // PostgreSQL 15 ends a number where its digits end: 1into is 1 INTO.
+      // PostgreSQL before 15 ends a number where its digits end: 1into is 1 INTO.
       {T, "SELECT 1into backup FROM t", kAmbig},
       {T, "SELECT 1e5into backup FROM t", kAmbig},
       {T, "SELECT 0x1Finto backup FROM t", kAmbig},

@@ -116,15 +116,17 @@ std::string DialectTextGenerator::Hide() {
     opened.push_back(&From(a.openers));
     s += *opened.back();
     s += Separators(3);
+    if (Chance(40)) s += LineBreak();
   }
   if (Chance(50)) s += Chance(50) ? "\n" : "\r\n";
+  // Where some dialect may read code, mostly plain space: a stray control
+  // byte there makes every engine refuse the text, hiding any desync.
   if (Chance(75)) s += ";";
-  s += Separators(2);
-  s += Chance(50) ? " " : "";
+  s += Space();
   s += From(a.smuggled);
-  s += Separators(2);
+  s += Space();
   if (Chance(75)) s += ";";
-  s += Chance(50) ? " " : "";
+  s += Space();
   // Close in reverse, mostly with the same openers, so quotes and comments
   // that one dialect reads as open end again.
   for (int i = layers - 1; i >= 0; --i) {
@@ -133,6 +135,13 @@ std::string DialectTextGenerator::Hide() {
   }
   if (Chance(30)) InsertAtom(&s);
   return s;
+}
+
+std::string DialectTextGenerator::LineBreak() {
+  // Where dialects end a -- comment (PostgreSQL at \r too), and what some
+  // client or engine might take for a line end.
+  static const std::string kBreaks[] = {"\n", "\r", "\r\n", "\n\r", "\v", "\f", "\xc2\x85", "\xe2\x80\xa8", "\xe2\x80\xa9"};
+  return kBreaks[Pick(sizeof kBreaks / sizeof kBreaks[0])];
 }
 
 std::string DialectTextGenerator::Space() {
@@ -162,12 +171,14 @@ std::string DialectTextGenerator::Wrapped() {
   s += p.value ? "" : Space();
   s += p.open;
   s += Separators(3);
+  if (!p.value && Chance(40)) s += LineBreak();
   if (Chance(50)) s += From(a.openers);
-  s += Separators(2);
+  const bool plain = Chance(50);
+  s += plain ? Space() : Separators(2);
   if (Chance(70)) s += ";";
-  s += Separators(2);
+  s += plain ? Space() : Separators(2);
   s += From(a.smuggled);
-  s += Separators(2);
+  s += plain ? Space() : Separators(2);
   if (Chance(50)) s += ";";
   if (Chance(30)) s += From(a.openers);
   s += Separators(3);
@@ -179,6 +190,42 @@ std::string DialectTextGenerator::Wrapped() {
     s += From(a.benign);
   }
   if (Chance(15)) InsertAtom(&s);
+  return s;
+}
+
+std::string DialectTextGenerator::SplitLine() {
+  // A comment one dialect may end early (at a \r, \v, U+2028, ...), a quote
+  // opened after that point, a line end, the smuggled statement, and the
+  // quote closed inside a second comment: each dialect sees the statement
+  // either as code or as text.
+  struct Quote {
+    const char* open;
+    const char* close;
+  };
+  static const Quote kQuotes[] = {{"'", "'"},   {"\"", "\""}, {"`", "`"},   {"[", "]"},   {"$$", "$$"},
+                                  {"E'", "'"},  {"X'", "'"},  {"U&'", "'"}, {"$a$", "$a$"}, {"/*", "*/"}};
+  static const char* const kComments[] = {"--", "-- ", "--\t", "#", "# ", "/*", "--\r", "-- \r"};
+  const Atoms& a = GeneratorAtoms();
+  const Quote& q = kQuotes[Pick(sizeof kQuotes / sizeof kQuotes[0])];
+  std::string s = From(a.benign);
+  s += Space();
+  s += kComments[Pick(sizeof kComments / sizeof kComments[0])];
+  s += Chance(50) ? Separators(2) : "";
+  s += Chance(70) ? LineBreak() : From(a.separators);
+  s += Chance(50) ? Separators(2) : "";
+  s += q.open;
+  s += Chance(30) ? Separators(2) : "";
+  s += Chance(70) ? "\n" : LineBreak();
+  if (Chance(80)) s += ";";
+  s += Space();
+  s += From(a.smuggled);
+  s += Space();
+  if (Chance(80)) s += ";";
+  s += Space();
+  s += kComments[Pick(sizeof kComments / sizeof kComments[0])];
+  s += Chance(30) ? Separators(2) : "";
+  s += q.close;
+  if (Chance(20)) InsertAtom(&s);
   return s;
 }
 
@@ -220,9 +267,10 @@ void DialectTextGenerator::InsertAtom(std::string* text) {
 
 std::string DialectTextGenerator::Next() {
   const std::size_t shape = Pick(20);
-  if (shape < 8) return Wrapped();
-  if (shape < 14) return Hide();
-  if (shape < 17) return Soup();
+  if (shape < 7) return Wrapped();
+  if (shape < 12) return Hide();
+  if (shape < 16) return SplitLine();
+  if (shape < 18) return Soup();
   return Mutated();
 }
 

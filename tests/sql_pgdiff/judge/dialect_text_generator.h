@@ -44,8 +44,10 @@ class DialectTextGenerator {
 
   std::string Separators(int max);  // 0..max separators, spaces more likely
   std::string Space();              // mostly what every dialect reads as space
+  std::string LineBreak();          // \n, \r, \v, \f, U+0085, U+2028, U+2029 and pairs
   std::string Wrapped();  // a closed comment, string or identifier holding a smuggled statement
   std::string Hide();     // base, comment/quote openers wrapped in separators, smuggled statement, closers
+  std::string SplitLine();  // comment, early line end, quote, smuggled statement, comment, quote close
   std::string Soup();     // a random run of atoms
   std::string Mutated();  // a grammar text with atoms inserted anywhere
 

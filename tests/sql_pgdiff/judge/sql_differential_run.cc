@@ -3,14 +3,18 @@
 // shipped kernel allows that SQLite or PostgreSQL would run as an operation
 // the policy denies; exits 1 if that count is not 0.
 //
-//   sql_differential_run [--count N] [--seed S] [--show N] [--list] [--source-dir DIR]
+//   sql_differential_run [--count N] [--seed S] [--show N] [--list] [--source-dir DIR] [FILE...]
 //
+// With FILEs (fuzz artifacts, corpus entries) it judges each file's bytes
+// instead of generated texts.
 // --show N prints the first N findings; --list prints every text with the
 // number of shipped kernels that allowed it.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -40,6 +44,7 @@ int main(int argc, char** argv) {
   std::uint64_t count = 1000000, seed = 1, show = 20;
   std::string source_dir = AGENTOS_SOURCE_DIR;
   bool list = false;
+  std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (std::strcmp(argv[i], "--count") == 0 && has_value && ParseU64(argv[i + 1], &count)) {
@@ -52,8 +57,10 @@ int main(int argc, char** argv) {
       list = true;
     } else if (std::strcmp(argv[i], "--source-dir") == 0 && has_value) {
       source_dir = argv[++i];
+    } else if (argv[i][0] != '-') {
+      files.push_back(argv[i]);
     } else {
-      std::fprintf(stderr, "usage: %s [--count N] [--seed S] [--show N] [--list] [--source-dir DIR]\n",
+      std::fprintf(stderr, "usage: %s [--count N] [--seed S] [--show N] [--list] [--source-dir DIR] [FILE...]\n",
                    argv[0]);
       return 2;
     }
@@ -69,8 +76,21 @@ int main(int argc, char** argv) {
   std::uint64_t shown = 0;
   const auto t0 = std::chrono::steady_clock::now();
   const std::uint64_t report_every = count >= 10 ? count / 10 : 1;
+  if (!files.empty()) count = files.size();
   for (std::uint64_t i = 0; i < count; ++i) {
-    const std::string text = gen.Next();
+    std::string text;
+    if (files.empty()) {
+      text = gen.Next();
+    } else {
+      std::ifstream in(files[i], std::ios::binary);
+      if (!in) {
+        std::fprintf(stderr, "error: cannot read %s\n", files[i].c_str());
+        return 2;
+      }
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      text = ss.str();
+    }
     findings.clear();
     const std::uint64_t allowed_before = judge->counts().allowed;
     judge->Judge(text, &findings);
