@@ -3,14 +3,14 @@
 // shipped SQL policy. Then a bounded differential run: generated texts the
 // shipped kernels allow never make either engine do what the policy denies.
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "tests/sql_pgdiff/judge/dialect_text_generator.h"
 #include "tests/sql_pgdiff/judge/engine_judge.h"
-
-#include <sqlite3.h>
 
 using namespace agentos;
 using namespace agentos::sqljudge;

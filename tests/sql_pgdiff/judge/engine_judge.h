@@ -6,7 +6,8 @@
 // finding is an allowed text that makes either engine perform an operation
 // the policy denies. Shared by the Catch2 suite, the libFuzzer target
 // (tests/fuzz/fuzz_sql_differential.cc) and the offline run
-// (sql_differential_run).
+// (sql_differential_run). MySQL is not run (no server here): the kernel's
+// MySQL-only rules (`#`, `--x`, backslash escapes) are not judged by it.
 #ifndef AGENTOS_TESTS_SQL_PGDIFF_JUDGE_ENGINE_JUDGE_H_
 #define AGENTOS_TESTS_SQL_PGDIFF_JUDGE_ENGINE_JUDGE_H_
 
@@ -116,7 +117,8 @@ struct JudgeCounts {
 class DifferentialJudge {
  public:
   // Loads the shipped policy files and the shop schema from `source_dir`
-  // (the repository root).
+  // (the repository root); SQLite also gets tables with the names the
+  // generators use, so statements fail for their syntax, not for a name.
   static Status Create(const std::string& source_dir, std::unique_ptr<DifferentialJudge>* out);
   // The same with other kernels standing in for the shipped ones, one per
   // ShippedSqlPolicies() entry (to show the judge catches a lax kernel).
