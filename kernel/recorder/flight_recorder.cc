@@ -199,10 +199,10 @@ Status FlightRecorder::Open(const std::string& path, RecorderOptions options, st
     h.sample_rate = o.sample_rate;
     h.keyed = m->hasher_->keyed();
     if (h.keyed) h.key_check = m->hasher_->KeyCheck(h.file_id_view());
-    h.genesis = m->hasher_->Genesis(h.ChainEncoding());
     h.durability = o.durability;
     h.payload_max_bytes = o.payload_max_bytes;
     h.redact_payloads = o.redact_payloads;
+    h.genesis = m->hasher_->Genesis(h.ChainEncoding());  // last: it covers every field above
     // The checkpoint file comes first: a crash before the database exists
     // leaves no log at all, never a log without its checkpoint.
     Checkpoint cp;
