@@ -10,7 +10,10 @@ HMAC chain with ``hmac_key``), in an SQLite file plus ``FILE.checkpoint``.
 Durability: "sync" (default; a committed record survives power loss) or
 "relaxed" (survives a process crash). A full queue blocks the producer;
 records are never dropped; a failed write stops the recorder, and every
-later call raises AgentOSIOError with the original error.
+later call raises AgentOSIOError with the original error. A log has one
+writer at a time: opening a second FlightRecorder on a log that one (in this
+process or another) holds open raises StateError. ``hmac_key=None`` makes an
+unkeyed log; an empty key is refused (InvalidArgument).
 
 Everything is the C++ recorder (kernel/recorder/): this class only opens it,
 hands it decisions, and reads the log back through the C API's export,
