@@ -171,10 +171,11 @@ std::unique_ptr<Policy> BuildTool(const Source& source, const Mapping& entry, st
   return Finish(source, entry, std::move(status), std::move(policy));
 }
 
-std::unique_ptr<Policy> BuildContent(const Source& source, const Mapping& entry, std::string name) {
+std::unique_ptr<Policy> BuildContent(const Source& source, const Mapping& entry, std::string name,
+                                     PatternBudget* patterns) {
   ContentPolicyConfig config;
   for (const Scalar& pattern : ReadStringList(source, entry.Require("deny"), /*allow_empty=*/false)) {
-    if (Status s = ValidateContentPattern(pattern.text); !s.ok()) {
+    if (Status s = ValidateContentPattern(pattern.text, patterns); !s.ok()) {
       source.Fail(pattern.mark, "'deny': " + s.message());
     }
     config.deny.push_back(pattern.text);
@@ -197,7 +198,7 @@ std::unique_ptr<Policy> BuildContent(const Source& source, const Mapping& entry,
 
 }  // namespace
 
-BuiltPolicy BuildPolicy(const Source& source, const YAML::Node& node) {
+BuiltPolicy BuildPolicy(const Source& source, const YAML::Node& node, PatternBudget* patterns) {
   Mapping entry(source, node, "a policy");
   const Field& name_field = entry.Require("name");
   std::string name = ReadPolicyName(source, name_field);
@@ -233,7 +234,7 @@ BuiltPolicy BuildPolicy(const Source& source, const YAML::Node& node) {
   } else if (type == "tool") {
     built.policy = BuildTool(source, entry, std::move(name));
   } else {
-    built.policy = BuildContent(source, entry, std::move(name));
+    built.policy = BuildContent(source, entry, std::move(name), patterns);
   }
   built.policy->set_agent_scope(std::move(agents));
   return built;

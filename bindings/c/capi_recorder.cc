@@ -79,6 +79,11 @@ bool ToOptions(const char* fn, const agentos_recorder_options& in, RecorderOptio
                " (expected AGENTOS_RECORD_ALL or AGENTOS_RECORD_VIOLATIONS)");
   }
   if (in.hmac_key == nullptr && in.hmac_key_len != 0) return bad("hmac_key is NULL but hmac_key_len is not 0");
+  // An empty key given as a key is a mistake (a missing secret, an empty
+  // file), not a request for an unkeyed log: that is asked for with NULL.
+  if (in.hmac_key != nullptr && in.hmac_key_len == 0) {
+    return bad("hmac_key is empty: an HMAC key needs at least one byte (pass NULL for an unkeyed SHA-256 log)");
+  }
   if (in.redact_payloads != 0 && in.redact_payloads != 1) return bad("redact_payloads must be 0 or 1");
   RecorderOptions o;
   o.durability = static_cast<agentos::Durability>(in.durability);
@@ -229,6 +234,9 @@ AGENTOS_API int agentos_audit_verify(const char* path, const uint8_t* key, size_
     if (path == nullptr) return NullArg(fn, "path");
     if (out == nullptr) return NullArg(fn, "out");
     if (key == nullptr && key_len != 0) return Fail(AGENTOS_INVALID, std::string(fn) + ": key is NULL but key_len is not 0");
+    if (key != nullptr && key_len == 0) {
+      return Fail(AGENTOS_INVALID, std::string(fn) + ": key is empty (pass NULL to verify an unkeyed log)");
+    }
     agentos::VerifyOptions options;
     if (key_len > 0) options.key.assign(key, key + key_len);
     agentos::VerifyResult r;

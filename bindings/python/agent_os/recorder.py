@@ -13,7 +13,10 @@ HMAC chain with ``hmac_key``), in an SQLite file plus ``FILE.checkpoint``.
 Durability: "sync" (default; a committed record survives power loss) or
 "relaxed" (survives a process crash). A full queue blocks the producer;
 records are never dropped; a failed write stops the recorder, and every
-later call raises AgentOSIOError with the original error.
+later call raises AgentOSIOError with the original error. A log has one
+writer at a time: opening a second FlightRecorder on a log that one (in this
+process or another) holds open raises StateError. ``hmac_key=None`` makes an
+unkeyed log; an empty key is refused (InvalidArgument).
 
 Everything is the C++ recorder (kernel/recorder/): this class only opens it,
 hands it decisions, and reads the log back through the C API's export,
@@ -29,6 +32,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import json
+import operator
 import os
 import threading
 import weakref
@@ -163,6 +167,23 @@ def _u32(name, v, lo=0, hi=2**32 - 1):
     return v
 
 
+U32_MAX, U64_MAX = 2**32 - 1, 2**64 - 1
+
+
+def _unsigned(name, v, hi):
+    """v as an int in [0, hi]. ctypes would store 2**64 as 0 and -1 as the
+    largest value without a word, so a record would name another env or step."""
+    if isinstance(v, bool):
+        raise TypeError(f"{name} must be an int, not a bool")
+    try:
+        i = operator.index(v)  # int and integer types such as numpy.int64; never a float
+    except TypeError:
+        raise TypeError(f"{name} must be an int, not {type(v).__name__}") from None
+    if not 0 <= i <= hi:
+        raise InvalidArgument(f"{name} must be in [0, {hi}], not {i}")
+    return i
+
+
 class FlightRecorder:
     """See the module docstring."""
 
@@ -184,13 +205,16 @@ class FlightRecorder:
             db_path = _default_log_path()
         self.path = os.fspath(db_path)
         self._path_b = _path_bytes(db_path)
-        self.hmac_key = bytes(hmac_key) if hmac_key else None
+        # An empty key is handed to the engine as given (not as "no key"),
+        # which refuses it: b"" is a missing secret, not a request for an
+        # unkeyed log (that is hmac_key=None).
+        self.hmac_key = bytes(hmac_key) if hmac_key is not None else None
         o = RecorderOptions()
         lib.agentos_recorder_options_init(ctypes.byref(o))
         o.durability, o.level, o.sample_rate = DURABILITY[durability], LEVELS[level], float(sample_rate)
         self._key_buf = None
-        if self.hmac_key:
-            self._key_buf = ctypes.create_string_buffer(self.hmac_key, len(self.hmac_key))
+        if self.hmac_key is not None:
+            self._key_buf = ctypes.create_string_buffer(self.hmac_key, max(1, len(self.hmac_key)))
             o.hmac_key, o.hmac_key_len = ctypes.addressof(self._key_buf), len(self.hmac_key)
         for name, v in (("payload_max_bytes", payload_max_bytes), ("queue_capacity", queue_capacity),
                         ("checkpoint_every", checkpoint_every), ("group_commit_us", group_commit_us)):
@@ -220,8 +244,10 @@ class FlightRecorder:
         """Records the decision in a C decision buffer for a C action (used
         by KernelSpace.check right after it filled them, on the same thread)."""
         c = RecordContext()
-        c.env_id, c.episode, c.step = int(env_id), int(episode), int(step)
-        c.executed, c.signals = 1 if executed else 0, int(signals)
+        c.env_id = _unsigned("env_id", env_id, U64_MAX)
+        c.episode = _unsigned("episode", episode, U64_MAX)
+        c.step = _unsigned("step", step, U32_MAX)
+        c.executed, c.signals = 1 if executed else 0, _unsigned("signals", signals, U32_MAX)
         if reward is not None:
             c.has_reward, c.reward, c.penalty = 1, float(reward), float(penalty or 0.0)
         seq = c_uint64()
@@ -274,8 +300,8 @@ class FlightRecorder:
         if format not in FORMATS:
             raise InvalidArgument(f"format must be one of {sorted(FORMATS)}, not {format!r}")
         for name, v in (("after_seq", after_seq), ("max_records", max_records)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise InvalidArgument(f"{name} must be a non-negative int")
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= U64_MAX:
+                raise InvalidArgument(f"{name} must be an int in [0, {U64_MAX}]")
         self._sync()
         buf, n, last = c_void_p(), c_size_t(), c_uint64()
         _lib.check(self._lib.agentos_audit_export(self._path_b, FORMATS[format], after_seq, max_records,
@@ -326,8 +352,10 @@ def verify_log(path, key: bytes | None = None) -> dict:
     _lib.require_part("recorder", "verify_log")
     lib = _lib.lib
     r = VerifyResult()
-    kb = bytes(key) if key else None
-    _lib.check(lib.agentos_audit_verify(_path_bytes(path), kb, len(kb) if kb else 0, ctypes.byref(r)))
+    if key is not None and not isinstance(key, (bytes, bytearray)):
+        raise TypeError("key must be bytes")
+    kb = bytes(key) if key is not None else None  # b"" reaches the engine, which refuses an empty key
+    _lib.check(lib.agentos_audit_verify(_path_bytes(path), kb, len(kb) if kb is not None else 0, ctypes.byref(r)))
     return {"valid": bool(r.valid), "records": r.records, "first_bad_seq": r.first_bad_seq,
             "message": r.message.decode("utf-8", "replace")}
 
