@@ -219,7 +219,9 @@ AGENTOS_API int agentos_venv_task_message(const agentos_venv* venv, size_t env, 
 
 /* Env's last step's kept violations (needs keep_results; else
 ** AGENTOS_STATE). count gets how many (<= 8); violation `index` is read
-** like agentos_decision_violation; strings valid until the next step. */
+** like agentos_decision_violation. Its strings point into the env's kept
+** result: valid until the venv is next stepped, reset or freed, whatever
+** other (env, index) pairs are read meanwhile. */
 AGENTOS_API int agentos_venv_violation_count(const agentos_venv* venv, size_t env, int32_t* count);
 AGENTOS_API int agentos_venv_violation(const agentos_venv* venv, size_t env, int32_t index, agentos_violation* out);
 

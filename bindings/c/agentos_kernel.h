@@ -116,7 +116,9 @@ AGENTOS_API int agentos_decision_total_violations(const agentos_decision* decisi
 ** for a NULL decision. */
 AGENTOS_API int agentos_decision_max_severity(const agentos_decision* decision);
 /* Violation `index` in [0, violation_count), in the kernel's fixed order.
-** Its strings stay valid until the decision is next checked into or freed. */
+** Its strings point into the decision itself: valid until the decision is
+** next checked into or freed, whatever else is read meanwhile. Reading
+** never modifies the decision (any number of threads may read one). */
 AGENTOS_API int agentos_decision_violation(const agentos_decision* decision, int index,
                                            agentos_violation* out);
 

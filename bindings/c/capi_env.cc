@@ -19,16 +19,10 @@ using agentos::capi::Guard;
 using agentos::capi::ToView;
 
 struct agentos_venv {
-  struct Text {
-    std::string policy;
-    std::string rule;
-    std::string reason;
-  };
   // The factory outlives the env: tasks may share data it owns.
   std::unique_ptr<agentos::TaskFactory> factory;
   std::unique_ptr<VectorEnv> env;
   std::vector<std::string> slot_names;  // NUL-terminated policy slot names
-  mutable std::array<Text, agentos::Decision::kMaxViolations> text;
 };
 
 namespace {
@@ -331,16 +325,7 @@ AGENTOS_API int agentos_venv_violation(const agentos_venv* venv, size_t env, int
     if (index < 0 || static_cast<size_t>(index) >= vs.size()) {
       return Invalid(fn, "violation index " + std::to_string(index) + " out of range [0, " + std::to_string(vs.size()) + ")");
     }
-    const agentos::Violation& v = vs[static_cast<size_t>(index)];
-    agentos_venv::Text& t = venv->text[static_cast<size_t>(index)];
-    t.policy.assign(v.policy());
-    t.rule.assign(v.rule());
-    t.reason.assign(v.reason());
-    out->policy = t.policy.c_str();
-    out->rule = t.rule.c_str();
-    out->reason = t.reason.c_str();
-    out->severity = static_cast<int32_t>(v.severity());
-    out->blocked = v.blocked() ? 1 : 0;
+    agentos::capi::WriteViolation(vs[static_cast<size_t>(index)], out);
     return AGENTOS_OK;
   });
 }

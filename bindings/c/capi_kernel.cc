@@ -18,20 +18,12 @@ using agentos::capi::Fail;
 using agentos::capi::Guard;
 using agentos::capi::ToView;
 
-// A decision plus what it needs to be read from C. The kernel that filled it
-// is kept alive because violation policy names point into it; the
-// NUL-terminated copies are made only when a violation is read, so checking
-// into a decision never allocates.
+// A decision plus the kernel that filled it, kept alive because violation
+// policy names point into it. Violations are read in place (their strings are
+// NUL-terminated where they live), so reading never writes to the handle.
 struct agentos_decision {
-  struct Text {
-    std::string policy;
-    std::string rule;
-    std::string reason;
-  };
-
   Decision decision;
   std::shared_ptr<const KernelSpace> owner;
-  mutable std::array<Text, Decision::kMaxViolations> text;
 };
 
 namespace agentos::capi {
@@ -300,18 +292,7 @@ AGENTOS_API int agentos_decision_violation(const agentos_decision* decision, int
       return Fail(AGENTOS_INVALID, std::string(fn) + ": index " + std::to_string(index) + " is outside [0, " +
                                        std::to_string(kept.size()) + ")");
     }
-    const agentos::Violation& v = kept[static_cast<std::size_t>(index)];
-    auto& text = decision->text[static_cast<std::size_t>(index)];
-    text.policy.assign(v.policy());
-    text.rule.assign(v.rule());
-    text.reason.assign(v.reason());
-    agentos_violation result;
-    result.policy = text.policy.c_str();
-    result.rule = text.rule.c_str();
-    result.reason = text.reason.c_str();
-    result.severity = static_cast<std::int32_t>(v.severity());
-    result.blocked = v.blocked() ? 1 : 0;
-    *out = result;
+    agentos::capi::WriteViolation(kept[static_cast<std::size_t>(index)], out);
     return AGENTOS_OK;
   });
 }
