@@ -44,8 +44,19 @@ extern "C" {
 #define AGENTOS_NOMEM 7
 #define AGENTOS_INTERNAL 8     /* a bug; please report it with the message */
 
-/* Version of the library actually loaded, e.g. "0.1.0"; and its number
-** (major*10000 + minor*100 + patch). */
+/* Version of this header; bindings/CMakeLists.txt refuses to configure
+** unless it equals the CMake project version. The library's SONAME is
+** libagentos.so.<MAJOR>: the ABI changes only with the major version (while
+** MAJOR is 0, minor versions may change it too). */
+#define AGENTOS_VERSION_MAJOR 0
+#define AGENTOS_VERSION_MINOR 1
+#define AGENTOS_VERSION_PATCH 0
+#define AGENTOS_VERSION_NUMBER \
+  (AGENTOS_VERSION_MAJOR * 10000 + AGENTOS_VERSION_MINOR * 100 + AGENTOS_VERSION_PATCH)
+
+/* Version of the library actually loaded, e.g. "0.1.0", and its
+** AGENTOS_VERSION_NUMBER; compare with the macros above to detect a caller
+** built against another header. */
 AGENTOS_API const char* agentos_version(void);
 AGENTOS_API int agentos_version_number(void);
 
