@@ -15,6 +15,21 @@
 **   - No C++ exception, abort or exit ever crosses this boundary.
 **   - Strings are (pointer, length) pairs and need not be NUL-terminated;
 **     a NULL pointer with length 0 is the empty string.
+**   - Every function that takes a handle returns an int status and answers
+**     through out-parameters; a NULL handle is AGENTOS_INVALID. The only
+**     exceptions: *_free accepts NULL and does nothing, and the result-buffer
+**     getters of agentos_env.h return NULL for a NULL handle.
+**   - Init functions (agentos_env_config_init, agentos_recorder_options_init)
+**     return an int status too: AGENTOS_INVALID for NULL.
+**   - Indices and counts are size_t. Enumerations and 0/1 flags are int32_t.
+**   - Every public struct starts with uint32_t struct_size, which the caller
+**     sets to sizeof(the struct) before passing it, in or out: the init
+**     function does it for structs with defaults; for the others write
+**     `agentos_violation v = {.struct_size = sizeof(agentos_violation)};`.
+**     A size the library does not know is AGENTOS_INVALID, so a caller built
+**     against another layout fails loudly instead of being misread. Fields
+**     are only ever appended, and a later library accepts every earlier
+**     size. In an array every element carries the same struct_size.
 **   - Thread safety is stated per handle type in the part headers.
 */
 #ifndef AGENTOS_H_

@@ -66,9 +66,22 @@ agentos_kernel* NewKernelHandle(std::shared_ptr<const KernelSpace> space);
 // capi_recorder.cc.
 std::shared_ptr<AuditSink> RecorderSinkOf(const agentos_recorder* recorder);
 
+// Checks the struct_size a caller put in a public struct (what: "config",
+// "out", "actions[3]", ...). Every public struct has exactly one layout so
+// far; a library that appends fields will accept the earlier sizes here.
+template <typename T>
+bool SizeOk(const char* fn, const char* what, const T& s, int* code) {
+  if (s.struct_size == sizeof(T)) return true;
+  *code = Fail(AGENTOS_INVALID, std::string(fn) + ": " + what + "->struct_size is " + std::to_string(s.struct_size) +
+                                    ", expected " + std::to_string(sizeof(T)) +
+                                    " (set it to sizeof the struct; a caller built against another agentos.h?)");
+  return false;
+}
+
 // Points out's strings at v's own NUL-terminated text: they stay valid as
 // long as v does (until its decision or env result is next written), and
 // reading one violation never touches another's strings.
+// out->struct_size must have been checked (SizeOk).
 inline void WriteViolation(const Violation& v, agentos_violation* out) {
   out->policy = v.policy().data();
   out->rule = v.rule().data();

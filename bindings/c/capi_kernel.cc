@@ -61,6 +61,7 @@ int NullArg(const char* fn, const char* what) {
 
 // Converts a C action; on failure records why and returns false.
 bool ToAction(const char* fn, const agentos_action& in, Action* out, int* code) {
+  if (!agentos::capi::SizeOk(fn, "action", in, code)) return false;
   if (!ValidKind(in.kind)) {
     *code = UnknownKind(fn, in.kind);
     return false;
@@ -142,29 +143,33 @@ AGENTOS_API int agentos_kernel_allow_all(agentos_kernel** out) {
 
 AGENTOS_API void agentos_kernel_free(agentos_kernel* kernel) { delete kernel; }
 
-AGENTOS_API int agentos_kernel_policy_count(const agentos_kernel* kernel) {
-  if (kernel == nullptr) {
-    NullArg("agentos_kernel_policy_count", "kernel");
-    return -1;
-  }
-  return static_cast<int>(kernel->space->policies().size());
+AGENTOS_API int agentos_kernel_policy_count(const agentos_kernel* kernel, size_t* count) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_kernel_policy_count";
+    if (kernel == nullptr) return NullArg(fn, "kernel");
+    if (count == nullptr) return NullArg(fn, "count");
+    *count = kernel->space->policies().size();
+    return AGENTOS_OK;
+  });
 }
 
-AGENTOS_API int agentos_kernel_is_audit(const agentos_kernel* kernel) {
-  if (kernel == nullptr) {
-    NullArg("agentos_kernel_is_audit", "kernel");
-    return -1;
-  }
-  return kernel->space->mode() == agentos::EnforcementMode::kAudit ? 1 : 0;
+AGENTOS_API int agentos_kernel_is_audit(const agentos_kernel* kernel, int32_t* audit) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_kernel_is_audit";
+    if (kernel == nullptr) return NullArg(fn, "kernel");
+    if (audit == nullptr) return NullArg(fn, "audit");
+    *audit = kernel->space->mode() == agentos::EnforcementMode::kAudit ? 1 : 0;
+    return AGENTOS_OK;
+  });
 }
 
-AGENTOS_API int agentos_kernel_policy(const agentos_kernel* kernel, int index, const char** name,
+AGENTOS_API int agentos_kernel_policy(const agentos_kernel* kernel, size_t index, const char** name,
                                       const char** type) {
   return Guard([&] {
     constexpr const char* fn = "agentos_kernel_policy";
     if (kernel == nullptr) return NullArg(fn, "kernel");
     auto policies = kernel->space->policies();
-    if (index < 0 || static_cast<std::size_t>(index) >= policies.size()) {
+    if (index >= policies.size()) {
       return Fail(AGENTOS_INVALID, std::string(fn) + ": index " + std::to_string(index) + " is outside [0, " +
                                        std::to_string(policies.size()) + ")");
     }
@@ -246,49 +251,58 @@ AGENTOS_API int agentos_kernel_check(const agentos_kernel* kernel, agentos_state
   });
 }
 
-AGENTOS_API int agentos_decision_allowed(const agentos_decision* decision) {
-  if (decision == nullptr) {
-    NullArg("agentos_decision_allowed", "decision");
-    return 0;
-  }
-  return decision->decision.allowed() ? 1 : 0;
+AGENTOS_API int agentos_decision_allowed(const agentos_decision* decision, int32_t* allowed) {
+  if (allowed != nullptr) *allowed = 0;  // fail closed: an error reads as denied
+  return Guard([&] {
+    constexpr const char* fn = "agentos_decision_allowed";
+    if (decision == nullptr) return NullArg(fn, "decision");
+    if (allowed == nullptr) return NullArg(fn, "allowed");
+    *allowed = decision->decision.allowed() ? 1 : 0;
+    return AGENTOS_OK;
+  });
 }
 
-AGENTOS_API int agentos_decision_violation_count(const agentos_decision* decision) {
-  if (decision == nullptr) {
-    NullArg("agentos_decision_violation_count", "decision");
-    return -1;
-  }
-  return static_cast<int>(decision->decision.violations().size());
+AGENTOS_API int agentos_decision_violation_count(const agentos_decision* decision, size_t* count) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_decision_violation_count";
+    if (decision == nullptr) return NullArg(fn, "decision");
+    if (count == nullptr) return NullArg(fn, "count");
+    *count = decision->decision.violations().size();
+    return AGENTOS_OK;
+  });
 }
 
-AGENTOS_API int agentos_decision_total_violations(const agentos_decision* decision) {
-  if (decision == nullptr) {
-    NullArg("agentos_decision_total_violations", "decision");
-    return -1;
-  }
-  std::uint32_t total = decision->decision.total_violations();
-  return total > static_cast<std::uint32_t>(std::numeric_limits<int>::max()) ? std::numeric_limits<int>::max()
-                                                                             : static_cast<int>(total);
+AGENTOS_API int agentos_decision_total_violations(const agentos_decision* decision, size_t* total) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_decision_total_violations";
+    if (decision == nullptr) return NullArg(fn, "decision");
+    if (total == nullptr) return NullArg(fn, "total");
+    *total = decision->decision.total_violations();
+    return AGENTOS_OK;
+  });
 }
 
-AGENTOS_API int agentos_decision_max_severity(const agentos_decision* decision) {
-  if (decision == nullptr) {
-    NullArg("agentos_decision_max_severity", "decision");
-    return AGENTOS_SEVERITY_INVALID;
-  }
-  auto sev = decision->decision.max_severity();
-  return sev ? static_cast<int>(*sev) : kSeverityNone;
+AGENTOS_API int agentos_decision_max_severity(const agentos_decision* decision, int32_t* severity) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_decision_max_severity";
+    if (decision == nullptr) return NullArg(fn, "decision");
+    if (severity == nullptr) return NullArg(fn, "severity");
+    auto sev = decision->decision.max_severity();
+    *severity = sev ? static_cast<int32_t>(*sev) : kSeverityNone;
+    return AGENTOS_OK;
+  });
 }
 
-AGENTOS_API int agentos_decision_violation(const agentos_decision* decision, int index,
+AGENTOS_API int agentos_decision_violation(const agentos_decision* decision, size_t index,
                                            agentos_violation* out) {
   return Guard([&] {
     constexpr const char* fn = "agentos_decision_violation";
     if (decision == nullptr) return NullArg(fn, "decision");
     if (out == nullptr) return NullArg(fn, "out");
+    int code = AGENTOS_OK;
+    if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
     auto kept = decision->decision.violations();
-    if (index < 0 || static_cast<std::size_t>(index) >= kept.size()) {
+    if (index >= kept.size()) {
       return Fail(AGENTOS_INVALID, std::string(fn) + ": index " + std::to_string(index) + " is outside [0, " +
                                        std::to_string(kept.size()) + ")");
     }

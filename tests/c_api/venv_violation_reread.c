@@ -16,7 +16,8 @@ int main(void) {
   agentos_kernel* k = NULL;
   agentos_venv* v = NULL;
   agentos_env_config c;
-  agentos_violation a, b;
+  agentos_violation a = {.struct_size = sizeof(agentos_violation)};
+  agentos_violation b = {.struct_size = sizeof(agentos_violation)};
   if (agentos_kernel_from_yaml(policy, sizeof policy - 1, "p", &k) != AGENTOS_OK) return 2;
   agentos_env_config_init(&c);
   c.num_envs = 2;

@@ -79,7 +79,8 @@ static int read_in_order(const agentos_venv* v, const int* order) {
     const expected_violation* want = &kExpected[order[i]];
     agentos_violation* got = &kept[order[i]];
     memset(got, 0, sizeof *got);
-    ok &= agentos_venv_violation(v, (size_t)want->env, want->index, got) == AGENTOS_OK;
+    got->struct_size = sizeof *got;
+    ok &= agentos_venv_violation(v, (size_t)want->env, (size_t)want->index, got) == AGENTOS_OK;
     ok &= same(got, want);
   }
   for (int i = 0; i < NUM_VIOLATIONS; ++i) ok &= same(&kept[i], &kExpected[i]);
@@ -125,9 +126,9 @@ static void test_venv_violations_in_every_order(const agentos_kernel* kernel) {
   }
   EXPECT(agentos_venv_step(v, bytes, at, offsets, NUM_ENVS, NULL) == AGENTOS_OK);
 
-  const int32_t want_counts[NUM_ENVS] = {0, 2, 3, 3};
+  const size_t want_counts[NUM_ENVS] = {0, 2, 3, 3};
   for (int e = 0; e < NUM_ENVS; ++e) {
-    int32_t n = -1;
+    size_t n = 99;
     EXPECT(agentos_venv_violation_count(v, (size_t)e, &n) == AGENTOS_OK && n == want_counts[e]);
   }
   int order[NUM_VIOLATIONS];
@@ -147,6 +148,7 @@ static void test_decision_violations_interleaved(const agentos_kernel* kernel) {
   if (d1 == NULL || d2 == NULL) return;
   agentos_action a;
   memset(&a, 0, sizeof a);
+  a.struct_size = sizeof a;
   a.kind = AGENTOS_ACTION_SQL;
   a.payload = kActions[2];
   a.payload_len = strlen(kActions[2]);
@@ -158,11 +160,13 @@ static void test_decision_violations_interleaved(const agentos_kernel* kernel) {
   agentos_violation kept2[3];
   /* Backwards through d1, forwards through d2, alternating. */
   for (int i = 0; i < 3; ++i) {
+    kept1[2 - i].struct_size = sizeof kept1[0];
+    kept2[i].struct_size = sizeof kept2[0];
     EXPECT(agentos_decision_violation(d1, 2 - i, &kept1[2 - i]) == AGENTOS_OK);
     EXPECT(agentos_decision_violation(d2, i, &kept2[i]) == AGENTOS_OK);
   }
   /* Reading the same index again hands out the same, still valid, strings. */
-  agentos_violation again;
+  agentos_violation again = {.struct_size = sizeof(agentos_violation)};
   EXPECT(agentos_decision_violation(d1, 0, &again) == AGENTOS_OK && again.reason == kept1[0].reason);
   for (int i = 0; i < 3; ++i) {
     EXPECT(same(&kept1[i], &kExpected[2 + i]));
