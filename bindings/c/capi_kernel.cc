@@ -95,6 +95,13 @@ void WriteResult(const Decision& d, std::size_t i, std::uint8_t* allowed, std::i
 // Result arrays of n entries and n + 1 offsets must be addressable.
 constexpr std::size_t kMaxBatch = std::numeric_limits<std::size_t>::max() / sizeof(std::uint64_t) - 1;
 
+// The four decision queries run once per check in callers' loops and cannot
+// throw, so they skip Guard (and its clearing of the thread's last message);
+// only their error path, which builds a message, runs inside it.
+int NullDecisionArg(const char* fn, const char* what) {
+  return Guard([&] { return NullArg(fn, what); });
+}
+
 }  // namespace
 
 extern "C" {
@@ -252,45 +259,37 @@ AGENTOS_API int agentos_kernel_check(const agentos_kernel* kernel, agentos_state
 }
 
 AGENTOS_API int agentos_decision_allowed(const agentos_decision* decision, int32_t* allowed) {
-  if (allowed != nullptr) *allowed = 0;  // fail closed: an error reads as denied
-  return Guard([&] {
-    constexpr const char* fn = "agentos_decision_allowed";
-    if (decision == nullptr) return NullArg(fn, "decision");
-    if (allowed == nullptr) return NullArg(fn, "allowed");
-    *allowed = decision->decision.allowed() ? 1 : 0;
-    return AGENTOS_OK;
-  });
+  constexpr const char* fn = "agentos_decision_allowed";
+  if (allowed == nullptr) return NullDecisionArg(fn, "allowed");
+  *allowed = 0;  // fail closed: an error reads as denied
+  if (decision == nullptr) return NullDecisionArg(fn, "decision");
+  *allowed = decision->decision.allowed() ? 1 : 0;
+  return AGENTOS_OK;
 }
 
 AGENTOS_API int agentos_decision_violation_count(const agentos_decision* decision, size_t* count) {
-  return Guard([&] {
-    constexpr const char* fn = "agentos_decision_violation_count";
-    if (decision == nullptr) return NullArg(fn, "decision");
-    if (count == nullptr) return NullArg(fn, "count");
-    *count = decision->decision.violations().size();
-    return AGENTOS_OK;
-  });
+  constexpr const char* fn = "agentos_decision_violation_count";
+  if (decision == nullptr) return NullDecisionArg(fn, "decision");
+  if (count == nullptr) return NullDecisionArg(fn, "count");
+  *count = decision->decision.violations().size();
+  return AGENTOS_OK;
 }
 
 AGENTOS_API int agentos_decision_total_violations(const agentos_decision* decision, size_t* total) {
-  return Guard([&] {
-    constexpr const char* fn = "agentos_decision_total_violations";
-    if (decision == nullptr) return NullArg(fn, "decision");
-    if (total == nullptr) return NullArg(fn, "total");
-    *total = decision->decision.total_violations();
-    return AGENTOS_OK;
-  });
+  constexpr const char* fn = "agentos_decision_total_violations";
+  if (decision == nullptr) return NullDecisionArg(fn, "decision");
+  if (total == nullptr) return NullDecisionArg(fn, "total");
+  *total = decision->decision.total_violations();
+  return AGENTOS_OK;
 }
 
 AGENTOS_API int agentos_decision_max_severity(const agentos_decision* decision, int32_t* severity) {
-  return Guard([&] {
-    constexpr const char* fn = "agentos_decision_max_severity";
-    if (decision == nullptr) return NullArg(fn, "decision");
-    if (severity == nullptr) return NullArg(fn, "severity");
-    auto sev = decision->decision.max_severity();
-    *severity = sev ? static_cast<int32_t>(*sev) : kSeverityNone;
-    return AGENTOS_OK;
-  });
+  constexpr const char* fn = "agentos_decision_max_severity";
+  if (decision == nullptr) return NullDecisionArg(fn, "decision");
+  if (severity == nullptr) return NullDecisionArg(fn, "severity");
+  auto sev = decision->decision.max_severity();
+  *severity = sev ? static_cast<int32_t>(*sev) : kSeverityNone;
+  return AGENTOS_OK;
 }
 
 AGENTOS_API int agentos_decision_violation(const agentos_decision* decision, size_t index,
