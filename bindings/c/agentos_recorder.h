@@ -39,6 +39,7 @@ typedef struct agentos_recorder agentos_recorder;
 #define AGENTOS_EXPORT_SPANS 1 /* JSON array of Agent-Lightning LightningStore spans */
 
 typedef struct agentos_recorder_options {
+  uint32_t struct_size;       /* sizeof(agentos_recorder_options); set by agentos_recorder_options_init */
   int32_t durability;         /* AGENTOS_DURABILITY_*; default SYNC */
   int32_t level;              /* AGENTOS_RECORD_*; default ALL */
   double sample_rate;         /* at level VIOLATIONS: share of clean decisions kept, in [0, 1]; default 0 */
@@ -53,6 +54,7 @@ typedef struct agentos_recorder_options {
 
 /* What happened around one decision. */
 typedef struct agentos_record_context {
+  uint32_t struct_size; /* sizeof(agentos_record_context) */
   uint64_t env_id;
   uint64_t episode;
   uint32_t step;
@@ -64,6 +66,7 @@ typedef struct agentos_record_context {
 } agentos_record_context;
 
 typedef struct agentos_audit_verify_result {
+  uint32_t struct_size;   /* sizeof(agentos_audit_verify_result), set by the caller */
   int32_t valid;          /* 1 if every check passed */
   uint64_t records;       /* records that verified, in order from 1 */
   uint64_t first_bad_seq; /* the first bad record; 0 if the fault is not one record's (header, checkpoint file) */
@@ -71,6 +74,7 @@ typedef struct agentos_audit_verify_result {
 } agentos_audit_verify_result;
 
 typedef struct agentos_audit_stats {
+  uint32_t struct_size;       /* sizeof(agentos_audit_stats), set by the caller */
   int32_t level;              /* AGENTOS_RECORD_* the log was written at */
   double sample_rate;
   uint64_t records;
@@ -82,8 +86,8 @@ typedef struct agentos_audit_stats {
   uint64_t by_severity[4];    /* kept violations per AGENTOS_SEVERITY_* */
 } agentos_audit_stats;
 
-/* Fills *options with the defaults. */
-AGENTOS_API void agentos_recorder_options_init(agentos_recorder_options* options);
+/* Fills *options with the defaults (and struct_size). AGENTOS_INVALID for NULL. */
+AGENTOS_API int agentos_recorder_options_init(agentos_recorder_options* options);
 
 /* Opens a recorder on path (NUL-terminated). A missing or empty file, or an
 ** SQLite file without tables (half-created by a crash), becomes a new log;

@@ -47,8 +47,9 @@ LEVELS = {"all": 0, "violations": 1}
 FORMATS = {"json": 0, "spans": 1}
 
 
-class RecorderOptions(Structure):
+class RecorderOptions(_lib.SizedStructure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("durability", c_int32),
         ("level", c_int32),
         ("sample_rate", c_double),
@@ -62,8 +63,9 @@ class RecorderOptions(Structure):
     ]
 
 
-class RecordContext(Structure):
+class RecordContext(_lib.SizedStructure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("env_id", c_uint64),
         ("episode", c_uint64),
         ("step", c_uint32),
@@ -75,8 +77,9 @@ class RecordContext(Structure):
     ]
 
 
-class VerifyResult(Structure):
+class VerifyResult(_lib.SizedStructure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("valid", c_int32),
         ("records", c_uint64),
         ("first_bad_seq", c_uint64),
@@ -84,8 +87,9 @@ class VerifyResult(Structure):
     ]
 
 
-class AuditStats(Structure):
+class AuditStats(_lib.SizedStructure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("level", c_int32),
         ("sample_rate", c_double),
         ("records", c_uint64),
@@ -100,7 +104,7 @@ class AuditStats(Structure):
 
 P, PP = c_void_p, POINTER(c_void_p)
 PROTOTYPES = {
-    "agentos_recorder_options_init": (None, [POINTER(RecorderOptions)]),
+    "agentos_recorder_options_init": (c_int, [POINTER(RecorderOptions)]),
     "agentos_recorder_open": (c_int, [c_char_p, POINTER(RecorderOptions), PP]),
     "agentos_recorder_record": (c_int, [P, POINTER(RecordContext), POINTER(_lib.CAction), P, POINTER(c_uint64)]),
     "agentos_recorder_flush": (c_int, [P]),
@@ -210,7 +214,7 @@ class FlightRecorder:
         # unkeyed log (that is hmac_key=None).
         self.hmac_key = bytes(hmac_key) if hmac_key is not None else None
         o = RecorderOptions()
-        lib.agentos_recorder_options_init(ctypes.byref(o))
+        _lib.check(lib.agentos_recorder_options_init(ctypes.byref(o)))
         o.durability, o.level, o.sample_rate = DURABILITY[durability], LEVELS[level], float(sample_rate)
         self._key_buf = None
         if self.hmac_key is not None:
