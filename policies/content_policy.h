@@ -31,11 +31,6 @@ Status MakeContentPolicy(std::string name, const ContentPolicyConfig& config,
 // under the policy's RE2 options), so a loader can point at the bad one.
 Status ValidateContentPattern(const std::string& pattern);
 
-// The byte offset of the first byte that does not begin a well-formed UTF-8
-// sequence (RFC 3629: no overlong forms, no surrogates, nothing above
-// U+10FFFF), or std::string_view::npos if `text` is valid. No allocation.
-std::size_t FirstInvalidUtf8(std::string_view text);
-
 }  // namespace agentos
 
 #endif  // AGENTOS_POLICIES_CONTENT_POLICY_H_

@@ -191,6 +191,35 @@ AGENTOS_API int agentos_venv_signal(agentos_venv* venv, size_t env, uint32_t sig
 /* "SIGSTOP", ... for one signal bit; "" for anything else. */
 AGENTOS_API const char* agentos_signal_name(uint32_t signal);
 
+/* *would_execute = 1 if stepping env with `action` now would execute it (the
+** env would take a governed step and its kernel, with the env's
+** max_action_bytes and agent id, would allow the action against the
+** episode's state), else 0. Changes nothing: for a caller that runs an
+** external task's effects itself, only for actions the engine will run.
+** AGENTOS_INVALID for NULL arguments, a bad env index or action. */
+AGENTOS_API int agentos_venv_would_execute(const agentos_venv* venv, size_t env, const struct agentos_action* action,
+                                           int32_t* would_execute);
+
+/* ---- the engine's rules, for callers that judge outside a venv ---------- */
+/* The AGENTOS_SIG* bits a decision raises by itself (what a venv step adds
+** to them is its own max_cost_usd budget and trainer signals): SIGPOLICY
+** for any critical violation, SIGBUDGET when a cost policy's episode budget
+** (rules cost.episode_budget, cost.token_budget) denied the action. 0 for a
+** NULL decision. */
+AGENTOS_API uint32_t agentos_decision_signals(const struct agentos_decision* decision);
+/* A governed step's reward under config's reward fields (critical_penalty ..
+** max_reward; the other fields are ignored), exactly as a venv computes it:
+**   clamp(task_reward + step_penalty + sum over severities of
+**         counts[severity] * penalty(severity) + (clean_success ? clean_bonus : 0),
+**         min_reward, max_reward)
+** counts has 4 entries indexed by AGENTOS_SEVERITY_*. *reward receives the
+** reward, *penalty (may be NULL) the policy penalty. AGENTOS_INVALID (and no
+** output) for a NULL config/counts/reward, a wrong struct_size, a non-finite
+** task_reward or reward fields the venv would refuse (message names the
+** field). */
+AGENTOS_API int agentos_reward(const agentos_env_config* config, double task_reward, const uint32_t* counts,
+                               int32_t clean_success, double* reward, double* penalty);
+
 /* ---- result buffers (num_envs entries each; NULL for a NULL venv) -------- */
 AGENTOS_API const int64_t* agentos_venv_observations(const agentos_venv* venv);
 AGENTOS_API const double* agentos_venv_rewards(const agentos_venv* venv);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "capi_internal.h"
+#include "env/signals.h"
 #include "kernel/action.h"
 #include "kernel/decision.h"
 #include "policies/policy_loader.h"
@@ -16,6 +17,7 @@ using agentos::EpisodeState;
 using agentos::KernelSpace;
 using agentos::capi::Fail;
 using agentos::capi::Guard;
+using agentos::capi::ToAction;
 using agentos::capi::ToView;
 
 // A decision plus what it needs to be read from C. The kernel that filled it
@@ -67,8 +69,9 @@ int NullArg(const char* fn, const char* what) {
   return Fail(AGENTOS_INVALID, std::string(fn) + ": " + what + " is NULL");
 }
 
-// Converts a C action; on failure records why and returns false.
-bool ToAction(const char* fn, const agentos_action& in, Action* out, int* code) {
+}  // namespace
+
+bool agentos::capi::ToAction(const char* fn, const agentos_action& in, Action* out, int* code) {
   if (!ValidKind(in.kind)) {
     *code = UnknownKind(fn, in.kind);
     return false;
@@ -88,6 +91,8 @@ bool ToAction(const char* fn, const agentos_action& in, Action* out, int* code) 
   *out = a;
   return true;
 }
+
+namespace {
 
 void WriteResult(const Decision& d, std::size_t i, std::uint8_t* allowed, std::int8_t* max_severity,
                  std::uint32_t* violations) {
@@ -287,6 +292,10 @@ AGENTOS_API int agentos_decision_max_severity(const agentos_decision* decision) 
   }
   auto sev = decision->decision.max_severity();
   return sev ? static_cast<int>(*sev) : kSeverityNone;
+}
+
+AGENTOS_API uint32_t agentos_decision_signals(const agentos_decision* decision) {
+  return decision == nullptr ? 0u : agentos::DecisionSignals(decision->decision);
 }
 
 AGENTOS_API int agentos_decision_violation(const agentos_decision* decision, int index,

@@ -15,9 +15,9 @@ What the methods do:
   * ``execute(action, executor=None, state=None)`` is the governed action:
     check, then run ``executor(action)`` only if the kernel allowed it. Every
     violation is recorded (``get_recent_violations()``) and reported to the
-    ``on_policy_violation`` callbacks; signals (SIGPOLICY for a blocked
-    critical violation, SIGBUDGET for a blocked cost rule) go to ``on_signal``
-    callbacks. A blocked action is never run; ``execute`` returns an
+    ``on_policy_violation`` callbacks; the signals the engine raised
+    (SIGPOLICY for a critical violation, SIGBUDGET for an exhausted cost
+    budget) go to ``on_signal`` callbacks. A blocked action is never run; ``execute`` returns an
     ExecutionResult with ``executed=False`` (it raises only for bad input).
     Without ``state`` it uses the kernel's own default episode, which
     ``reset()`` starts afresh.
@@ -210,6 +210,9 @@ class Decision:
     violations: tuple = ()
     total_violations: int = 0
     max_severity: str | None = None
+    # AGENTOS_SIG* bits the engine raised for this decision (SIGPOLICY 0x10,
+    # SIGBUDGET 0x20); see violations.signals_for.
+    signals: int = 0
 
     @property
     def blocked(self) -> bool:
@@ -264,7 +267,7 @@ def _read_decision(s: _Scratch) -> Decision:
         top = max(out, key=lambda v: _SEVERITY_RANK[v.severity]).severity
     else:
         top = severity_name(_L.agentos_decision_max_severity(d))
-    return Decision(allowed, tuple(out), max(total, n), top)
+    return Decision(allowed, tuple(out), max(total, n), top, _L.agentos_decision_signals(d))
 
 
 # ---- episode state -----------------------------------------------------------

@@ -1,9 +1,10 @@
-// Specification of the environment's byte-level action screen.
+// Specification of the kernel's byte-level action screen.
 #include <catch2/catch.hpp>
 
 #include <string>
 
-#include "env/action_screen.h"
+#include "kernel/action_screen.h"
+#include "kernel/utf8.h"
 
 using namespace agentos;
 
@@ -39,13 +40,13 @@ TEST_CASE("malformed actions are denied with a rule and a reason, even in audit 
     Severity sev;
   };
   const Case cases[] = {
-      {ActionKind::kSql, "", "", "env.empty_action", Severity::kMedium},
-      {ActionKind::kMessage, "", "", "env.empty_action", Severity::kMedium},
-      {ActionKind::kToolCall, "", "{}", "env.empty_action", Severity::kMedium},
-      {ActionKind::kSql, "", std::string(65, 'x'), "env.action_too_large", Severity::kHigh},
-      {ActionKind::kSql, "", "SELECT '\xff'", "env.invalid_utf8", Severity::kHigh},
-      {ActionKind::kSql, "", std::string("SELECT 1\0; DROP TABLE t", 23), "env.nul_byte", Severity::kHigh},
-      {ActionKind::kToolCall, "sea\xc3rch", "{}", "env.invalid_utf8", Severity::kHigh},
+      {ActionKind::kSql, "", "", "kernel.empty_action", Severity::kMedium},
+      {ActionKind::kMessage, "", "", "kernel.empty_action", Severity::kMedium},
+      {ActionKind::kToolCall, "", "{}", "kernel.empty_action", Severity::kMedium},
+      {ActionKind::kSql, "", std::string(65, 'x'), "kernel.action_too_large", Severity::kHigh},
+      {ActionKind::kSql, "", "SELECT '\xff'", "kernel.invalid_utf8", Severity::kHigh},
+      {ActionKind::kSql, "", std::string("SELECT 1\0; DROP TABLE t", 23), "kernel.nul_byte", Severity::kHigh},
+      {ActionKind::kToolCall, "sea\xc3rch", "{}", "kernel.invalid_utf8", Severity::kHigh},
   };
   for (const Case& c : cases) {
     Action a;
