@@ -89,9 +89,12 @@ typedef struct agentos_env_config {
   size_t agent_id_len;
   /* Flight recorder (agentos_recorder.h) that receives every governed step,
   ** from the worker thread that ran it; NULL = no audit. The venv keeps the
-  ** recorder alive, so the handle may be freed first. If the recorder fails,
-  ** the step that hit the failure returns AGENTOS_IO and every later step
-  ** of that env AGENTOS_STATE: nothing runs unaudited once auditing broke. */
+  ** recorder alive, so the handle may be freed first. A recorder already
+  ** closed or failed refuses the step before any action runs (AGENTOS_STATE
+  ** when closed, its error when failed; nothing changes). If the recorder
+  ** fails while recording, the step that hit the failure returns AGENTOS_IO
+  ** and every later step of that env AGENTOS_STATE: nothing runs unaudited
+  ** once auditing broke. */
   struct agentos_recorder* recorder;
 } agentos_env_config;
 
