@@ -13,8 +13,25 @@ namespace {
 constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
 constexpr std::uint64_t kLowBits = 0x0101010101010101ull;
 
-// One pass: actions are mostly ASCII SQL, so blocks with no high bit (and,
-// when asked, no zero byte) are skipped sixteen, then eight, bytes at a time.
+inline std::uint64_t Load64(const unsigned char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// True if none of the eight bytes has its high bit set (and, when asked,
+// none is zero): (w - 0x01..) & ~w & 0x80.. is nonzero iff some byte is zero.
+template <bool stop_at_nul>
+inline bool Plain(std::uint64_t w) {
+  std::uint64_t stop = w;
+  if constexpr (stop_at_nul) stop |= (w - kLowBits) & ~w;
+  return (stop & kHighBits) == 0;
+}
+
+// One pass: actions are mostly ASCII SQL, so plain blocks are skipped 32,
+// then 8 bytes at a time, and a short tail is judged by the (overlapping)
+// last eight bytes; only text with multi-byte characters (or a NUL) reaches
+// the byte loop, from the first block that is not plain.
 template <bool stop_at_nul>
 std::size_t Scan(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
@@ -22,25 +39,34 @@ std::size_t Scan(std::string_view text) {
   std::size_t i = 0;
 #if defined(__SSE2__)
   const __m128i zero16 = _mm_setzero_si128();
-  while (i + 16 <= n) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-    int stop = _mm_movemask_epi8(v);
-    if constexpr (stop_at_nul) stop |= _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero16));
+  while (i + 32 <= n) {
+    const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 16));
+    int stop = _mm_movemask_epi8(_mm_or_si128(v0, v1));
+    // min(v0, v1) has a zero byte iff v0 or v1 has one (unsigned bytes).
+    if constexpr (stop_at_nul) stop |= _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v0, v1), zero16));
     if (stop != 0) break;
-    i += 16;
+    i += 32;
+  }
+#else
+  // A byte b without its high bit is non-zero iff b + 0x7F has it (and the
+  // addition carries nothing into the next byte).
+  constexpr std::uint64_t kSevens = 0x7F7F7F7F7F7F7F7Full;
+  while (i + 32 <= n) {
+    const std::uint64_t w0 = Load64(s + i), w1 = Load64(s + i + 8), w2 = Load64(s + i + 16),
+                        w3 = Load64(s + i + 24);
+    std::uint64_t stop = w0 | w1 | w2 | w3;
+    if constexpr (stop_at_nul) stop |= ~((w0 + kSevens) & (w1 + kSevens) & (w2 + kSevens) & (w3 + kSevens));
+    if ((stop & kHighBits) != 0) break;
+    i += 32;
   }
 #endif
+  while (i + 8 <= n && Plain<stop_at_nul>(Load64(s + i))) i += 8;
+  if (i == n || (i + 8 > n && n >= 8 && Plain<stop_at_nul>(Load64(s + n - 8)))) return n;
   while (i < n) {
-    if (i + 8 <= n) {
-      std::uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      // (w - 0x01..) & ~w & 0x80.. is nonzero iff some byte of w is zero.
-      std::uint64_t zero = 0;
-      if constexpr (stop_at_nul) zero = (word - kLowBits) & ~word & kHighBits;
-      if (((word & kHighBits) | zero) == 0) {
-        i += 8;
-        continue;
-      }
+    if (i + 8 <= n && Plain<stop_at_nul>(Load64(s + i))) {
+      i += 8;
+      continue;
     }
     const unsigned char c = s[i];
     if (c < 0x80) {
