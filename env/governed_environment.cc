@@ -137,7 +137,8 @@ Status GovernedEnvironment::CheckSteppable() const {
 
 bool GovernedEnvironment::WouldExecute(const Action& action, Decision& out) const {
   out.Clear();
-  if (!steppable() || kill_pending_ || paused_ || ended_ || !CheckAuditSink().ok()) return false;
+  if (!steppable() || kill_pending_ || paused_ || ended_) return false;
+  if (shared_->config.audit_sink && !CheckAuditSink().ok()) return false;
   Action named = action;
   if (named.agent_id.empty()) named.agent_id = shared_->config.agent_id;
   EpisodeState state = state_;
@@ -219,7 +220,9 @@ Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) 
 Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult& r) {
   // Before anything runs or changes: an action must never execute unless
   // its step can still be recorded.
-  if (Status ready = CheckAuditSink(); !ready.ok()) return ready;
+  if (shared_->config.audit_sink) {
+    if (Status ready = CheckAuditSink(); !ready.ok()) return ready;
+  }
   const Action& action = *input.action;
   Decision& d = r.decision;
   shared_->kernel->Check(action, state_, d);
@@ -241,9 +244,7 @@ Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult
 }
 
 Status GovernedEnvironment::CheckAuditSink() const {
-  const auto& sink = shared_->config.audit_sink;
-  if (!sink) return Status::Ok();
-  Status ready = sink->Ready();
+  Status ready = shared_->config.audit_sink->Ready();
   if (ready.ok()) return ready;
   return WithContext(ready, EnvName(env_id_) + ": the audit sink cannot record; the action was not run: ");
 }

@@ -35,7 +35,7 @@ bool ScreenText(std::string_view field, std::string_view text, std::uint32_t max
 
 }  // namespace
 
-bool ScreenAction(const Action& action, std::uint32_t max_action_bytes, Decision& out) {
+bool ReportScreenProblems(const Action& action, std::uint32_t max_action_bytes, Decision& out) {
   bool ok = ScreenText("payload", action.payload, max_action_bytes, out);
   ok = ScreenText("tool", action.tool, max_action_bytes, out) && ok;
   if (!ok) return false;

@@ -19,16 +19,31 @@
 #define AGENTOS_KERNEL_ACTION_SCREEN_H_
 
 #include <cstdint>
+#include <string_view>
 
 #include "kernel/action.h"
 #include "kernel/decision.h"
+#include "kernel/utf8.h"
 
 namespace agentos {
 
 // Adds a violation to `out` for each problem found (at most one per field)
-// and returns true if the action's bytes are acceptable. Does not Clear or
-// Finish `out`. Allocation-free.
-bool ScreenAction(const Action& action, std::uint32_t max_action_bytes, Decision& out);
+// and returns false; the action's bytes are acceptable when nothing is found.
+// Does not Clear or Finish `out`. Allocation-free.
+bool ReportScreenProblems(const Action& action, std::uint32_t max_action_bytes, Decision& out);
+
+// True if the action's bytes are acceptable; else ReportScreenProblems.
+// Inline because every check starts here: the common case (nothing wrong)
+// costs two scans and a few compares.
+inline bool ScreenAction(const Action& action, std::uint32_t max_action_bytes, Decision& out) {
+  const std::string_view payload = action.payload, tool = action.tool;
+  const bool payload_ok = payload.size() <= max_action_bytes && FindInvalidUtf8OrNul(payload) == payload.size();
+  const bool tool_ok = tool.empty() || (tool.size() <= max_action_bytes && FindInvalidUtf8OrNul(tool) == tool.size());
+  const bool needs_payload = action.kind == ActionKind::kSql || action.kind == ActionKind::kMessage;
+  const bool needs_tool = action.kind == ActionKind::kToolCall;
+  if (payload_ok && tool_ok && !(needs_payload && payload.empty()) && !(needs_tool && tool.empty())) return true;
+  return ReportScreenProblems(action, max_action_bytes, out);
+}
 
 }  // namespace agentos
 

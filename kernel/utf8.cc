@@ -48,6 +48,16 @@ std::size_t Scan(std::string_view text) {
     if (stop != 0) break;
     i += 32;
   }
+  // Fewer than 32 bytes left (or a block that stopped): one more 16-byte
+  // block, then the last 16 bytes (overlapping what was already judged).
+  auto plain16 = [&](std::size_t at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + at));
+    int stop = _mm_movemask_epi8(v);
+    if constexpr (stop_at_nul) stop |= _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero16));
+    return stop == 0;
+  };
+  if (i + 16 <= n && plain16(i)) i += 16;
+  if (i + 16 > n && n >= 16 && plain16(n - 16)) return n;
 #else
   // A byte b without its high bit is non-zero iff b + 0x7F has it (and the
   // addition carries nothing into the next byte).

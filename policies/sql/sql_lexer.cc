@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "kernel/utf8.h"
 #include "policies/sql/char_class.h"
 
 namespace agentos::sql {
@@ -64,13 +63,6 @@ std::size_t FindClosingQuote(std::string_view s, std::size_t quote_at, char q, b
 }
 
 }  // namespace
-
-Problem CheckEncoding(std::string_view text, std::uint32_t* offset) {
-  const std::size_t bad = FindInvalidUtf8OrNul(text);
-  if (bad == text.size()) return Problem::kNone;
-  *offset = static_cast<std::uint32_t>(bad);
-  return text[bad] == '\0' ? Problem::kNulByte : Problem::kInvalidUtf8;
-}
 
 TokenType Lexer::Fail(Problem p, std::size_t at) {
   if (problem_ == Problem::kNone) {
