@@ -11,6 +11,7 @@
 #include "env/reward_config.h"
 #include "kernel/action.h"
 #include "kernel/audit_sink.h"
+#include "kernel/kernel_space.h"
 #include "kernel/status.h"
 
 namespace agentos {
@@ -51,8 +52,11 @@ struct EnvironmentConfig {
   // exceeded (rules cost.episode_budget, cost.token_budget): the agent can
   // no longer act within its budget, which is an outside limit, like time.
   std::optional<double> max_cost_usd;
-  // Payloads longer than this are denied unread (rule env.action_too_large).
-  std::uint32_t max_action_bytes = 64 * 1024;
+  // The env's kernel's action limit (KernelSpace::WithMaxActionBytes):
+  // payloads or tools longer than this are denied unread (rule
+  // kernel.action_too_large). The default is the kernel's own, so an env's
+  // decisions equal agentos_kernel_check's for the same action and state.
+  std::uint32_t max_action_bytes = KernelSpace::kDefaultMaxActionBytes;
   // Recorder for every governed step (may be null). Called from the thread
   // that ran the step; see kernel/audit_sink.h.
   std::shared_ptr<AuditSink> audit_sink;

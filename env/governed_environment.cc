@@ -4,14 +4,11 @@
 #include <cstring>
 #include <string>
 
-#include "env/action_screen.h"
-#include "kernel/recorder/flight_recorder.h"
+#include "kernel/audit_sink.h"
 
 namespace agentos {
 namespace {
 
-constexpr std::string_view kEpisodeBudgetRule = "cost.episode_budget";
-constexpr std::string_view kTokenBudgetRule = "cost.token_budget";
 // Episode costs are sums of doubles; a budget reached up to rounding noise
 // counts as reached (the cost policy uses the same tolerance).
 constexpr double kBudgetTolerance = 1e-9;
@@ -56,6 +53,11 @@ Status MakeEnvShared(std::shared_ptr<const KernelSpace> kernel, EnvironmentConfi
   }
   Status s = config.Validate();
   if (!s.ok()) return s;
+  // The environment's action limit is its kernel's: every decision of the
+  // env is one the kernel makes.
+  if (kernel->max_action_bytes() != config.max_action_bytes) {
+    kernel = kernel->WithMaxActionBytes(config.max_action_bytes);
+  }
   PolicyIndex index(*kernel);
   *out = std::make_shared<const EnvShared>(EnvShared{std::move(kernel), std::move(config), std::move(index)});
   return Status::Ok();
@@ -133,6 +135,17 @@ Status GovernedEnvironment::CheckSteppable() const {
   return Status::Ok();
 }
 
+bool GovernedEnvironment::WouldExecute(const Action& action, Decision& out) const {
+  out.Clear();
+  if (!steppable() || kill_pending_ || paused_ || ended_) return false;
+  if (shared_->config.audit_sink && !CheckAuditSink().ok()) return false;
+  Action named = action;
+  if (named.agent_id.empty()) named.agent_id = shared_->config.agent_id;
+  EpisodeState state = state_;
+  shared_->kernel->Check(named, state, out);
+  return out.allowed();
+}
+
 Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
   if (out == nullptr) return Status::InvalidArgument("Step: out is null");
   if (!steppable()) return CheckSteppable();
@@ -191,17 +204,6 @@ Status GovernedEnvironment::KillStep(StepResult& r) {
   return EndEpisode(r);
 }
 
-bool GovernedEnvironment::BudgetExhausted(const Decision& d) const {
-  const auto& budget = shared_->config.max_cost_usd;
-  if (budget && state_.cost_usd >= *budget * (1.0 - kBudgetTolerance)) return true;
-  if (!d.allowed()) {
-    for (const Violation& v : d.violations()) {
-      if (v.rule() == kEpisodeBudgetRule || v.rule() == kTokenBudgetRule) return true;
-    }
-  }
-  return false;
-}
-
 Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) {
   // The kernel sees the configured agent id when the action names none
   // (VectorEnv always fills it in, which spares this copy on its hot path).
@@ -216,69 +218,90 @@ Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) 
 }
 
 Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult& r) {
-  const EnvironmentConfig& cfg = shared_->config;
+  // Before anything runs or changes: an action must never execute unless
+  // its step can still be recorded.
+  if (shared_->config.audit_sink) {
+    if (Status ready = CheckAuditSink(); !ready.ok()) return ready;
+  }
   const Action& action = *input.action;
-
   Decision& d = r.decision;
-  d.Clear();
-  if (ScreenAction(action, cfg.max_action_bytes, d)) {
-    shared_->kernel->Check(action, state_, d);
-  } else {
-    d.Finish(/*enforce=*/true);
-  }
+  shared_->kernel->Check(action, state_, d);
   ++step_;
-
-  TaskOutcome outcome;
-  if (d.allowed()) {
-    try {
-      outcome = task_->Execute(input);
-    } catch (...) {
-      outcome = TaskOutcome{};
-      outcome.error = true;
-      outcome.message = "the task threw an exception while executing the action";
-    }
-    if (!std::isfinite(outcome.reward)) {
-      outcome.reward = 0.0;
-      outcome.error = true;
-      outcome.message = "the task returned a non-finite reward; counted as 0";
+  const TaskOutcome outcome = d.allowed() ? Execute(input) : TaskOutcome{};
+  const StepReward reward = Reward(d, outcome);
+  const StepEnd end = EndOfStep(d, outcome);
+  CountStep(d, outcome, reward);
+  FillResult(d, outcome, reward, end, r);
+  if (shared_->config.audit_sink) {
+    Status audited = Audit(action, r);
+    if (!audited.ok()) {
+      if (end.terminated || end.truncated) (void)EndEpisode(r);
+      return audited;
     }
   }
+  if (end.terminated || end.truncated) return EndEpisode(r);
+  return Status::Ok();
+}
 
-  const RewardConfig& rc = cfg.reward;
-  const double penalty = rc.PolicyPenalty(d);
-  const std::uint32_t total = d.total_violations();
-  episode_violations_ += total;
-  double reward = outcome.reward + rc.step_penalty + penalty;
+Status GovernedEnvironment::CheckAuditSink() const {
+  Status ready = shared_->config.audit_sink->Ready();
+  if (ready.ok()) return ready;
+  return WithContext(ready, EnvName(env_id_) + ": the audit sink cannot record; the action was not run: ");
+}
+
+TaskOutcome GovernedEnvironment::Execute(const StepInput& input) {
+  TaskOutcome outcome;
+  try {
+    outcome = task_->Execute(input);
+  } catch (...) {
+    outcome = TaskOutcome{};
+    outcome.error = true;
+    outcome.message = "the task threw an exception while executing the action";
+  }
+  if (!std::isfinite(outcome.reward)) {
+    outcome.reward = 0.0;
+    outcome.error = true;
+    outcome.message = "the task returned a non-finite reward; counted as 0";
+  }
+  return outcome;
+}
+
+GovernedEnvironment::StepReward GovernedEnvironment::Reward(const Decision& d, const TaskOutcome& outcome) {
+  episode_violations_ += d.total_violations();
+  bool clean_success = false;
   if (outcome.success && !episode_success_) {
     episode_success_ = true;
-    if (episode_violations_ == 0) reward += rc.clean_bonus;
+    clean_success = episode_violations_ == 0;
   }
-  reward = rc.Clamp(reward);
-  episode_return_ += reward;
+  StepReward out;
+  out.reward = shared_->config.reward.Reward(outcome.reward, d, clean_success, &out.penalty);
+  episode_return_ += out.reward;
+  return out;
+}
 
-  std::uint32_t signals = pending_signals_;
+GovernedEnvironment::StepEnd GovernedEnvironment::EndOfStep(const Decision& d, const TaskOutcome& outcome) {
+  const EnvironmentConfig& cfg = shared_->config;
+  StepEnd end;
+  end.signals = pending_signals_ | DecisionSignals(d);
   pending_signals_ = 0;
-  const auto max_sev = d.max_severity();
-  bool terminated = outcome.done;
-  bool truncated = false;
-  if (max_sev == Severity::kCritical) {
-    signals |= Bit(Signal::kPolicy);
-    Count(Signal::kPolicy);
-    if (cfg.terminate_on_critical) terminated = true;
+  if (cfg.max_cost_usd && state_.cost_usd >= *cfg.max_cost_usd * (1.0 - kBudgetTolerance)) {
+    end.signals |= Bit(Signal::kBudget);
   }
-  if (BudgetExhausted(d)) {
-    signals |= Bit(Signal::kBudget);
-    Count(Signal::kBudget);
-    truncated = true;
-  }
-  if (step_ >= cfg.max_steps) truncated = true;
+  end.terminated = outcome.done || ((end.signals & Bit(Signal::kPolicy)) != 0 && cfg.terminate_on_critical);
+  end.truncated = (end.signals & Bit(Signal::kBudget)) != 0 || step_ >= cfg.max_steps;
   if (term_pending_) {
     term_pending_ = false;
-    signals |= Bit(Signal::kTerm);
-    truncated = true;
+    end.signals |= Bit(Signal::kTerm);
+    end.truncated = true;
   }
+  if (end.signals & Bit(Signal::kPolicy)) Count(Signal::kPolicy);
+  if (end.signals & Bit(Signal::kBudget)) Count(Signal::kBudget);
+  return end;
+}
 
-  // Counters: each violation once, here and nowhere else.
+void GovernedEnvironment::CountStep(const Decision& d, const TaskOutcome& outcome, const StepReward& reward) {
+  // Each violation once, here and nowhere else.
+  const std::uint32_t total = d.total_violations();
   ++counters_.steps;
   if (d.allowed()) {
     ++counters_.executed;
@@ -293,35 +316,29 @@ Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult
     if (slot < by_policy_.size()) ++by_policy_[slot];
   }
   if (outcome.error) ++counters_.task_errors;
-  counters_.penalty_sum += penalty;
-  counters_.reward_sum += reward;
+  counters_.penalty_sum += reward.penalty;
+  counters_.reward_sum += reward.reward;
+}
 
+void GovernedEnvironment::FillResult(const Decision& d, const TaskOutcome& outcome, const StepReward& reward,
+                                     const StepEnd& end, StepResult& r) const {
+  const auto max_sev = d.max_severity();
   r.observation = task_->ObservationIndex();
-  r.reward = reward;
-  r.terminated = terminated;
-  r.truncated = truncated;
+  r.reward = reward.reward;
+  r.terminated = end.terminated;
+  r.truncated = end.truncated;
   r.governed = true;
   r.executed = d.allowed();
   r.success = outcome.success;
   r.task_error = outcome.error;
   if (outcome.error) r.set_task_message(outcome.message.empty() ? "the task reported an error" : outcome.message);
   r.max_severity = max_sev ? static_cast<std::int8_t>(*max_sev) : std::int8_t{-1};
-  r.violations = total;
-  r.signals = signals;
+  r.violations = d.total_violations();
+  r.signals = end.signals;
   r.episode_step = step_;
-  r.penalty = penalty;
+  r.penalty = reward.penalty;
   r.cost_usd = state_.cost_usd;
   r.episode_return = episode_return_;
-
-  if (cfg.audit_sink) {
-    Status audited = Audit(action, r);
-    if (!audited.ok()) {
-      if (terminated || truncated) (void)EndEpisode(r);
-      return audited;
-    }
-  }
-  if (terminated || truncated) return EndEpisode(r);
-  return Status::Ok();
 }
 
 Status GovernedEnvironment::EndEpisode(StepResult& r) {

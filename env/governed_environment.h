@@ -7,8 +7,12 @@
 //    no seed continues it (Gymnasium). The task is reset with the next draw,
 //    so the same seed always gives the same episode.
 //  * Step(action) on a running episode:
-//      1. the action's bytes are screened (env/action_screen.h), then the
-//         kernel decides it against this episode's EpisodeState;
+//      0. if the audit sink cannot record (AuditSink::Ready, e.g. a closed
+//         flight recorder), the step is refused before anything runs and
+//         nothing changes;
+//      1. the kernel decides the action (its bytes first, kernel/action_screen.h)
+//         against this episode's EpisodeState, with config.max_action_bytes
+//         as the kernel's action limit;
 //      2. only an allowed action reaches Task::Execute (shielding); a blocked
 //         one never runs and earns only its penalties (env/reward_config.h);
 //      3. terminated = the task ended the episode (TaskOutcome::done, only for
@@ -24,9 +28,11 @@
 //    the decision and its outcome are known. If the sink fails (throws),
 //    that step returns the sink's error (AuditError's status, else an I/O
 //    error) and the env refuses every later step (state error): once
-//    auditing broke, nothing more runs. The step on which the failure
-//    surfaces has already run its action (the sink can only be asked
-//    afterwards); its result is complete and the error says it is unaudited.
+//    auditing broke, nothing more runs. A sink that already knows it cannot
+//    record (Ready() fails) stops the step before the action runs; one that
+//    fails only while recording (a race with Close, a disk error) surfaces
+//    after the action ran: that step's result is complete and the error says
+//    it is unaudited.
 //  * A task that throws from Execute is a task error for that step (the
 //    env stays consistent); one that throws from Reset fails the reset.
 //  * A failed call (Status not OK) changes nothing, with one exception: when
@@ -138,6 +144,13 @@ class GovernedEnvironment {
            !(ended_ && !paused_ && shared_->config.autoreset == AutoresetMode::kDisabled);
   }
   Status CheckSteppable() const;
+  // True if Step(action) would execute `action` now: the env would take a
+  // governed step (not paused, killed, ended, refused) and the kernel would
+  // allow it against the episode's current state. The decision goes to
+  // `out` (cleared when no governed step would happen). Changes nothing; so
+  // a caller that runs the action's effects itself (an external task's
+  // executor) asks the engine instead of predicting it.
+  bool WouldExecute(const Action& action, Decision& out) const;
 
   std::int64_t ObservationIndex() const { return task_->ObservationIndex(); }
   std::string_view ObservationText() const { return task_->ObservationText(); }
@@ -165,8 +178,32 @@ class GovernedEnvironment {
   void IdleStep(StepResult& r);
   // Books an ended episode; in SAME_STEP mode resets inside the step.
   Status EndEpisode(StepResult& r);
+  // GovernedStepNamed's steps, in order. One function per step so each can
+  // be read on its own; forced inline because together they are the env's
+  // hot path, where a call per step costs ~5% of a governed step.
+  struct StepReward {
+    double reward = 0.0;
+    double penalty = 0.0;  // the policy penalties in reward (<= 0)
+  };
+  struct StepEnd {
+    std::uint32_t signals = 0;
+    bool terminated = false;
+    bool truncated = false;
+  };
+  // The audit sink's refusal (if any) before the action may run; needs a sink.
+  Status CheckAuditSink() const;
+  // Runs an allowed action; a throwing task or a non-finite reward is a task error.
+  TaskOutcome Execute(const StepInput& input);
+  // The step's reward (RewardConfig::Reward); books the episode's
+  // violations, first success and return.
+  [[gnu::always_inline]] inline StepReward Reward(const Decision& d, const TaskOutcome& outcome);
+  // Signals raised by this step and whether it ends the episode.
+  [[gnu::always_inline]] inline StepEnd EndOfStep(const Decision& d, const TaskOutcome& outcome);
+  [[gnu::always_inline]] inline void CountStep(const Decision& d, const TaskOutcome& outcome,
+                                               const StepReward& reward);
+  [[gnu::always_inline]] inline void FillResult(const Decision& d, const TaskOutcome& outcome,
+                                                const StepReward& reward, const StepEnd& end, StepResult& r) const;
   void Count(Signal s) { ++counters_.signals[SignalIndex(s)]; }
-  bool BudgetExhausted(const Decision& d) const;
   // Records the step. If the sink fails, returns its error and the env
   // refuses every later step: no action runs unaudited once auditing broke.
   Status Audit(const Action& action, const StepResult& r);

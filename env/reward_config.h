@@ -44,6 +44,8 @@
 #define AGENTOS_ENV_REWARD_CONFIG_H_
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 
 #include "kernel/decision.h"
 #include "kernel/severity.h"
@@ -76,17 +78,38 @@ struct RewardConfig {
     return critical;  // unreachable for a valid Severity; fail towards the harshest
   }
 
-  // Σ penalty over every violation of `d` (see the rule for unkept ones).
-  double PolicyPenalty(const Decision& d) const {
+  // Σ penalty over `counts[severity]` violations of each severity.
+  double PolicyPenalty(const std::array<std::uint32_t, kSeverityCount>& counts) const {
     double sum = 0.0;
     for (int s = 0; s < kSeverityCount; ++s) {
-      const auto severity = static_cast<Severity>(s);
-      if (const std::uint32_t n = d.count(severity); n != 0) sum += Penalty(severity) * static_cast<double>(n);
+      if (const std::uint32_t n = counts[s]; n != 0) sum += Penalty(static_cast<Severity>(s)) * static_cast<double>(n);
     }
     return sum;
   }
+  // Σ penalty over every violation of `d` (see the rule for unkept ones).
+  double PolicyPenalty(const Decision& d) const {
+    std::array<std::uint32_t, kSeverityCount> counts;
+    for (int s = 0; s < kSeverityCount; ++s) counts[s] = d.count(static_cast<Severity>(s));
+    return PolicyPenalty(counts);
+  }
 
   double Clamp(double reward) const { return std::clamp(reward, min_reward, max_reward); }
+
+  // A governed step's reward by the formula above. clean_success: this is
+  // the episode's first successful step and the episode has had no
+  // violation up to and including it. *penalty (may be null) receives
+  // PolicyPenalty(d). The one place the formula is computed: environments
+  // and the C API's agentos_reward (for Python's reward helpers) call it.
+  double Reward(double task_reward, const Decision& d, bool clean_success, double* penalty) const {
+    return Reward(task_reward, PolicyPenalty(d), clean_success, penalty);
+  }
+  // The same for a step whose policy penalty is already known.
+  double Reward(double task_reward, double policy_penalty, bool clean_success, double* penalty) const {
+    if (penalty != nullptr) *penalty = policy_penalty;
+    double reward = task_reward + step_penalty + policy_penalty;
+    if (clean_success) reward += clean_bonus;
+    return Clamp(reward);
+  }
 };
 
 }  // namespace agentos

@@ -39,6 +39,8 @@
 #include <optional>
 #include <string_view>
 
+#include "kernel/decision.h"
+
 namespace agentos {
 
 enum class Signal : std::uint32_t {
@@ -68,6 +70,14 @@ std::string_view ToString(Signal s);
 std::optional<Signal> ParseSignal(std::string_view name);
 // Accepts exactly one of the bit values above.
 std::optional<Signal> SignalFromBit(std::uint32_t bit);
+
+// The signals a decision raises by itself (an environment adds SIGBUDGET
+// when its own max_cost_usd is reached): SIGPOLICY when any violation is
+// critical (blocked or, in audit mode, only reported); SIGBUDGET when the
+// action was denied by a cost policy's episode budget (rules
+// cost.episode_budget, cost.token_budget; no other cost rule). The one
+// place these rules live: the C API's agentos_decision_signals exposes it.
+std::uint32_t DecisionSignals(const Decision& d);
 
 }  // namespace agentos
 

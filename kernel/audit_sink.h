@@ -7,10 +7,13 @@
 #define AGENTOS_KERNEL_AUDIT_SINK_H_
 
 #include <cstdint>
+#include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include "kernel/action.h"
 #include "kernel/decision.h"
+#include "kernel/status.h"
 
 namespace agentos {
 
@@ -26,10 +29,27 @@ struct AuditEvent {
   std::uint32_t signals = 0;  // bit mask of signals raised at this step (env/signals.h)
 };
 
+// What Record() throws when the sink cannot take a record (it has no other
+// way to fail); environments turn it into the step's error.
+class AuditError : public std::runtime_error {
+ public:
+  explicit AuditError(Status status) : std::runtime_error(status.message()), status_(std::move(status)) {}
+  const Status& status() const { return status_; }
+
+ private:
+  Status status_;
+};
+
 class AuditSink {
  public:
   virtual ~AuditSink() = default;
+  // Throws AuditError (or any exception) when the event cannot be recorded.
   virtual void Record(const AuditEvent& event) = 0;
+  // OK if Record can take events now; else why not (closed, failed). Asked
+  // before an action runs, so a sink that can no longer record stops the
+  // action instead of learning about it afterwards. Called on every step
+  // from many threads: must be cheap and thread-safe.
+  virtual Status Ready() const { return Status::Ok(); }
 };
 
 }  // namespace agentos

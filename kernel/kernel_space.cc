@@ -4,6 +4,8 @@
 #include <cmath>
 #include <exception>
 
+#include "kernel/action_screen.h"
+
 namespace agentos {
 
 Status KernelSpace::Create(std::vector<std::unique_ptr<Policy>> policies, EnforcementMode mode,
@@ -28,7 +30,7 @@ Status KernelSpace::Create(std::vector<std::unique_ptr<Policy>> policies, Enforc
     }
   }
   std::shared_ptr<KernelSpace> k(new KernelSpace());
-  k->policies_ = std::move(policies);
+  k->policies_ = std::make_shared<const PolicyList>(std::move(policies));
   k->mode_ = mode;
   *out = std::move(k);
   return Status::Ok();
@@ -36,6 +38,12 @@ Status KernelSpace::Create(std::vector<std::unique_ptr<Policy>> policies, Enforc
 
 std::shared_ptr<const KernelSpace> KernelSpace::AllowAll() {
   return std::shared_ptr<const KernelSpace>(new KernelSpace());
+}
+
+std::shared_ptr<const KernelSpace> KernelSpace::WithMaxActionBytes(std::uint32_t max_action_bytes) const {
+  std::shared_ptr<KernelSpace> k(new KernelSpace(*this));
+  k->max_action_bytes_ = max_action_bytes == 0 ? 1 : max_action_bytes;
+  return k;
 }
 
 Decision KernelSpace::Check(const Action& action) const {
@@ -75,8 +83,8 @@ bool ValidateAction(const Action& a, Decision& out) {
 
 void KernelSpace::Check(const Action& action, EpisodeState& state, Decision& out) const {
   out.Clear();
-  if (ValidateAction(action, out)) {
-    for (const auto& policy : policies_) {
+  if (ScreenAction(action, max_action_bytes_, out) && ValidateAction(action, out)) {
+    for (const auto& policy : *policies_) {
       if (!policy->AppliesToAgent(action.agent_id)) continue;
       try {
         policy->Evaluate(action, state, out);

@@ -9,11 +9,16 @@
 //    cost, negative tokens) or any error inside a policy denies, with a
 //    critical violation of the reserved policy "kernel";
 //  * a kernel with no policies cannot be built, except by AllowAll();
+//  * the kernel screens every action's bytes before any policy sees it
+//    (kernel/action_screen.h: empty, oversized, NUL, invalid UTF-8), so every
+//    caller of Check (C API, CLI, Python, environments) gets one decision;
 //  * in audit mode policy violations are reported but not blocked; the
-//    kernel's own violations (invalid action, policy failure) still block.
+//    kernel's own violations (malformed or invalid action, policy failure)
+//    still block.
 #ifndef AGENTOS_KERNEL_KERNEL_SPACE_H_
 #define AGENTOS_KERNEL_KERNEL_SPACE_H_
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -40,6 +45,13 @@ class KernelSpace {
   // A kernel that allows everything: must be asked for by name.
   static std::shared_ptr<const KernelSpace> AllowAll();
 
+  // Actions whose payload or tool is longer than this are denied unread
+  // (kernel.action_too_large); every kernel starts with this limit.
+  static constexpr std::uint32_t kDefaultMaxActionBytes = 64 * 1024;
+  // The same policies and mode with another limit (>= 1; 0 is taken as 1).
+  // Shares the policies, so it is cheap; this kernel is unchanged.
+  std::shared_ptr<const KernelSpace> WithMaxActionBytes(std::uint32_t max_action_bytes) const;
+
   // Decides `action` as the first action of a fresh episode. Commits nothing.
   Decision Check(const Action& action) const;
   // Decides `action` given what this episode has consumed. When the decision
@@ -48,13 +60,17 @@ class KernelSpace {
   void Check(const Action& action, EpisodeState& state, Decision& out) const;
 
   EnforcementMode mode() const { return mode_; }
-  bool allow_all() const { return policies_.empty(); }
-  std::span<const std::unique_ptr<Policy>> policies() const { return policies_; }
+  std::uint32_t max_action_bytes() const { return max_action_bytes_; }
+  bool allow_all() const { return policies_->empty(); }
+  std::span<const std::unique_ptr<Policy>> policies() const { return *policies_; }
 
  private:
+  using PolicyList = std::vector<std::unique_ptr<Policy>>;
   KernelSpace() = default;
-  std::vector<std::unique_ptr<Policy>> policies_;  // sorted by name
+  // Sorted by name; shared by the kernels WithMaxActionBytes makes.
+  std::shared_ptr<const PolicyList> policies_ = std::make_shared<const PolicyList>();
   EnforcementMode mode_ = EnforcementMode::kEnforce;
+  std::uint32_t max_action_bytes_ = kDefaultMaxActionBytes;
 };
 
 }  // namespace agentos

@@ -19,7 +19,8 @@
 #include <re2/set.h>
 
 #include <climits>
-#include <cstring>
+
+#include "kernel/utf8.h"
 
 namespace agentos {
 namespace {
@@ -97,7 +98,7 @@ class ContentPolicy final : public Policy {
           .Append(" bytes is too long to scan");
       return;
     }
-    if (const std::size_t bad = FirstInvalidUtf8(payload); bad != std::string_view::npos) {
+    if (const std::size_t bad = FindInvalidUtf8(payload); bad != payload.size()) {
       out.Add(name(), "content.invalid_utf8", severity_)
           .Append("payload is not valid UTF-8 (byte offset ")
           .Append(static_cast<std::int64_t>(bad))
@@ -129,49 +130,6 @@ class ContentPolicy final : public Policy {
 
 }  // namespace
 
-std::size_t FirstInvalidUtf8(std::string_view text) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  std::size_t i = 0;
-  while (i < n) {
-    // ASCII fast path, eight bytes at a time.
-    if (i + 8 <= n) {
-      std::uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if ((word & 0x8080808080808080ULL) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    const unsigned char c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;   // overlong
-      if (c == 0xED) hi = 0x9F;   // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;   // overlong
-      if (c == 0xF4) hi = 0x8F;   // > U+10FFFF
-    } else {
-      return i;
-    }
-    if (i + len > n) return i;
-    if (s[i + 1] < lo || s[i + 1] > hi) return i;
-    for (std::size_t k = 2; k < len; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return i;
-    }
-    i += len;
-  }
-  return std::string_view::npos;
-}
 
 Status PatternBudget::Charge(const std::string& pattern, std::int64_t program_size) {
   if (patterns_ + 1 > kMaxPatterns) {

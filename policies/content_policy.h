@@ -60,11 +60,6 @@ Status MakeContentPolicy(std::string name, const ContentPolicyConfig& config,
 // charges it to `budget` (which a loader keeps for a whole policy file).
 Status ValidateContentPattern(const std::string& pattern, PatternBudget* budget);
 
-// The byte offset of the first byte that does not begin a well-formed UTF-8
-// sequence (RFC 3629: no overlong forms, no surrogates, nothing above
-// U+10FFFF), or std::string_view::npos if `text` is valid. No allocation.
-std::size_t FirstInvalidUtf8(std::string_view text);
-
 }  // namespace agentos
 
 #endif  // AGENTOS_POLICIES_CONTENT_POLICY_H_

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "policies/content_policy.h"
+#include "kernel/utf8.h"
 
 namespace agentos::yaml {
 namespace {
@@ -31,7 +31,7 @@ void CheckEncoding(const Source& source, std::string_view text) {
   if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
     source.Fail(MarkAt(text, nul), "NUL byte in policy text");
   }
-  if (const std::size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos) {
+  if (const std::size_t bad = FindInvalidUtf8(text); bad != text.size()) {
     source.Fail(MarkAt(text, bad), "policy text is not valid UTF-8 (byte " + std::to_string(bad) + ")");
   }
 }

@@ -94,9 +94,12 @@ typedef struct agentos_env_config {
   size_t agent_id_len;
   /* Flight recorder (agentos_recorder.h) that receives every governed step,
   ** from the worker thread that ran it; NULL = no audit. The venv keeps the
-  ** recorder alive, so the handle may be freed first. If the recorder fails,
-  ** the step that hit the failure returns AGENTOS_IO and every later step
-  ** of that env AGENTOS_STATE: nothing runs unaudited once auditing broke. */
+  ** recorder alive, so the handle may be freed first. A recorder already
+  ** closed or failed refuses the step before any action runs (AGENTOS_STATE
+  ** when closed, its error when failed; nothing changes). If the recorder
+  ** fails while recording, the step that hit the failure returns AGENTOS_IO
+  ** and every later step of that env AGENTOS_STATE: nothing runs unaudited
+  ** once auditing broke. */
   struct agentos_recorder* recorder;
 } agentos_env_config;
 
@@ -194,6 +197,35 @@ AGENTOS_API int agentos_venv_step(agentos_venv* venv, const char* bytes, size_t 
 AGENTOS_API int agentos_venv_signal(agentos_venv* venv, size_t env, uint32_t signal);
 /* "SIGSTOP", ... for one signal bit; "" for anything else. */
 AGENTOS_API const char* agentos_signal_name(uint32_t signal);
+
+/* *would_execute = 1 if stepping env with `action` now would execute it (the
+** env would take a governed step and its kernel, with the env's
+** max_action_bytes and agent id, would allow the action against the
+** episode's state), else 0. Changes nothing: for a caller that runs an
+** external task's effects itself, only for actions the engine will run.
+** AGENTOS_INVALID for NULL arguments, a bad env index or action. */
+AGENTOS_API int agentos_venv_would_execute(const agentos_venv* venv, size_t env, const struct agentos_action* action,
+                                           int32_t* would_execute);
+
+/* ---- the engine's rules, for callers that judge outside a venv ---------- */
+/* The AGENTOS_SIG* bits a decision raises by itself (what a venv step adds
+** to them is its own max_cost_usd budget and trainer signals): SIGPOLICY
+** for any critical violation, SIGBUDGET when a cost policy's episode budget
+** (rules cost.episode_budget, cost.token_budget) denied the action.
+** AGENTOS_INVALID (and *signals = 0) for a NULL argument. */
+AGENTOS_API int agentos_decision_signals(const struct agentos_decision* decision, uint32_t* signals);
+/* A governed step's reward under config's reward fields (critical_penalty ..
+** max_reward; the other fields are ignored), exactly as a venv computes it:
+**   clamp(task_reward + step_penalty + sum over severities of
+**         counts[severity] * penalty(severity) + (clean_success ? clean_bonus : 0),
+**         min_reward, max_reward)
+** counts has 4 entries indexed by AGENTOS_SEVERITY_*. *reward receives the
+** reward, *penalty (may be NULL) the policy penalty. AGENTOS_INVALID (and no
+** output) for a NULL config/counts/reward, a wrong struct_size, a non-finite
+** task_reward or reward fields the venv would refuse (message names the
+** field). */
+AGENTOS_API int agentos_reward(const agentos_env_config* config, double task_reward, const uint32_t* counts,
+                               int32_t clean_success, double* reward, double* penalty);
 
 /* ---- result buffers (num_envs entries each; NULL for a NULL venv) -------- */
 AGENTOS_API const int64_t* agentos_venv_observations(const agentos_venv* venv);

@@ -48,13 +48,29 @@ int NullArg(const char* fn, const char* what) { return Fail(AGENTOS_INVALID, std
 
 int Invalid(const char* fn, const std::string& msg) { return Fail(AGENTOS_INVALID, std::string(fn) + ": " + msg); }
 
+agentos::RewardConfig RewardOf(const agentos_env_config& c) {
+  agentos::RewardConfig r;
+  r.critical = c.critical_penalty;
+  r.high = c.high_penalty;
+  r.medium = c.medium_penalty;
+  r.low = c.low_penalty;
+  r.clean_bonus = c.clean_bonus;
+  r.step_penalty = c.step_penalty;
+  r.min_reward = c.min_reward;
+  r.max_reward = c.max_reward;
+  return r;
+}
+
+int CheckStructSize(const char* fn, const agentos_env_config& c) {
+  if (c.struct_size == sizeof(agentos_env_config)) return AGENTOS_OK;
+  return Invalid(fn, "config.struct_size is " + std::to_string(c.struct_size) + ", expected " +
+                         std::to_string(sizeof(agentos_env_config)) +
+                         " (call agentos_env_config_init; a caller built against another agentos?)");
+}
+
 // Converts and checks a C config; returns AGENTOS_OK or an error code.
 int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConfig* out) {
-  if (c.struct_size != sizeof(agentos_env_config)) {
-    return Invalid(fn, "config.struct_size is " + std::to_string(c.struct_size) + ", expected " +
-                           std::to_string(sizeof(agentos_env_config)) +
-                           " (call agentos_env_config_init; a caller built against another agentos?)");
-  }
+  if (int code = CheckStructSize(fn, c); code != AGENTOS_OK) return code;
   if (c.terminate_on_critical != 0 && c.terminate_on_critical != 1) {
     return Invalid(fn, "config.terminate_on_critical must be 0 or 1");
   }
@@ -89,14 +105,7 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
   e.max_steps = c.max_steps;
   e.terminate_on_critical = c.terminate_on_critical == 1;
   e.autoreset = static_cast<agentos::AutoresetMode>(c.autoreset);
-  e.reward.critical = c.critical_penalty;
-  e.reward.high = c.high_penalty;
-  e.reward.medium = c.medium_penalty;
-  e.reward.low = c.low_penalty;
-  e.reward.clean_bonus = c.clean_bonus;
-  e.reward.step_penalty = c.step_penalty;
-  e.reward.min_reward = c.min_reward;
-  e.reward.max_reward = c.max_reward;
+  e.reward = RewardOf(c);
   if (c.max_cost_usd > 0) e.max_cost_usd = c.max_cost_usd;
   e.max_action_bytes = c.max_action_bytes;
   if (!agent_id.empty()) e.agent_id = std::string(agent_id);
@@ -260,6 +269,40 @@ AGENTOS_API int agentos_venv_signal(agentos_venv* venv, size_t env, uint32_t sig
     auto sig = agentos::SignalFromBit(signal);
     if (!sig) return Invalid(fn, "signal " + std::to_string(signal) + " is not one AGENTOS_SIG* bit");
     return FromStatus(venv->env->Send(env, *sig));
+  });
+}
+
+AGENTOS_API int agentos_venv_would_execute(const agentos_venv* venv, size_t env, const agentos_action* action,
+                                           int32_t* would_execute) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_would_execute";
+    int code = AGENTOS_OK;
+    if (!ValidEnv(fn, venv, env, &code)) return code;
+    if (action == nullptr) return NullArg(fn, "action");
+    if (would_execute == nullptr) return NullArg(fn, "would_execute");
+    agentos::Action a;
+    if (!agentos::capi::ToAction(fn, *action, &a, &code)) return code;
+    agentos::Decision d;
+    *would_execute = venv->env->env(env).WouldExecute(a, d) ? 1 : 0;
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_reward(const agentos_env_config* config, double task_reward, const uint32_t* counts,
+                               int32_t clean_success, double* reward, double* penalty) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_reward";
+    if (config == nullptr) return NullArg(fn, "config");
+    if (counts == nullptr) return NullArg(fn, "counts");
+    if (reward == nullptr) return NullArg(fn, "reward");
+    if (int code = CheckStructSize(fn, *config); code != AGENTOS_OK) return code;
+    if (!std::isfinite(task_reward)) return Invalid(fn, "task_reward must be finite");
+    const agentos::RewardConfig rc = RewardOf(*config);
+    if (agentos::Status s = rc.Validate(); !s.ok()) return Invalid(fn, s.message());
+    std::array<std::uint32_t, agentos::kSeverityCount> n;
+    for (int i = 0; i < agentos::kSeverityCount; ++i) n[i] = counts[i];
+    *reward = rc.Reward(task_reward, rc.PolicyPenalty(n), clean_success != 0, penalty);
+    return AGENTOS_OK;
   });
 }
 

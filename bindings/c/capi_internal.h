@@ -56,6 +56,10 @@ int Guard(Body&& body) noexcept {
   }
 }
 
+// Converts a C action (views into its strings); on failure records why in
+// the last error, sets *code and returns false.
+bool ToAction(const char* fn, const agentos_action& in, Action* out, int* code);
+
 // A new handle for `space` (not null). Throws only std::bad_alloc, so call
 // it inside Guard. Also how C++ tests hand a hand-built kernel to the C API.
 agentos_kernel* NewKernelHandle(std::shared_ptr<const KernelSpace> space);

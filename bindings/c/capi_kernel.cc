@@ -5,6 +5,7 @@
 #include <string>
 
 #include "capi_internal.h"
+#include "env/signals.h"
 #include "kernel/action.h"
 #include "kernel/decision.h"
 #include "policies/policy_loader.h"
@@ -16,6 +17,7 @@ using agentos::EpisodeState;
 using agentos::KernelSpace;
 using agentos::capi::Fail;
 using agentos::capi::Guard;
+using agentos::capi::ToAction;
 using agentos::capi::ToView;
 
 // A decision plus the kernel that filled it, kept alive because violation
@@ -59,8 +61,9 @@ int NullArg(const char* fn, const char* what) {
   return Fail(AGENTOS_INVALID, std::string(fn) + ": " + what + " is NULL");
 }
 
-// Converts a C action; on failure records why and returns false.
-bool ToAction(const char* fn, const agentos_action& in, Action* out, int* code) {
+}  // namespace
+
+bool agentos::capi::ToAction(const char* fn, const agentos_action& in, Action* out, int* code) {
   if (!agentos::capi::SizeOk(fn, "action", in, code)) return false;
   if (!ValidKind(in.kind)) {
     *code = UnknownKind(fn, in.kind);
@@ -81,6 +84,8 @@ bool ToAction(const char* fn, const agentos_action& in, Action* out, int* code) 
   *out = a;
   return true;
 }
+
+namespace {
 
 void WriteResult(const Decision& d, std::size_t i, std::uint8_t* allowed, std::int8_t* max_severity,
                  std::uint32_t* violations) {
@@ -289,6 +294,15 @@ AGENTOS_API int agentos_decision_max_severity(const agentos_decision* decision, 
   if (severity == nullptr) return NullDecisionArg(fn, "severity");
   auto sev = decision->decision.max_severity();
   *severity = sev ? static_cast<int32_t>(*sev) : kSeverityNone;
+  return AGENTOS_OK;
+}
+
+AGENTOS_API int agentos_decision_signals(const agentos_decision* decision, uint32_t* signals) {
+  constexpr const char* fn = "agentos_decision_signals";
+  if (signals == nullptr) return NullDecisionArg(fn, "signals");
+  *signals = 0;
+  if (decision == nullptr) return NullDecisionArg(fn, "decision");
+  *signals = agentos::DecisionSignals(decision->decision);
   return AGENTOS_OK;
 }
 

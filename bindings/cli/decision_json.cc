@@ -2,27 +2,10 @@
 
 #include <cstdint>
 
+#include "kernel/utf8.h"
+
 namespace agentos::cli {
 namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i] (RFC 3629: no
-// overlongs, no surrogates, nothing above U+10FFFF), or 0.
-std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) -> unsigned { return static_cast<unsigned char>(s[k]); };
-  auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
-    return k < s.size() && byte(k) >= lo && byte(k) <= hi;
-  };
-  unsigned c = byte(i);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (c == 0xE0) return cont(i + 1, 0xA0) && cont(i + 2) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(i + 1) && cont(i + 2) ? 3 : 0;
-  if (c == 0xED) return cont(i + 1, 0x80, 0x9F) && cont(i + 2) ? 3 : 0;
-  if (c == 0xF0) return cont(i + 1, 0x90) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3) return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  if (c == 0xF4) return cont(i + 1, 0x80, 0x8F) && cont(i + 2) && cont(i + 3) ? 4 : 0;
-  return 0;
-}
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -34,24 +17,8 @@ void String(JsonWriter& w, std::string_view text, std::string* scratch) {
 }  // namespace
 
 std::string_view ValidUtf8(std::string_view text, std::string* scratch) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) break;
-    i += n;
-  }
-  if (i == text.size()) return text;
-  scratch->assign(text.data(), i);
-  while (i < text.size()) {
-    std::size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) {
-      scratch->append("\xEF\xBF\xBD");
-      ++i;
-    } else {
-      scratch->append(text.data() + i, n);
-      i += n;
-    }
-  }
+  if (IsValidUtf8(text)) return text;
+  *scratch = ToValidUtf8(text);
   return *scratch;
 }
 

@@ -8,7 +8,7 @@
 
 #include "kernel/recorder/audit_store.h"
 #include "kernel/recorder/json_headers.h"
-#include "kernel/recorder/utf8_text.h"
+#include "kernel/utf8.h"
 
 namespace agentos {
 namespace {

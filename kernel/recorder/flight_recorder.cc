@@ -19,8 +19,8 @@
 #include "kernel/recorder/checkpoint.h"
 #include "kernel/recorder/hash_chain.h"
 #include "kernel/recorder/record_codec.h"
-#include "kernel/recorder/utf8_text.h"
 #include "kernel/recorder/writer_lock.h"
+#include "kernel/utf8.h"
 
 namespace agentos {
 namespace {
@@ -133,6 +133,7 @@ struct FlightRecorder::Impl {
   bool closing_ = false;
   Status fatal_;
   std::atomic<bool> failed_{false};
+  std::atomic<bool> closing_flag_{false};  // closing_, readable without mu_ (Ready)
   bool error_seen_ = false;  // fatal_ was returned to some caller
 
   std::atomic<std::uint64_t> committed_seq_{0};
@@ -431,6 +432,7 @@ Status FlightRecorder::Impl::Close() {
   {
     std::lock_guard<std::mutex> lk(mu_);
     closing_ = true;
+    closing_flag_.store(true, std::memory_order_release);
   }
   writer_cv_.notify_all();
   space_cv_.notify_all();
@@ -593,6 +595,14 @@ FlightRecorder::~FlightRecorder() {
 void FlightRecorder::Record(const AuditEvent& event) {
   Status s = impl_->AppendEvent(event, nullptr);
   if (!s.ok()) throw AuditError(std::move(s));
+}
+
+Status FlightRecorder::Ready() const {
+  if (impl_->failed_.load(std::memory_order_acquire)) return status();
+  if (impl_->closing_flag_.load(std::memory_order_acquire)) {
+    return Status::StateError("recorder: " + impl_->path_ + " is closed");
+  }
+  return Status::Ok();
 }
 
 Status FlightRecorder::Append(const AuditEvent& event, std::uint64_t* seq) { return impl_->AppendEvent(event, seq); }

@@ -101,17 +101,6 @@ struct RecorderOptions {
   static constexpr std::uint32_t kMaxGroupCommitUs = 1000000;  // 1 s
 };
 
-// What Record() throws when the recorder cannot take a record (AuditSink has
-// no other way to fail). Append() returns the same status instead.
-class AuditError : public std::runtime_error {
- public:
-  explicit AuditError(Status status) : std::runtime_error(status.message()), status_(std::move(status)) {}
-  const Status& status() const { return status_; }
-
- private:
-  Status status_;
-};
-
 class FlightRecorder final : public AuditSink {
  public:
   // Creates the log at `path` (missing, empty, or an SQLite file without
@@ -130,6 +119,9 @@ class FlightRecorder final : public AuditSink {
   // AuditSink: thread-safe; blocks only while the queue is full. Throws
   // AuditError if the recorder is closed or has failed.
   void Record(const AuditEvent& event) override;
+  // AuditSink: the recorder's error once it failed, a state error once it
+  // is closing or closed. Lock-free.
+  Status Ready() const override;
 
   // The same, returning the failure. *seq (may be null) receives the
   // record's sequence number, or 0 if the level sampled the decision out.

@@ -62,77 +62,7 @@ std::size_t FindClosingQuote(std::string_view s, std::size_t quote_at, char q, b
   return std::string_view::npos;
 }
 
-constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-
-// True if the eight bytes are all ASCII and none is zero.
-inline bool PlainAscii(std::uint64_t w) { return ((w | ((w - kOnes) & ~w)) & kHighs) == 0; }
-
-inline std::uint64_t Load64(const unsigned char* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-
 }  // namespace
-
-Problem CheckEncoding(std::string_view text, std::uint32_t* offset) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  std::size_t i = 0;
-  // Fast path: 32 plain ASCII bytes at a time, then eight at a time, then
-  // the last eight (overlapping) bytes; only texts with multi-byte
-  // characters or NUL bytes go through the byte loop below, from the first
-  // word that is not plain.
-  constexpr std::uint64_t kSevens = 0x7F7F7F7F7F7F7F7Full;
-  while (i + 32 <= n) {
-    const std::uint64_t w0 = Load64(p + i), w1 = Load64(p + i + 8), w2 = Load64(p + i + 16),
-                        w3 = Load64(p + i + 24);
-    // A byte b without its high bit is non-zero iff b + 0x7F has it, and
-    // then the additions carry nothing into the next byte; a high bit
-    // anywhere fails the test through the OR either way.
-    const std::uint64_t high = w0 | w1 | w2 | w3;
-    const std::uint64_t nonzero = (w0 + kSevens) & (w1 + kSevens) & (w2 + kSevens) & (w3 + kSevens);
-    if (((high | ~nonzero) & kHighs) != 0) break;
-    i += 32;
-  }
-  while (i + 8 <= n && PlainAscii(Load64(p + i))) i += 8;
-  if (i == n || (i + 8 > n && n >= 8 && PlainAscii(Load64(p + n - 8)))) return Problem::kNone;
-  auto fail = [&](Problem pr) {
-    *offset = static_cast<std::uint32_t>(i);
-    return pr;
-  };
-  while (i < n) {
-    if (i + 8 <= n && PlainAscii(Load64(p + i))) {
-      i += 8;
-      continue;
-    }
-    unsigned char c = p[i];
-    if (c == 0) return fail(Problem::kNulByte);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4;
-    else return fail(Problem::kInvalidUtf8);  // continuation byte, overlong lead, > U+10FFFF
-    if (i + len > n) return fail(Problem::kInvalidUtf8);
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return fail(Problem::kInvalidUtf8);
-    }
-    unsigned char c1 = p[i + 1];
-    if ((c == 0xE0 && c1 < 0xA0) ||   // overlong 3-byte
-        (c == 0xED && c1 > 0x9F) ||   // UTF-16 surrogates
-        (c == 0xF0 && c1 < 0x90) ||   // overlong 4-byte
-        (c == 0xF4 && c1 > 0x8F)) {   // above U+10FFFF
-      return fail(Problem::kInvalidUtf8);
-    }
-    i += len;
-  }
-  return Problem::kNone;
-}
 
 TokenType Lexer::Fail(Problem p, std::size_t at) {
   if (problem_ == Problem::kNone) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "kernel/utf8.h"
 #include "policies/sql/char_class.h"
 #include "policies/sql/keywords.h"
 #include "policies/sql/sql_analyzer.h"
@@ -42,7 +43,13 @@ struct Token {
 // Rejects NUL bytes and invalid UTF-8 anywhere in `text` (overlong forms,
 // surrogates, code points above U+10FFFF, truncated or stray sequences).
 // Returns Problem::kNone or the problem, with its byte offset in *offset.
-Problem CheckEncoding(std::string_view text, std::uint32_t* offset);
+// The code base's one validator (kernel/utf8.h) does the work.
+inline Problem CheckEncoding(std::string_view text, std::uint32_t* offset) {
+  const std::size_t bad = FindInvalidUtf8OrNul(text);
+  if (bad == text.size()) return Problem::kNone;
+  *offset = static_cast<std::uint32_t>(bad);
+  return text[bad] == '\0' ? Problem::kNulByte : Problem::kInvalidUtf8;
+}
 
 // Tokens of a text that passed CheckEncoding. Whitespace and comments are
 // skipped. Texts are at most 4 GiB (offsets are 32-bit).

@@ -28,6 +28,10 @@ inline int MaxSeverity(const agentos_decision* d) {
   int32_t v = 0;
   return agentos_decision_max_severity(d, &v) == AGENTOS_OK ? v : kCallFailed;
 }
+inline std::int64_t Signals(const agentos_decision* d) {
+  uint32_t v = 0;
+  return agentos_decision_signals(d, &v) == AGENTOS_OK ? static_cast<std::int64_t>(v) : kCallFailed;
+}
 inline std::int64_t ViolationCount(const agentos_decision* d) {
   size_t v = 0;
   return agentos_decision_violation_count(d, &v) == AGENTOS_OK ? static_cast<std::int64_t>(v) : kCallFailed;

@@ -87,9 +87,14 @@ struct StateHandle {
   agentos_state* h = nullptr;
 };
 
+// Tool calls name the tool "tool" (the kernel denies a tool call without one).
 inline agentos_action CAction(int32_t kind, std::string_view payload, double cost = 0.0) {
   agentos_action a = agentos::testing::Sized<agentos_action>();
   a.kind = kind;
+  if (kind == AGENTOS_ACTION_TOOL_CALL) {
+    a.tool = "tool";
+    a.tool_len = 4;
+  }
   a.payload = payload.data();
   a.payload_len = payload.size();
   a.cost_usd = cost;

@@ -350,7 +350,7 @@ TEST_CASE("C API: the venv outlives the kernel handle it was made from") {
   agentos_venv_free(v);
 }
 
-TEST_CASE("C API: a flight recorder audits every governed step; closing it stops the env") {
+TEST_CASE("C API: a flight recorder audits every governed step; closing it stops the env before anything runs") {
   char path[] = "/tmp/agentos_env_capi_XXXXXX";
   int fd = mkstemp(path);
   REQUIRE(fd >= 0);
@@ -378,10 +378,16 @@ TEST_CASE("C API: a flight recorder audits every governed step; closing it stops
     CHECK(stats.records == 20);
     CHECK(stats.blocked_records == 10);
     REQUIRE(agentos_recorder_close(rec) == AGENTOS_OK);
-    int rc = Step(v.v, {"SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1"});
-    CHECK(rc != AGENTOS_OK);
-    CHECK(std::string(agentos_errmsg()).find("not audited") != std::string::npos);
+    agentos_env_metrics before;
+    REQUIRE(agentos_venv_metrics(v.v, &before) == AGENTOS_OK);
     CHECK(Step(v.v, {"SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1"}) == AGENTOS_STATE);
+    CHECK(std::string(agentos_errmsg()).find("the action was not run") != std::string::npos);
+    CHECK(std::string(agentos_errmsg()).find("is closed") != std::string::npos);
+    CHECK(Step(v.v, {"SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1"}) == AGENTOS_STATE);
+    agentos_env_metrics after;
+    REQUIRE(agentos_venv_metrics(v.v, &after) == AGENTOS_OK);
+    CHECK(after.steps == 20);  // the refused steps neither ran nor counted
+    CHECK(after.executed == before.executed);
   }
   agentos_recorder_free(rec);
   agentos_audit_verify_result vr = Sized<agentos_audit_verify_result>();

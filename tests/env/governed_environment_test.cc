@@ -254,7 +254,7 @@ TEST_CASE("bad actions (empty, huge, invalid UTF-8, NUL) are denied with a reaso
   REQUIRE(e.env->Reset(1).ok());
   const std::string huge(1 << 20, 'A');
   const std::string bad[] = {"", huge, "SELECT '\xc3\x28'", std::string("SELECT 1\0 DROP TABLE t", 22)};
-  const std::string_view rules[] = {"env.empty_action", "env.action_too_large", "env.invalid_utf8", "env.nul_byte"};
+  const std::string_view rules[] = {"kernel.empty_action", "kernel.action_too_large", "kernel.invalid_utf8", "kernel.nul_byte"};
   for (int i = 0; i < 4; ++i) {
     REQUIRE(e.Step(bad[i]).ok());
     INFO(rules[i]);
@@ -429,6 +429,14 @@ class FailingSink : public AuditSink {
   int left_;
 };
 
+// A sink that knows it can no longer record (a closed recorder).
+class ClosedSink : public AuditSink {
+ public:
+  void Record(const AuditEvent&) override { ++records; }
+  Status Ready() const override { return Status::StateError("recorder: the log is closed"); }
+  int records = 0;
+};
+
 class ThrowingTask : public Task {
  public:
   Status Reset(std::uint64_t) override { return Status::Ok(); }
@@ -463,6 +471,43 @@ TEST_CASE("a failing audit sink fails that step and stops the env: nothing more 
   CHECK(s.code() == Status::Code::kState);
   CHECK(s.message().find("audit sink failed") != std::string::npos);
   CHECK(e.factory.log->executed.size() == executed);
+}
+
+TEST_CASE("a sink that cannot record refuses the step before the action runs, and nothing changes") {
+  EnvironmentConfig cfg;
+  auto sink = std::make_shared<ClosedSink>();
+  cfg.audit_sink = sink;
+  SingleEnv e(cfg);
+  REQUIRE(e.env->Reset(1).ok());
+  e.r.reward = 123.0;
+  Status s = e.Step("INSERT INTO t VALUES (1)");
+  CHECK(s.code() == Status::Code::kState);
+  CHECK(s.message() == "env 0: the audit sink cannot record; the action was not run: recorder: the log is closed");
+  CHECK(e.factory.log->executed.empty());
+  CHECK(sink->records == 0);
+  CHECK(e.env->episode_step() == 0);
+  CHECK(e.env->episode_state().actions == 0);
+  CHECK(e.env->counters().steps == 0);
+  CHECK(e.env->steppable());  // refused, not broken: a sink that recovers lets it go on
+  Decision d;
+  CHECK_FALSE(e.env->WouldExecute(Sql("SELECT 1"), d));
+}
+
+TEST_CASE("WouldExecute is the engine's answer for the next step, and changes nothing") {
+  EnvironmentConfig cfg;
+  cfg.max_action_bytes = 16;
+  SingleEnv e(cfg);
+  Decision d;
+  CHECK_FALSE(e.env->WouldExecute(Sql("SELECT 1"), d));  // before reset: no step would run
+  REQUIRE(e.env->Reset(1).ok());
+  CHECK(e.env->WouldExecute(Sql("SELECT 1"), d));
+  CHECK_FALSE(e.env->WouldExecute(Sql("SELECT 1 FROM a_long_table"), d));  // over this env's 16 bytes
+  REQUIRE(d.violations().size() == 1);
+  CHECK(d.violations()[0].rule() == "kernel.action_too_large");
+  CHECK(e.env->episode_state().actions == 0);
+  CHECK(e.factory.log->executed.empty());
+  REQUIRE(e.env->Send(Signal::kStop).ok());
+  CHECK_FALSE(e.env->WouldExecute(Sql("SELECT 1"), d));  // paused: the step would be a no-op
 }
 
 TEST_CASE("a task that throws while executing is a task error, and the env goes on") {

@@ -87,3 +87,19 @@ TEST_CASE("a clean decision costs nothing; clamp bounds the reward") {
   CHECK(c.Clamp(7.0) == 3.0);
   CHECK(c.Clamp(1.5) == 1.5);
 }
+
+TEST_CASE("Reward: task reward + step penalty + penalties (+ clean bonus), clamped") {
+  RewardConfig rc;
+  rc.clean_bonus = 5.0;
+  rc.step_penalty = -0.5;
+  rc.min_reward = -120.0;
+  rc.max_reward = 3.0;
+  double penalty = 1.0;
+  CHECK(rc.Reward(1.0, 0.0, /*clean_success=*/true, &penalty) == 3.0);  // 1 - 0.5 + 5 = 5.5, clamped to 3
+  CHECK(penalty == 0.0);
+  CHECK(rc.Reward(1.0, 0.0, false, nullptr) == 0.5);
+  CHECK(rc.PolicyPenalty(std::array<std::uint32_t, kSeverityCount>{2, 1, 0, 1}) == -112.0);  // 2 low, medium, critical
+  CHECK(rc.Reward(0.0, -112.0, false, &penalty) == -112.5);
+  CHECK(penalty == -112.0);
+  CHECK(rc.Reward(0.0, -150.0, false, &penalty) == -120.0);
+}

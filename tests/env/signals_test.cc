@@ -141,3 +141,30 @@ TEST_CASE("a reset clears pending KILL and TERM but keeps the env paused") {
   REQUIRE(e.env->Reset(3).ok());
   CHECK(e.env->paused());
 }
+
+namespace {
+Decision Denied(std::string_view rule, Severity severity, bool enforce = true) {
+  Decision d;
+  d.Clear();
+  d.Add("p", rule, severity);
+  d.Finish(enforce);
+  return d;
+}
+}  // namespace
+
+TEST_CASE("DecisionSignals: SIGBUDGET only for the episode budget rules, SIGPOLICY for any critical violation") {
+  CHECK(DecisionSignals(Denied("cost.episode_budget", Severity::kHigh)) == Bit(Signal::kBudget));
+  CHECK(DecisionSignals(Denied("cost.token_budget", Severity::kMedium)) == Bit(Signal::kBudget));
+  CHECK(DecisionSignals(Denied("cost.per_action", Severity::kHigh)) == 0);  // one action too dear: not the budget
+  CHECK(DecisionSignals(Denied("cost.per_action", Severity::kCritical)) == Bit(Signal::kPolicy));
+  CHECK(DecisionSignals(Denied("cost.episode_budget", Severity::kCritical)) ==
+        (Bit(Signal::kPolicy) | Bit(Signal::kBudget)));
+  // Audit mode: the critical violation is reported, so SIGPOLICY is raised;
+  // nothing was denied, so the budget is not exhausted.
+  CHECK(DecisionSignals(Denied("cost.episode_budget", Severity::kCritical, /*enforce=*/false)) ==
+        Bit(Signal::kPolicy));
+  Decision clean;
+  clean.Clear();
+  clean.Finish(true);
+  CHECK(DecisionSignals(clean) == 0);
+}

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "env/action_screen.h"
+#include "kernel/action_screen.h"
+#include "kernel/utf8.h"
 #include "env/external_task.h"
 #include "env/noop_task.h"
 #include "env/vector_env.h"

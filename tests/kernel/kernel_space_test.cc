@@ -171,6 +171,7 @@ TEST_CASE("episode state grows only with actions the kernel lets execute") {
   Decision d;
   Action a = Sql("ok");
   a.kind = ActionKind::kToolCall;
+  a.tool = "search";
   a.cost_usd = 1.5;
   a.tokens = 10;
   k->Check(a, st, d);

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "kernel/utf8.h"
 #include "policies/content_policy.h"
 #include "policy_test_support.h"
 
@@ -91,18 +92,18 @@ TEST_CASE("content: invalid UTF-8 payloads are denied unscanned (fail closed)") 
   CHECK_FALSE(Evaluate(*p, OfKind(ActionKind::kMessage, "secret\0key"sv)).allowed());
 }
 
-TEST_CASE("content: FirstInvalidUtf8 follows RFC 3629") {
-  CHECK(FirstInvalidUtf8("") == std::string_view::npos);
-  CHECK(FirstInvalidUtf8("plain ascii text, longer than eight bytes") == std::string_view::npos);
-  CHECK(FirstInvalidUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf") == std::string_view::npos);
-  CHECK(FirstInvalidUtf8("abc\x80") == 3);              // lone continuation byte
-  CHECK(FirstInvalidUtf8("\xc0\xaf") == 0);             // overlong '/'
-  CHECK(FirstInvalidUtf8("\xe0\x80\xaf") == 0);         // overlong, 3 bytes
-  CHECK(FirstInvalidUtf8("\xed\xa0\x80") == 0);         // UTF-16 surrogate
-  CHECK(FirstInvalidUtf8("\xf4\x90\x80\x80") == 0);     // above U+10FFFF
-  CHECK(FirstInvalidUtf8("\xf5\x80\x80\x80") == 0);
-  CHECK(FirstInvalidUtf8("ok\xe2\x82") == 2);           // truncated at the end
-  CHECK(FirstInvalidUtf8("0123456789\xe2\x28\xa1") == 10);  // bad continuation after the fast path
+TEST_CASE("utf8: FindInvalidUtf8 follows RFC 3629") {
+  CHECK(IsValidUtf8(""));
+  CHECK(IsValidUtf8("plain ascii text, longer than eight bytes"));
+  CHECK(IsValidUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf"));
+  CHECK(FindInvalidUtf8("abc\x80") == 3);              // lone continuation byte
+  CHECK(FindInvalidUtf8("\xc0\xaf") == 0);             // overlong '/'
+  CHECK(FindInvalidUtf8("\xe0\x80\xaf") == 0);         // overlong, 3 bytes
+  CHECK(FindInvalidUtf8("\xed\xa0\x80") == 0);         // UTF-16 surrogate
+  CHECK(FindInvalidUtf8("\xf4\x90\x80\x80") == 0);     // above U+10FFFF
+  CHECK(FindInvalidUtf8("\xf5\x80\x80\x80") == 0);
+  CHECK(FindInvalidUtf8("ok\xe2\x82") == 2);           // truncated at the end
+  CHECK(FindInvalidUtf8("0123456789\xe2\x28\xa1") == 10);  // bad continuation after the fast path
 }
 
 TEST_CASE("content: a catastrophic-backtracking pattern runs in linear time") {

@@ -98,7 +98,8 @@ TEST_CASE("files: secrets.yaml denies credentials in messages and tool arguments
   CHECK(k->Check(OfKind(ActionKind::kMessage, "the answer is 42")).allowed());
   CHECK(HasRule(k->Check(OfKind(ActionKind::kMessage, "use AKIAIOSFODNN7EXAMPLE")), "content.denied_pattern"));
   CHECK(HasRule(k->Check(ToolCall("http.post", "-----BEGIN OPENSSH PRIVATE KEY-----")), "content.denied_pattern"));
-  CHECK(HasRule(k->Check(OfKind(ActionKind::kMessage, "bad \xff byte")), "content.invalid_utf8"));
+  // Bytes no pattern can be checked against: the kernel's screen denies them first.
+  CHECK(HasRule(k->Check(OfKind(ActionKind::kMessage, "bad \xff byte")), "kernel.invalid_utf8"));
 }
 
 TEST_CASE("files: audit_rollout.yaml reports but never blocks policy violations") {

@@ -2,6 +2,8 @@
 
 import asyncio
 
+import json
+
 import pytest
 
 from agent_os import InvalidArgument, KernelSpace, PolicyViolationError, Refusal
@@ -42,7 +44,7 @@ def test_each_agent_has_its_own_scope_and_budget():
 def test_budgets_become_scoped_policies():
     p = Pipeline([research, analysis, report], budgets={"research": 1.0}, agent_ids=["research", "analysis", "report"])
     assert p.kernel.policy_names() == ["budget.research", "sql_policy"]
-    assert "agents: [\"research\"]" in p.kernel.yaml
+    assert json.loads(p.kernel.yaml)["policies"][1]["agents"] == ["research"]
     r = run(p)
     assert [v.policy_name for v in r.violations] == ["budget.research"]
 

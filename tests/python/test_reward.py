@@ -1,4 +1,4 @@
-"""PolicyReward arithmetic: every severity, both modes, the clean bonus rule, stats."""
+"""PolicyReward: every severity, the clean bonus rule, stats (the arithmetic is the engine's)."""
 
 import math
 import types
@@ -31,21 +31,21 @@ def rollout(success, *sevs):
 @pytest.mark.parametrize("sev, penalty", SEVERITY_PENALTY.items())
 def test_each_severity(kernel, sev, penalty):
     r = PolicyReward(kernel)
-    assert r(rollout(True, sev)) == max(-100.0, 1.0 + penalty)
-    assert r(rollout(False, sev)) == max(-100.0, penalty)
+    assert r(rollout(True, sev)) == 1.0 + penalty
+    assert r(rollout(False, sev)) == penalty
 
 
 def test_sums_and_clamps(kernel):
     r = PolicyReward(kernel)
     assert r(rollout(True, "low", "low", "medium")) == 1.0 - 12.0
-    assert r(rollout(False, "critical", "critical")) == -100.0            # clamped at min_reward
+    assert r(rollout(False, "critical", "critical")) == -200.0
     assert r(rollout(True, "high", "high", "low")) == -100.0
-    cfg = RewardConfig(min_reward=-1000.0)
-    assert PolicyReward(kernel, config=cfg)(rollout(False, "critical", "critical")) == -200.0
+    cfg = RewardConfig(min_reward=-150.0)
+    assert PolicyReward(kernel, config=cfg)(rollout(False, "critical", "critical")) == -150.0  # clamped
 
 
 def test_clean_bonus_never_outweighs_success(kernel):
-    r = PolicyReward(kernel)                         # documented defaults, clean_bonus 5.0
+    r = PolicyReward(kernel, clean_bonus=5.0, min_reward=-100.0, max_reward=100.0)  # the seed's numbers
     clean_success, clean_failure = r(rollout(True)), r(rollout(False))
     assert clean_success == 6.0 and clean_failure == 0.0
     for sev in SEVERITY_PENALTY:
@@ -56,11 +56,12 @@ def test_clean_bonus_never_outweighs_success(kernel):
     assert clean_failure <= r(rollout(True, "low")) + 1.0  # the bonus is not paid to failures
 
 
-def test_multiplicative_mode(kernel):
-    r = PolicyReward(kernel, config=RewardConfig(multiplicative=True, multiplicative_factor=0.5))
-    assert r(rollout(True, "critical")) == 0.5
-    assert r.last_reward_info["policy_penalty"] == -0.5
-    assert r(rollout(True)) == 6.0
+def test_there_is_no_multiplicative_mode(kernel):
+    # The engine has one formula; a Python-only mode would be a second.
+    with pytest.raises(TypeError):
+        RewardConfig(multiplicative=True)
+    with pytest.raises(TypeError):
+        PolicyReward(kernel, multiplicative=True, multiplicative_factor=0.5)
 
 
 def test_unknown_severity_counts_as_critical(kernel):
@@ -85,8 +86,8 @@ def test_base_reward_fn_and_contrib_kwargs(kernel):
 
 
 @pytest.mark.parametrize("bad", [dict(critical_penalty=5.0), dict(clean_bonus=-1.0), dict(min_reward=1, max_reward=0),
-                                 dict(multiplicative_factor=2.0), dict(low_penalty=math.inf),
-                                 dict(high_penalty="x"), dict(multiplicative=1)])
+                                 dict(step_penalty=0.5), dict(low_penalty=math.inf), dict(high_penalty=-200.0),
+                                 dict(high_penalty="x")])
 def test_config_validation(bad):
     with pytest.raises(InvalidArgument):
         RewardConfig(**bad)

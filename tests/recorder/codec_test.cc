@@ -14,7 +14,7 @@
 
 #include "kernel/recorder/hash_chain.h"
 #include "kernel/recorder/record_codec.h"
-#include "kernel/recorder/utf8_text.h"
+#include "kernel/utf8.h"
 
 using namespace agentos;
 

@@ -430,6 +430,17 @@ std::vector<Evasion> VariantCases() {
   return out;
 }
 
+// The kernel screens an action's bytes before any policy runs
+// (kernel/action_screen.h), so byte-level cases are denied by its rule for
+// the same problem instead of the SQL policy's.
+bool DeniedFor(const Decision& d, std::string_view rule) {
+  if (HasRule(d, rule)) return true;
+  if (rule == "sql.invalid_input") return HasRule(d, "kernel.nul_byte") || HasRule(d, "kernel.invalid_utf8");
+  if (rule == "sql.empty") return HasRule(d, "kernel.empty_action");
+  if (rule == "sql.too_long") return HasRule(d, "kernel.action_too_large");
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("evasion suite: every case is denied, for the named rule") {
@@ -445,7 +456,7 @@ TEST_CASE("evasion suite: every case is denied, for the named rule") {
     INFO("SQL: " << c.sql.substr(0, 120) << "\npolicy: " << (c.policy == T ? "three-rule" : "default")
                  << "\nexpected rule: " << c.rule << "\ngot: " << Describe(d));
     CHECK_FALSE(d.allowed());
-    CHECK(HasRule(d, c.rule));
+    CHECK(DeniedFor(d, c.rule));
     if (!d.allowed()) ++denied;
   }
   CHECK(denied == cases.size());

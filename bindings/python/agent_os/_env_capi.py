@@ -98,6 +98,7 @@ BUFFERS = {
     "terminated": ("agentos_venv_terminated", c_uint8, "uint8"),
     "truncated": ("agentos_venv_truncated", c_uint8, "uint8"),
     "executed": ("agentos_venv_executed", c_uint8, "uint8"),
+    "success": ("agentos_venv_success", c_uint8, "uint8"),
     "violations": ("agentos_venv_violations", c_uint32, "uint32"),
     "max_severity": ("agentos_venv_max_severity", c_int8, "int8"),
     "signals": ("agentos_venv_signals", c_uint32, "uint32"),
@@ -118,6 +119,9 @@ PROTOTYPES = {
     "agentos_venv_step": (c_int, [P, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p]),
     "agentos_venv_signal": (c_int, [P, c_size_t, c_uint32]),
     "agentos_signal_name": (c_char_p, [c_uint32]),
+    "agentos_venv_would_execute": (c_int, [P, c_size_t, POINTER(_lib.CAction), POINTER(c_int32)]),
+    "agentos_reward": (c_int, [POINTER(EnvConfig), c_double, POINTER(c_uint32), c_int32, POINTER(c_double),
+                               POINTER(c_double)]),
     "agentos_venv_observation_text": (c_int, [P, c_size_t, POINTER(c_void_p), POINTER(c_size_t)]),
     "agentos_venv_violation_count": (c_int, [P, c_size_t, POINTER(c_size_t)]),
     "agentos_venv_violation": (c_int, [P, c_size_t, c_size_t, POINTER(_lib.CViolation)]),
@@ -150,3 +154,21 @@ def default_config() -> EnvConfig:
             f"{_lib.path}: agentos_env_config is {size} bytes but this package declares "
             f"{ctypes.sizeof(EnvConfig)}; the library and the Python package come from different versions")
     return EnvConfig.from_buffer_copy(scratch.raw[:size])
+
+
+def signal_names(mask: int) -> list[str]:
+    """The names of the AGENTOS_SIG* bits set in ``mask``, in bit order."""
+    return [name for bit, name in SIGNAL_NAMES.items() if mask & bit]
+
+
+def reward(config: EnvConfig, task_reward: float, counts, clean_success: bool) -> tuple[float, float]:
+    """The engine's reward of one governed step (agentos_reward):
+    (reward, policy penalty). ``counts``: violations per severity, indexed
+    low, medium, high, critical. Raises InvalidArgument for a reward config
+    the engine refuses."""
+    lib = require("rewards")
+    c = (c_uint32 * 4)(*counts)
+    out, penalty = c_double(), c_double()
+    _lib.check(lib.agentos_reward(ctypes.byref(config), task_reward, c, 1 if clean_success else 0,
+                                  ctypes.byref(out), ctypes.byref(penalty)))
+    return out.value, penalty.value

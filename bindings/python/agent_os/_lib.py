@@ -129,6 +129,7 @@ _REQUIRED = {
     "agentos_decision_violation_count": (c_int, [P, POINTER(c_size_t)]),
     "agentos_decision_total_violations": (c_int, [P, POINTER(c_size_t)]),
     "agentos_decision_max_severity": (c_int, [P, i32p]),
+    "agentos_decision_signals": (c_int, [P, POINTER(c_uint32)]),
     "agentos_decision_violation": (c_int, [P, c_size_t, POINTER(CViolation)]),
     "agentos_kernel_check_batch": (c_int, [P, c_int32, c_void_p, c_size_t, c_void_p, c_size_t,
                                            c_void_p, c_void_p, c_void_p]),

@@ -15,9 +15,9 @@ What the methods do:
   * ``execute(action, executor=None, state=None)`` is the governed action:
     check, then run ``executor(action)`` only if the kernel allowed it. Every
     violation is recorded (``get_recent_violations()``) and reported to the
-    ``on_policy_violation`` callbacks; signals (SIGPOLICY for a blocked
-    critical violation, SIGBUDGET for a blocked cost rule) go to ``on_signal``
-    callbacks. A blocked action is never run; ``execute`` returns an
+    ``on_policy_violation`` callbacks; the signals the engine raised
+    (SIGPOLICY for a critical violation, SIGBUDGET for an exhausted cost
+    budget) go to ``on_signal`` callbacks. A blocked action is never run; ``execute`` returns an
     ExecutionResult with ``executed=False`` (it raises only for bad input).
     Without ``state`` it uses the kernel's own default episode, which
     ``reset()`` starts afresh.
@@ -212,6 +212,9 @@ class Decision:
     violations: tuple = ()
     total_violations: int = 0
     max_severity: str | None = None
+    # AGENTOS_SIG* bits the engine raised for this decision (SIGPOLICY 0x10,
+    # SIGBUDGET 0x20); see violations.signals_for.
+    signals: int = 0
 
     @property
     def blocked(self) -> bool:
@@ -240,6 +243,8 @@ class _Scratch:
         self.flag_ref = ctypes.byref(self.flag)
         self.count = ctypes.c_size_t()
         self.count_ref = ctypes.byref(self.count)
+        self.signals = ctypes.c_uint32()
+        self.signals_ref = ctypes.byref(self.signals)
 
 
 _tls = threading.local()
@@ -274,7 +279,8 @@ def _read_decision(s: _Scratch) -> Decision:
     else:
         _lib.check(_L.agentos_decision_max_severity(d, s.flag_ref))
         top = severity_name(s.flag.value)
-    return Decision(allowed, tuple(out), max(total, n), top)
+    _lib.check(_L.agentos_decision_signals(d, s.signals_ref))
+    return Decision(allowed, tuple(out), max(total, n), top, s.signals.value)
 
 
 # ---- episode state -----------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Policy objects that render to the one YAML policy schema.
+"""Policy objects that render to the one policy schema.
 
 There is one schema and one loader (the C++ one, policies/policy_loader.h):
 these classes only *write* a policy file's entries. ``KernelSpace(policy=...)``
-renders the objects into one YAML document and builds the kernel from it with
+renders the objects into one JSON document (valid YAML) and builds the kernel from it with
 ``agentos_kernel_from_yaml``, so a kernel built from Python objects and one
 built from the equivalent YAML file are the same kernel, validated by the
 same code. Python checks types (so a wrong type is a TypeError at the call
@@ -28,59 +28,34 @@ ACTION_KINDS = ("sql", "tool_call", "spend", "message")
 
 # ---- rendering ---------------------------------------------------------------
 
-def _scalar(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        f = float(value)
-        if math.isnan(f):
-            return ".nan"
-        if math.isinf(f):
-            return ".inf" if f > 0 else "-.inf"
-        return repr(f)
-    if isinstance(value, str):
-        # A JSON string is a valid YAML double-quoted scalar: every character,
-        # including quotes, colons and control bytes, survives unchanged.
-        return json.dumps(value, ensure_ascii=False)
-    raise TypeError(f"cannot render {type(value).__name__} into a policy file")
-
-
-def _render_mapping(mapping: dict, indent: str) -> list[str]:
-    lines = []
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            if not value:
-                lines.append(f"{indent}{key}: {{}}")
-                continue
-            lines.append(f"{indent}{key}:")
-            lines.extend(_render_mapping({_scalar(k): v for k, v in value.items()}, indent + "  "))
-        elif isinstance(value, (list, tuple)):
-            lines.append(f"{indent}{key}: [" + ", ".join(_scalar(v) for v in value) + "]")
-        else:
-            lines.append(f"{indent}{key}: {_scalar(value)}")
-    return lines
+def _finite(value):
+    """``value`` with every non-finite float as the text "nan"/"inf": they
+    have no JSON form, and the loader refuses the text by name like any
+    other non-number (fail closed)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if value is not None and not isinstance(value, (str, bool, numbers.Real)):
+        raise TypeError(f"cannot render {type(value).__name__} into a policy file")
+    return value
 
 
 def render_document(policies, mode: str = "enforce") -> str:
-    """The YAML document for a list of Policy objects."""
+    """The loader's input for a list of Policy objects: a JSON document (JSON
+    is valid YAML, so the one loader reads it; no YAML emitter of our own)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    lines = [f"version: {SCHEMA_VERSION}"]
-    lines.append(f"mode: {mode}")
-    lines.append("policies:")
+    entries = []
     for p in policies:
         if not isinstance(p, Policy):
             raise TypeError(f"policy must be a Policy object (SQLPolicy, CostControlPolicy, ToolPolicy, "
                             f"ContentPolicy), not {type(p).__name__}")
-        entry = p.to_dict()
-        body = _render_mapping(entry, "    ")
-        body[0] = "  - " + body[0][4:]
-        lines.extend(body)
-    return "\n".join(lines) + "\n"
+        entries.append(_finite(p.to_dict()))
+    doc = {"version": SCHEMA_VERSION, "mode": mode, "policies": entries}
+    return json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
 # ---- argument checking -------------------------------------------------------

@@ -1,8 +1,8 @@
-"""The one severity scale and the one severity -> penalty table.
+"""The one severity scale, and the engine's severity -> penalty table.
 
 Severities are the C API's AGENTOS_SEVERITY_* values, named as in YAML.
-Penalties are <= 0 and are *added* to a reward (one sign convention, used by
-PolicyReward, the runner's total_penalty and the environment's defaults).
+Penalties are <= 0 and are *added* to a reward. DEFAULT_PENALTIES is read
+from the engine (agentos_env_config_init), never written down here.
 """
 
 from __future__ import annotations
@@ -10,12 +10,20 @@ from __future__ import annotations
 SEVERITIES = ("low", "medium", "high", "critical")  # index == C value
 SEVERITY_NONE = -1
 
-DEFAULT_PENALTIES = {
-    "critical": -100.0,
-    "high": -50.0,
-    "medium": -10.0,
-    "low": -1.0,
-}
+_DEFAULT_PENALTIES = None
+
+
+def __getattr__(name):
+    # DEFAULT_PENALTIES, read once from the engine on first use.
+    if name != "DEFAULT_PENALTIES":
+        raise AttributeError(name)
+    global _DEFAULT_PENALTIES
+    if _DEFAULT_PENALTIES is None:
+        from . import _env_capi  # noqa: PLC0415 - the library loads after this module
+        c = _env_capi.default_config()
+        _DEFAULT_PENALTIES = {"critical": c.critical_penalty, "high": c.high_penalty,
+                              "medium": c.medium_penalty, "low": c.low_penalty}
+    return dict(_DEFAULT_PENALTIES)
 
 
 def severity_name(value: int) -> str | None:

@@ -405,6 +405,20 @@ class VectorEnv:
         self._check_env(env)
         _lib.check(self._lib.agentos_venv_signal(h, env, signal))
 
+    def would_execute(self, env: int, action) -> bool:
+        """True if stepping ``env`` with ``action`` now would execute it: the
+        engine's own answer (its kernel, limits and the episode's state),
+        changing nothing. For callers that run an action's effects
+        themselves and must run only what the engine will let through."""
+        from .kernel import _fill, as_action  # noqa: PLC0415
+        h = self._handle()
+        self._check_env(env)
+        c = _lib.CAction()
+        _fill(c, as_action(action))
+        out = ctypes.c_int32()
+        _lib.check(self._lib.agentos_venv_would_execute(h, env, ctypes.byref(c), ctypes.byref(out)))
+        return out.value == 1
+
     def _check_env(self, env):
         if isinstance(env, bool) or not isinstance(env, numbers.Integral):
             raise TypeError("env index must be an int")

@@ -15,8 +15,8 @@ import time
 
 from .severity import DEFAULT_PENALTIES, normalize_severity
 
-# Signal names, modelled on POSIX (issue 3). The Python side raises these two
-# itself from decisions; environments report their own through the env C API.
+# Signal names, modelled on POSIX. The engine decides when a decision raises
+# them (Decision.signals); environments report theirs through the env C API.
 SIGPOLICY = "SIGPOLICY"  # a critical violation blocked an action
 SIGBUDGET = "SIGBUDGET"  # a cost policy blocked an action (budget exhausted)
 
@@ -71,13 +71,9 @@ class PolicyViolation:
 
 
 def signals_for(decision) -> list[str]:
-    """Signals a decision raises: SIGPOLICY when a critical violation blocked
-    the action, SIGBUDGET when a cost rule (rule id "cost.*") blocked it."""
-    out = []
-    if decision.allowed:
-        return out
-    if any(v.blocked and v.severity == "critical" for v in decision.violations):
-        out.append(SIGPOLICY)
-    if any(v.blocked and v.rule.startswith("cost.") for v in decision.violations):
-        out.append(SIGBUDGET)
-    return out
+    """Signals a decision raises, as the engine decided them when it made the
+    decision (agentos_decision_signals, carried on ``Decision.signals``):
+    SIGPOLICY for any critical violation, SIGBUDGET when a cost policy's
+    episode budget denied the action. Python keeps no copy of these rules."""
+    mask = getattr(decision, "signals", 0)
+    return [name for name, bit in ((SIGPOLICY, 0x10), (SIGBUDGET, 0x20)) if mask & bit]

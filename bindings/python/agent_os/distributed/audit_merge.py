@@ -35,11 +35,10 @@ incarnations are shifted past the earlier ones' (the offset is in the
 manifest) so that (env, episode) stays unique in the merged trail.
 
 What cannot be merged (the merge refuses, naming the record): logs at level
-"violations" (a sampled log cannot be put in step order or replayed), logs
-with redacted or cut payloads, and actions denied by the environment's own
-byte screen before the kernel saw them (empty, oversized, invalid UTF-8 or
-NUL-containing payloads, filed under policy "kernel", rules env.*): the
-kernel alone does not make that decision, so it cannot be re-recorded.
+"violations" (a sampled log cannot be put in step order or replayed) and
+logs with redacted or cut payloads. Every recorded decision, malformed
+actions included (empty, oversized, invalid UTF-8, NUL bytes: rules
+kernel.*), is the kernel's own, so checking the action again reproduces it.
 """
 
 from __future__ import annotations
@@ -259,11 +258,8 @@ def _pass(index: dict, kernel: KernelSpace, offsets, recorder=None) -> tuple:
             want = _recorded_verdict(r)
             got = _verdict(d)
             if got != want:
-                screened = any(v[0] == "kernel" and v[1].startswith("env.") for v in want[2])
-                why = (" (the environment's byte screen denied it before the kernel; the kernel alone cannot "
-                       "re-make that decision)" if screened else "")
                 raise AuditMergeError(f"{_describe(src, r)}: checking the action again gives {got}, the log "
-                                      f"recorded {want}{why}; refusing to merge")
+                                      f"recorded {want}; refusing to merge")
             if r["episode"] > max_episode.get(si, -1):
                 max_episode[si] = r["episode"]
             n += 1

@@ -20,11 +20,11 @@ Two kinds of world:
     ``executor(action)``, if given, is what runs an action in the world and
     its return value is ``result``. The engine applies the reward only to an
     action it let execute. When an executor is given, the environment first
-    decides - with the same kernel, the engine's action screen and a mirror
-    of the episode's state - whether the engine will let the action run, and
-    runs the executor only then; after the step it checks that the engine
-    agreed (a disagreement raises InternalError). So a blocked action never
-    reaches the executor.
+    asks the engine whether stepping with this action now would execute it
+    (agentos_venv_would_execute: the env's own kernel, limits and episode
+    state, changing nothing) and runs the executor only then; after the step
+    it checks that the engine did what it said (a disagreement raises
+    InternalError). So a blocked action never reaches the executor.
   * ``task="sql"`` with ``dataset_dir=...`` (and the task's other options):
     the engine's SQL task; the engine runs allowed SQL on its own SQLite
     database and pays execution accuracy.
@@ -45,9 +45,10 @@ import random
 import time
 
 from ... import spaces as _spaces
+from ..._env_capi import SIGNAL_NAMES, SIGNALS
 from ...env_config import EnvironmentConfig
 from ...errors import InternalError, InvalidArgument, StateError
-from ...kernel import Action, EpisodeState, _encode, as_action, render_tool_args, require_kernel
+from ...kernel import Action, _encode, as_action, render_tool_args, require_kernel
 from ...vector_env import PackedActions, VectorEnv
 
 try:
@@ -57,26 +58,6 @@ except ImportError:
     _EnvBase = object
 
 __all__ = ["GovernedEnvironment", "EnvironmentConfig", "create_governed_env"]
-
-
-def _screen_ok(a: Action, max_bytes: int) -> bool:
-    """The engine's action screen (env/action_screen.h), for the executor
-    pre-check only: too long, invalid UTF-8, NUL bytes, empty text."""
-    payload = render_tool_args(a.payload) if a.kind == "tool_call" else _encode(
-        "" if a.payload is None else a.payload, "payload")
-    tool = _encode(a.tool, "tool")
-    for field in (payload, tool):
-        if len(field) > max_bytes or b"\0" in field:
-            return False
-        try:
-            field.decode("utf-8", "strict")
-        except UnicodeDecodeError:
-            return False
-    if a.kind in ("sql", "message") and not payload:
-        return False
-    if a.kind == "tool_call" and not tool:
-        return False
-    return True
 
 
 def _outcome(value):
@@ -123,8 +104,6 @@ class GovernedEnvironment(_EnvBase):
             "task": _spaces.text_space(1 << 20),
             "step": _spaces.discrete_space(self.config.max_steps + 1)})
         self._rng = random.Random()
-        self._mirror = EpisodeState() if executor is not None else None
-        self._paused = self._kill_pending = False
         self._started = self._ended = False
         self._terminated = self._truncated = False
         self._episode = -1
@@ -147,12 +126,10 @@ class GovernedEnvironment(_EnvBase):
         self._venv.reset(seed=seed)
         if self.config.reset_kernel_state:
             self.kernel.reset()
-        if self._mirror is not None:
-            self._mirror.reset()
         self._episode += 1
         self._started, self._ended = True, False
         self._terminated = self._truncated = False
-        self._kill_pending = False
+        self._episode_success = False
         self._step = 0
         if self._external:
             if self._task_generator is not None:
@@ -181,7 +158,9 @@ class GovernedEnvironment(_EnvBase):
         reward, success, done = 0.0, False, False
         if self._external:
             if self._executor is not None:
-                predicted = self._predict(a)
+                # As step() sends it: the env's configured agent id, not the action's.
+                predicted = self._venv.would_execute(0, Action(a.kind, a.payload, tool=a.tool, cost_usd=a.cost_usd,
+                                                               tokens=a.tokens))
                 if predicted:
                     result = self._executor(a)
             if self._reward_fn is not None and (predicted is None or predicted):
@@ -192,21 +171,21 @@ class GovernedEnvironment(_EnvBase):
         payload = render_tool_args(a.payload) if a.kind == "tool_call" else _encode(
             "" if a.payload is None else a.payload, "payload")
         b = self._venv._cbufs
-        metrics_before = self._venv.metrics()["successful_episodes"] if not self._external else 0
         self._venv.step(PackedActions([payload]), kinds=[a.kind], tools=[a.tool], cost_usd=[a.cost_usd],
                         tokens=[a.tokens], **ext)
         executed = bool(b["executed"][0])
         if predicted is not None and executed != predicted:
-            raise InternalError(f"the engine {'executed' if executed else 'blocked'} an action the pre-check "
-                                f"{'allowed' if predicted else 'blocked'}; please report this")
+            raise InternalError(f"the engine {'executed' if executed else 'blocked'} an action it had said it "
+                                f"would {'run' if predicted else 'not run'}; please report this")
         terminated, truncated = bool(b["terminated"][0]), bool(b["truncated"][0])
         self._step = int(b["episode_step"][0])
         self._terminated, self._truncated = terminated, truncated
         self._ended = terminated or truncated
+        self._episode_success = self._episode_success or bool(b["success"][0])
         if self._external:
             ok = executed and success
         else:
-            ok = self._ended and self._venv.metrics()["successful_episodes"] > metrics_before
+            ok = self._ended and self._episode_success
         now = time.time()
         violations = [{"policy": v.policy, "rule": v.rule, "description": v.reason, "severity": v.severity,
                        "blocked": v.blocked, "step": self._step, "timestamp": now}
@@ -216,36 +195,18 @@ class GovernedEnvironment(_EnvBase):
             from ...kernel import Decision, Violation
             d = Decision(not any(v["blocked"] for v in violations),
                          tuple(Violation(v["policy"], v["rule"], v["severity"], v["description"], v["blocked"])
-                               for v in violations), len(violations), None)
+                               for v in violations), len(violations), None,
+                         int(b["signals"][0]) & (SIGNALS["SIGPOLICY"] | SIGNALS["SIGBUDGET"]))
             self.kernel.observe(d, a, step=self._step)
         sig = int(b["signals"][0])
-        from ..._env_capi import SIGNAL_NAMES
         info = {"violations": violations, "step": self._step, "total_reward": float(b["episode_return"][0]),
                 "success": ok, "executed": executed, "signals": [n for bit, n in SIGNAL_NAMES.items() if sig & bit],
                 "cost_usd": float(b["cost_usd"][0]), "result": result}
-        if sig & 0x01:  # a paused step
-            self._paused = True
         return self._obs(), float(b["reward"][0]), terminated, truncated, info
-
-    def _predict(self, a: Action) -> bool:
-        """Will the engine let this action run? (see the module docstring)"""
-        if self._paused or self._kill_pending:
-            return False
-        if not _screen_ok(a, self.config.max_action_bytes):
-            return False
-        mirrored = Action(a.kind, a.payload, tool=a.tool, agent_id=self.config.agent_id, cost_usd=a.cost_usd,
-                          tokens=a.tokens)
-        return self.kernel.check(mirrored, state=self._mirror).allowed
 
     def send_signal(self, signal: str) -> None:
         """SIGSTOP, SIGCONT, SIGKILL or SIGTERM to this environment."""
         self._venv.send_signal(0, signal)
-        if signal == "SIGSTOP":
-            self._paused = True
-        elif signal == "SIGCONT":
-            self._paused = False
-        elif signal == "SIGKILL" and not self._ended:
-            self._kill_pending = True
 
     @property
     def terminated(self) -> bool:
@@ -276,8 +237,6 @@ class GovernedEnvironment(_EnvBase):
 
     def close(self) -> None:
         self._venv.close()
-        if self._mirror is not None:
-            self._mirror.close()
 
     def render(self):
         return None

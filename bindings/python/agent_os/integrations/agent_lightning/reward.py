@@ -1,28 +1,29 @@
 """PolicyReward: turns a governed rollout into one scalar reward.
 
-Formula (one sign convention: penalties are <= 0 and are added):
+The arithmetic is the engine's (env/reward_config.h, through the C API's
+agentos_reward): a rollout is scored as one governed step whose task reward
+is ``base_reward_fn(rollout)`` (default: 1.0 if rollout.success else 0.0):
 
-    base     = base_reward_fn(rollout)        default: 1.0 if rollout.success else 0.0
-    penalty  = sum(config.<severity>_penalty for each violation, each counted once)
-    reward   = base + penalty                 (additive mode, the default)
-             = base * multiplicative_factor   (multiplicative mode, if any violation)
-    reward  += clean_bonus                    only if the rollout has NO violation AND succeeded
-    final    = clamp(reward, min_reward, max_reward)
+    reward = clamp(base + step_penalty + sum(penalty(severity) for each violation)
+                   + (clean_bonus if the rollout succeeded with NO violation),
+                   min_reward, max_reward)
 
-Why the clean bonus is paid only on success. The public project added it to
-every clean rollout, so with its defaults a failed-but-clean rollout scored
-5.0, a successful clean one 6.0 and a success with one low violation 0.0:
-"do nothing and fail" outscored "succeed with a warning", and under GRPO,
-which standardises rewards within a group, the bonus mostly taught agents to
-avoid acting. Paid only on success, the bonus refines success ("succeed
-cleanly" > "succeed with violations") and can never turn a failure into a
-reward: a failed rollout scores at most its base reward. Offsets that every
-group member receives cancel out under GRPO anyway, so the bonus matters
-exactly where it should: between successes.
+Penalties are <= 0 and are added. Python keeps no copy of this formula, of
+its defaults or of its validation: RewardConfig holds the numbers and the
+engine checks and applies them, so PolicyReward and a VectorEnv with the
+same numbers pay the same reward.
 
-Reward ranges with the defaults (base in [0, 1]): clean success 6.0; clean
-failure 0.0; success with violations 1 + sum(penalties) (>= -100 after the
-clamp); failure with violations sum(penalties), clamped at -100.
+Defaults: the engine's, one set for every entry point (RewardConfig(),
+EnvironmentConfig(), agentos_env_config_init): critical -100, high -50,
+medium -10, low -1, clean_bonus 0, step_penalty 0, clamp [-1000, 1000].
+Earlier releases of this module defaulted to clean_bonus 5 and a clamp of
++-100, which differed from the engine's environments; pass those values
+explicitly to keep them (``PolicyReward(kernel, clean_bonus=5.0,
+min_reward=-100.0, max_reward=100.0)``). The bonus is paid only with
+success, so it can sharpen "succeed cleanly" over "succeed with violations"
+but never make a failure outrank a success (why it defaults to 0 is in
+env/reward_config.h). The multiplicative mode is gone: the engine has one
+formula.
 
 A violation whose severity cannot be read counts as critical (fail closed).
 """
@@ -36,44 +37,66 @@ import numbers
 import threading
 from typing import Callable
 
+from ... import _env_capi
 from ...errors import InvalidArgument
 from ...kernel import require_kernel
-from ...severity import normalize_severity
+from ...severity import SEVERITIES, normalize_severity
 
 log = logging.getLogger("agent_os")
+
+# RewardConfig's fields, named as agentos_env_config's reward fields.
+_FIELDS = ("critical_penalty", "high_penalty", "medium_penalty", "low_penalty", "clean_bonus", "step_penalty",
+           "min_reward", "max_reward")
+_ENGINE_DEFAULTS = None
+
+
+def _engine_default(name: str) -> float:
+    global _ENGINE_DEFAULTS
+    if _ENGINE_DEFAULTS is None:
+        _ENGINE_DEFAULTS = _env_capi.default_config()
+    return float(getattr(_ENGINE_DEFAULTS, name))
+
+
+def _default(name):
+    return dataclasses.field(default_factory=lambda: _engine_default(name))
 
 
 @dataclasses.dataclass
 class RewardConfig:
-    critical_penalty: float = -100.0
-    high_penalty: float = -50.0
-    medium_penalty: float = -10.0
-    low_penalty: float = -1.0
-    clean_bonus: float = 5.0
-    multiplicative: bool = False
-    multiplicative_factor: float = 0.5
-    min_reward: float = -100.0
-    max_reward: float = 100.0
+    """The engine's reward config (agentos_env_config's reward fields);
+    defaults from the engine, validated by the engine."""
+
+    critical_penalty: float = _default("critical_penalty")
+    high_penalty: float = _default("high_penalty")
+    medium_penalty: float = _default("medium_penalty")
+    low_penalty: float = _default("low_penalty")
+    clean_bonus: float = _default("clean_bonus")
+    step_penalty: float = _default("step_penalty")
+    min_reward: float = _default("min_reward")
+    max_reward: float = _default("max_reward")
 
     def __post_init__(self):
-        for name in ("critical_penalty", "high_penalty", "medium_penalty", "low_penalty",
-                     "clean_bonus", "multiplicative_factor", "min_reward", "max_reward"):
+        for name in _FIELDS:
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-                raise InvalidArgument(f"RewardConfig.{name} must be a finite number, not {v!r}")
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise InvalidArgument(f"RewardConfig.{name} must be a number, not {v!r}")
             setattr(self, name, float(v))
-        for name in ("critical_penalty", "high_penalty", "medium_penalty", "low_penalty"):
-            if getattr(self, name) > 0:
-                raise InvalidArgument(f"RewardConfig.{name} = {getattr(self, name)} must be <= 0 "
-                                      "(penalties are negative and added)")
-        if self.clean_bonus < 0:
-            raise InvalidArgument("RewardConfig.clean_bonus must be >= 0")
-        if not 0.0 <= self.multiplicative_factor <= 1.0:
-            raise InvalidArgument("RewardConfig.multiplicative_factor must be in [0, 1]")
-        if self.min_reward > self.max_reward:
-            raise InvalidArgument("RewardConfig.min_reward must be <= max_reward")
-        if not isinstance(self.multiplicative, bool):
-            raise InvalidArgument("RewardConfig.multiplicative must be a bool")
+        self.reward(0.0, (0, 0, 0, 0), False)  # the engine validates (finite, ordered, signs)
+
+    def engine_config(self):
+        """This config as the engine's agentos_env_config (other fields: defaults)."""
+        c = _env_capi.default_config()
+        for name in _FIELDS:
+            setattr(c, name, getattr(self, name))
+        return c
+
+    def reward(self, task_reward: float, counts, clean_success: bool) -> tuple[float, float]:
+        """The engine's (reward, policy penalty) for a step with ``counts``
+        violations per severity (low, medium, high, critical)."""
+        try:
+            return _env_capi.reward(self.engine_config(), task_reward, counts, clean_success)
+        except InvalidArgument as e:
+            raise InvalidArgument(f"RewardConfig: {e}") from None
 
     def penalty_for(self, severity) -> float:
         return getattr(self, normalize_severity(severity) + "_penalty")
@@ -85,12 +108,20 @@ def _severity_of(v):
     return getattr(v, "severity", None)
 
 
-def policy_penalty(violations, *, critical_penalty: float = -100.0, high_penalty: float = -50.0,
-                   medium_penalty: float = -10.0, low_penalty: float = -1.0) -> float:
-    """Sum of severity penalties (<= 0), each violation counted once."""
-    cfg = RewardConfig(critical_penalty=critical_penalty, high_penalty=high_penalty,
-                       medium_penalty=medium_penalty, low_penalty=low_penalty)
-    return sum(cfg.penalty_for(_severity_of(v)) for v in violations)
+def severity_counts(violations) -> tuple:
+    """Violations per severity (low, medium, high, critical); an unreadable
+    severity counts as critical."""
+    counts = [0, 0, 0, 0]
+    for v in violations:
+        counts[SEVERITIES.index(normalize_severity(_severity_of(v)))] += 1
+    return tuple(counts)
+
+
+def policy_penalty(violations, **penalties) -> float:
+    """The engine's policy penalty (<= 0) of ``violations``, each counted
+    once; keyword overrides: critical_penalty, high_penalty, medium_penalty,
+    low_penalty (defaults: the engine's)."""
+    return RewardConfig(**penalties).reward(0.0, severity_counts(violations), False)[1]
 
 
 def default_base_reward(rollout) -> float:
@@ -148,20 +179,9 @@ class PolicyReward:
         base = float(base)
         cfg = self.config
         violations = list(getattr(rollout, "violations", None) or ())
-        success = bool(getattr(rollout, "success", False))
-        bonus = 0.0
-        if violations:
-            if cfg.multiplicative:
-                reward = base * cfg.multiplicative_factor
-                penalty = reward - base
-            else:
-                penalty = sum(cfg.penalty_for(_severity_of(v)) for v in violations)
-                reward = base + penalty
-        else:
-            penalty = 0.0
-            bonus = cfg.clean_bonus if success else 0.0
-            reward = base + bonus
-        final = min(cfg.max_reward, max(cfg.min_reward, reward))
+        clean_success = bool(getattr(rollout, "success", False)) and not violations
+        final, penalty = cfg.reward(base, severity_counts(violations), clean_success)
+        bonus = cfg.clean_bonus if clean_success else 0.0
         return {"final": final, "base": base, "policy_penalty": penalty, "clean_bonus": bonus,
                 "agent_os.violation_count": len(violations),
                 "agent_os.policy_compliant": not violations}
@@ -229,9 +249,9 @@ class CompositeReward:
 
 
 def create_policy_reward(kernel, *, base_reward_fn=None, severity_penalties: dict | None = None,
-                         clean_bonus: float = 5.0, multiplicative: bool = False) -> PolicyReward:
-    """PolicyReward from a {severity: penalty} table."""
-    kw = {"clean_bonus": clean_bonus, "multiplicative": multiplicative}
+                         clean_bonus: float | None = None) -> PolicyReward:
+    """PolicyReward from a {severity: penalty} table (clean_bonus None: the engine's default)."""
+    kw = {} if clean_bonus is None else {"clean_bonus": clean_bonus}
     for sev, value in (severity_penalties or {}).items():
         name = normalize_severity(sev)
         if name != sev:

@@ -52,6 +52,7 @@ from ...actions import GovernedHandle, _current
 from ...errors import PolicyViolationError, StateError
 from ...kernel import require_kernel
 from ...severity import DEFAULT_PENALTIES, normalize_severity
+from .reward import RewardConfig, severity_counts
 from . import spans as _spans
 
 log = logging.getLogger("agent_os")
@@ -138,9 +139,12 @@ class GovernedRunner:
         self.emit_spans = bool(emit_spans)
         self.penalties = dict(DEFAULT_PENALTIES)
         for sev, value in (penalties or {}).items():
-            if normalize_severity(sev) != sev or value > 0:
+            if normalize_severity(sev) != sev:
                 raise ValueError(f"penalties must map severities to values <= 0, got {sev!r}: {value!r}")
-            self.penalties[sev] = float(value)
+            self.penalties[sev] = value
+        # The engine validates the table and computes every total_penalty.
+        self._reward_config = RewardConfig(**{f"{sev}_penalty": v for sev, v in self.penalties.items()})
+        self.penalties = {sev: getattr(self._reward_config, f"{sev}_penalty") for sev in self.penalties}
         self._agent = agent
         self._store = None
         self._worker_id = None
@@ -221,7 +225,7 @@ class GovernedRunner:
         rollout.signals_sent = book.signals
         rollout.actions = book.actions
         rollout.blocked_actions = book.blocked
-        rollout.total_penalty = sum(self.penalties[normalize_severity(v.severity)] for v in book.violations)
+        rollout.total_penalty = self._reward_config.reward(0.0, severity_counts(book.violations), False)[1]
         self._count(rollout)
         if self.emit_spans and self._store is not None:
             await _spans.deliver_async(self._store, self.rollout_spans(rollout), factory=_spans.default_span_factory())
