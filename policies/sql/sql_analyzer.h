@@ -33,9 +33,11 @@ enum class Problem : std::uint8_t {
   kNestedComment,           // PostgreSQL nests /* */, MySQL and SQLite do not
   kAmbiguousDashComment,    // `--` not followed by a space: MySQL does not read a comment
   kHashCharacter,           // `#` is a comment in MySQL, an operator in PostgreSQL
+  kAmbiguousCommentEnd,     // `--` comment with \r then code before \n: PostgreSQL ends it at \r, SQLite and MySQL at \n
   kAmbiguousBackslash,      // a quote that ends elsewhere when `\` escapes (MySQL) or not (SQL standard)
   kAmbiguousDollarQuote,    // dollar-quoted text holding characters other dialects read as code
   kAmbiguousBracket,        // [...] holding quotes or `;`: identifier in SQLite, subscript in PostgreSQL
+  kAmbiguousBacktick,       // `...` holding quotes, comments or `;`: identifier in MySQL/SQLite, operators in PostgreSQL
   kTooManyStatements,
   kTooDeep,                 // parentheses nested deeper than kMaxDepth
 };

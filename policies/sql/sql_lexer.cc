@@ -158,8 +158,25 @@ bool Lexer::SkipSpaceAndComments() {
         Fail(Problem::kAmbiguousDashComment, pos_);
         return false;
       }
-      pos_ += 2;
-      while (pos_ < n && text_[pos_] != '\n' && text_[pos_] != '\r') ++pos_;
+      // PostgreSQL ends the comment at \n or \r, SQLite and MySQL only at
+      // \n. Read to the \n (or the end of the text); a \r before it is
+      // only harmless if everything from there to the \n is space in
+      // every dialect (a CRLF line end), else PostgreSQL runs code that
+      // the others skip, or the other way round.
+      const std::size_t start = pos_;
+      const void* lf = std::memchr(text_.data() + pos_ + 2, '\n', n - pos_ - 2);
+      const std::size_t end = lf != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf) - text_.data()) : n;
+      const void* cr = std::memchr(text_.data() + pos_ + 2, '\r', end - pos_ - 2);
+      if (cr != nullptr) {
+        for (std::size_t i = static_cast<std::size_t>(static_cast<const char*>(cr) - text_.data()); i < end; ++i) {
+          const char c = text_[i];
+          if (c != '\r' && c != ' ' && c != '\t') {
+            Fail(Problem::kAmbiguousCommentEnd, start);
+            return false;
+          }
+        }
+      }
+      pos_ = end;
       continue;
     }
     if (k == kSlash && pos_ + 1 < n && text_[pos_ + 1] == '*') {
@@ -322,9 +339,34 @@ TokenType Lexer::QuotedIdentifier(std::size_t begin, std::size_t quote_at) {
   return TokenType::kQuotedIdentifier;
 }
 
+namespace {
+
+// True if text[i] starts something that hides or ends code in some dialect:
+// a quote, `;`, a comment opener or a dollar quote (not a $1 parameter).
+bool OpensOrEnds(std::string_view text, std::size_t i, std::size_t end) {
+  const char c = text[i];
+  const bool dash_comment = c == '-' && i + 1 < end && text[i + 1] == '-';
+  const bool block_comment = c == '/' && i + 1 < end && text[i + 1] == '*';
+  const bool dollar_quote = c == '$' && !(i + 1 < end && text[i + 1] >= '0' && text[i + 1] <= '9');
+  return c == '\'' || c == '"' || c == '`' || c == ';' || dash_comment || block_comment || dollar_quote;
+}
+
+}  // namespace
+
 TokenType Lexer::Backticked(std::size_t begin) {
+  // `name` is an identifier in MySQL and SQLite, but PostgreSQL lexes the
+  // backtick as an operator character and reads the body as code: a body
+  // holding quotes, comment openers, dollar quotes or `;` would end or hide
+  // statements there. (A doubled `` is one backtick in the name.)
   std::size_t end = FindClosingQuote(text_, begin, '`', false);
   if (end == std::string_view::npos) return Fail(Problem::kUnterminatedIdentifier, begin);
+  for (std::size_t i = begin + 1; i < end; ++i) {
+    if (text_[i] == '`' && i + 1 < end && text_[i + 1] == '`') {
+      ++i;
+      continue;
+    }
+    if (OpensOrEnds(text_, i, end)) return Fail(Problem::kAmbiguousBacktick, begin);
+  }
   pos_ = end + 1;
   return TokenType::kQuotedIdentifier;
 }
@@ -338,13 +380,7 @@ TokenType Lexer::Bracketed(std::size_t begin) {
   for (; i < n; ++i) {
     char c = text_[i];
     if (c == ']') break;
-    bool dash_comment = c == '-' && i + 1 < n && text_[i + 1] == '-';
-    bool block_comment = c == '/' && i + 1 < n && text_[i + 1] == '*';
-    bool dollar_quote = c == '$' && !(i + 1 < n && text_[i + 1] >= '0' && text_[i + 1] <= '9');
-    if (c == '\'' || c == '"' || c == '`' || c == ';' || c == '[' || dash_comment ||
-        block_comment || dollar_quote) {
-      return Fail(Problem::kAmbiguousBracket, begin);
-    }
+    if (c == '[' || OpensOrEnds(text_, i, n)) return Fail(Problem::kAmbiguousBracket, begin);
   }
   if (i >= n) return Fail(Problem::kUnterminatedIdentifier, begin);
   pos_ = i + 1;
