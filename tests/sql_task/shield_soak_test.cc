@@ -228,7 +228,7 @@ std::uint64_t Digest(SqlSession& s) {
 }
 
 struct SoakCounts {
-  std::size_t steps = 0, executed = 0, blocked = 0, writes_mirrored = 0, comparisons = 0, resets = 0;
+  std::size_t steps = 0, executed = 0, blocked = 0, effects_replayed = 0, comparisons = 0, resets = 0;
 };
 
 SoakCounts Soak(const std::string& policy_file, std::size_t steps, std::uint64_t seed) {
@@ -317,7 +317,7 @@ SoakCounts Soak(const std::string& policy_file, std::size_t steps, std::uint64_t
         if (actions[i].attack) suspects[i].push_back(actions[i].text);
         if (!actions[i].effect.empty()) {
           replica[i]->Run(actions[i].effect, limits, &ignored);
-          ++n.writes_mirrored;
+          ++n.effects_replayed;
         }
       }
       if (out.truncated[row] != 0 || out.terminated[row] != 0) compare(i);
@@ -342,9 +342,9 @@ TEST_CASE("shield soak: adversarial steps leave exactly the allowed writes and 0
     SoakCounts n = Soak(policy, steps, 20261206);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf(
-        "shield soak %s: %zu steps (%zu executed, %zu blocked), %zu writes mirrored, %zu resets, "
+        "shield soak %s: %zu steps (%zu executed, %zu blocked), %zu allowed effects replayed on the replicas, %zu resets, "
         "%zu database comparisons, 0 destructive operations, %.1f s\n",
-        policy, n.steps, n.executed, n.blocked, n.writes_mirrored, n.resets, n.comparisons, seconds);
+        policy, n.steps, n.executed, n.blocked, n.effects_replayed, n.resets, n.comparisons, seconds);
     CHECK(n.steps >= steps);
     CHECK(n.blocked > n.steps / 2);  // most of the mix is attacks
     CHECK(n.executed > n.steps / 20);
