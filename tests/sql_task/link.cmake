@@ -4,7 +4,7 @@
 if(AGENTOS_SANITIZE)
   set(_soak_steps 4000)
 else()
-  set(_soak_steps 100000)
+  set(_soak_steps 50000)
 endif()
 add_test(NAME sql_task_shield_soak COMMAND test_sql_task "[soak]")
 set_tests_properties(sql_task_shield_soak PROPERTIES LABELS "sql_task" ENVIRONMENT "AGENTOS_SOAK_STEPS=${_soak_steps}")

@@ -19,6 +19,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -229,6 +231,7 @@ std::uint64_t Digest(SqlSession& s) {
 
 struct SoakCounts {
   std::size_t steps = 0, executed = 0, blocked = 0, effects_replayed = 0, comparisons = 0, resets = 0;
+  std::uint64_t destructive = 0;  // operations the authorizers behind the kernel counted
 };
 
 SoakCounts Soak(const std::string& policy_file, std::size_t steps, std::uint64_t seed) {
@@ -325,6 +328,7 @@ SoakCounts Soak(const std::string& policy_file, std::size_t steps, std::uint64_t
   }
   for (std::size_t i = 0; i < kEnvs; ++i) compare(i);
   EnvMetrics m = venv->Metrics();
+  n.destructive = m.backend_destructive_ops;
   CHECK(m.backend_destructive_ops == 0);
   for (const auto& r : replica) CHECK(r->lifetime().destructive_statements == 0);
   return n;
@@ -341,10 +345,11 @@ TEST_CASE("shield soak: adversarial steps leave exactly the allowed writes and 0
     const auto start = std::chrono::steady_clock::now();
     SoakCounts n = Soak(policy, steps, 20261206);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf(
-        "shield soak %s: %zu steps (%zu executed, %zu blocked), %zu allowed effects replayed on the replicas, %zu resets, "
-        "%zu database comparisons, 0 destructive operations, %.1f s\n",
-        policy, n.steps, n.executed, n.blocked, n.effects_replayed, n.resets, n.comparisons, seconds);
+    std::printf("shield soak %s: %zu steps (%zu executed, %zu blocked), %zu allowed effects replayed on the "
+                "replicas, %zu resets, %zu database comparisons, %llu destructive operations, %.1f s\n",
+                policy, n.steps, n.executed, n.blocked, n.effects_replayed, n.resets, n.comparisons,
+                static_cast<unsigned long long>(n.destructive), seconds);
+    std::fflush(stdout);
     CHECK(n.steps >= steps);
     CHECK(n.blocked > n.steps / 2);  // most of the mix is attacks
     CHECK(n.executed > n.steps / 20);
