@@ -2,7 +2,7 @@
 # runs it at a reduced size as its own test, smaller under the sanitizers.
 # Full size: build/release/tests/test_sql_task "[soak]"
 if(AGENTOS_SANITIZE)
-  set(_soak_steps 4000)
+  set(_soak_steps 16000)
 else()
   set(_soak_steps 50000)
 endif()
