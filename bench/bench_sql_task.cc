@@ -158,8 +158,8 @@ void BM_ResetAfterRead(benchmark::State& state) {
 BENCHMARK(BM_ResetAfterRead);
 
 // Reset after an episode that changed rows (image copied back in place),
-// the schema (copied and deserialized: the schema is re-read) or connection
-// state (the same on a new connection). first_query = 1 also runs the next
+// the schema or connection state (copied and deserialized into a new
+// connection: the schema is re-read). first_query = 1 also runs the next
 // episode's first query, which pays for refilling what the reset dropped.
 void BM_ResetAfterWrite(benchmark::State& state) {
   const char* writes[] = {"DELETE FROM reviews WHERE id = 1", "DROP INDEX idx_orders_date",

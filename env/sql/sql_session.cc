@@ -22,6 +22,11 @@ constexpr int kProgressInstructions = 1000;
 // Bounds on what one statement can make SQLite allocate.
 constexpr int kMaxValueBytes = 4 << 20;
 constexpr int kMaxSqlBytes = 1 << 20;
+// Fields of the database header (4-byte big-endian): the file change
+// counter, bumped by every committed write, and the schema cookie, bumped by
+// every schema change.
+constexpr std::size_t kChangeCounterOffset = 24;
+constexpr std::size_t kSchemaCookieOffset = 40;
 
 std::string SqliteError(sqlite3* db, const char* what) {
   std::string msg(what);
@@ -234,17 +239,23 @@ Status SqlSession::Restore() {
     ExecInternal("ROLLBACK");
     data_dirty_ = true;
   }
-  if (db_ == nullptr || connection_dirty_) {
+  // The authorizer's flags say what the episode's statements meant to do;
+  // the header says what they left. A statement can change the schema while
+  // it steps (PRAGMA optimize runs ANALYZE), where the flags no longer count,
+  // so either one is enough.
+  const bool schema_changed = schema_dirty_ || HeaderChanged(kSchemaCookieOffset);
+  const bool data_changed = data_dirty_ || schema_changed || HeaderChanged(kChangeCounterOffset);
+  if (db_ == nullptr || connection_dirty_ || schema_changed) {
+    // A new connection, never sqlite3_deserialize into the old one: SQLite
+    // keeps per-connection objects (the eponymous virtual tables json_each,
+    // pragma_*, ...) that point into the schema a deserialize frees, and the
+    // next use of one reads freed memory.
     CloseConnection();
-    if (Status s = OpenConnection(); !s.ok()) return s;
-    if (data_dirty_) std::memcpy(buffer_.get(), image_->data(), image_->size());
+    if (Status s = OpenConnection(); !s.ok()) return Failed(s);
+    if (data_changed) std::memcpy(buffer_.get(), image_->data(), image_->size());
     if (Status s = Deserialize(); !s.ok()) return Failed(s);
     ++restore_counts_.reopened;
-  } else if (schema_dirty_) {
-    std::memcpy(buffer_.get(), image_->data(), image_->size());
-    if (Status s = Deserialize(); !s.ok()) return Failed(s);
-    ++restore_counts_.deserialized;
-  } else if (data_dirty_) {
+  } else if (data_changed) {
     // Rows changed, the schema did not: copy the image back under the open
     // connection. The copy restores the header's change counter, so SQLite
     // sees a database changed behind its back (as when another process
@@ -261,6 +272,10 @@ Status SqlSession::Restore() {
   data_dirty_ = schema_dirty_ = connection_dirty_ = false;
   since_restore_ = SqlBackendStats{};
   return Status::Ok();
+}
+
+bool SqlSession::HeaderChanged(std::size_t offset) const {
+  return std::memcmp(buffer_.get() + offset, image_->data() + offset, 4) != 0;
 }
 
 Status SqlSession::Failed(const Status& s) {

@@ -11,11 +11,16 @@
 //  * nothing ran that could write      -> nothing to do (the common case);
 //  * rows changed, the schema did not  -> copy the image back in place; the
 //                                         connection keeps its parsed schema;
-//  * the schema changed                -> copy, and sqlite3_deserialize it
-//                                         (the schema is re-read);
-//  * connection state changed (a PRAGMA set, a TEMP object)
-//                                      -> the same on a new connection.
-// So after every restore the session is indistinguishable from a fresh one.
+//  * the schema changed, or connection state did (a PRAGMA set, a TEMP
+//    object)                           -> copy, and sqlite3_deserialize it
+//                                         into a new connection.
+// What the episode did is known from the authorizer's flags and checked
+// against the database header (change counter, schema cookie), so a change
+// the flags missed still takes the right path. A schema change never
+// deserializes into the connection that saw the old schema: SQLite keeps
+// objects per connection (eponymous virtual tables such as json_each) that
+// point into it. So after every restore the session is indistinguishable
+// from a fresh one.
 #ifndef AGENTOS_ENV_SQL_SQL_SESSION_H_
 #define AGENTOS_ENV_SQL_SQL_SESSION_H_
 
@@ -94,10 +99,9 @@ class SqlSession {
 
   // How restores went so far (for benchmarks and tests).
   struct RestoreCounts {
-    std::uint64_t skipped = 0;       // nothing to do
-    std::uint64_t copied = 0;        // image copied back in place
-    std::uint64_t deserialized = 0;  // image copied and deserialized
-    std::uint64_t reopened = 0;      // ... on a new connection
+    std::uint64_t skipped = 0;   // nothing to do
+    std::uint64_t copied = 0;    // image copied back in place
+    std::uint64_t reopened = 0;  // image copied and deserialized into a new connection
   };
   const RestoreCounts& restore_counts() const { return restore_counts_; }
 
@@ -113,6 +117,7 @@ class SqlSession {
   Status OpenConnection();
   void CloseConnection();
   Status Deserialize();
+  bool HeaderChanged(std::size_t offset) const;  // a header field of the live database differs from the image's
   Status ExecInternal(const char* sql);
   Status Failed(const Status& s);  // a restore failed: the next one starts from scratch
   static int OnProgress(void* self);
