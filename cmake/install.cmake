@@ -25,6 +25,10 @@ if(SKBUILD)
   install(FILES $<TARGET_FILE:agentos> DESTINATION ${SKBUILD_PLATLIB_DIR}/agent_os RENAME libagentos.so
           COMPONENT python)
   install(TARGETS agentos_cli RUNTIME DESTINATION ${SKBUILD_SCRIPTS_DIR} COMPONENT python)
+  # The SQL task's default dataset (agentos/Sql-v0), read by the engine at run time.
+  install(FILES ${PROJECT_SOURCE_DIR}/env/sql/data/shop/schema.sql ${PROJECT_SOURCE_DIR}/env/sql/data/shop/data.sql
+                ${PROJECT_SOURCE_DIR}/env/sql/data/shop/tasks.jsonl
+          DESTINATION ${SKBUILD_PLATLIB_DIR}/agent_os/data/shop COMPONENT python)
 endif()
 
 set(_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/agentos)

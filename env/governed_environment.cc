@@ -150,6 +150,7 @@ Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
   r.violations = 0;
   r.signals = 0;
   r.penalty = 0.0;
+  r.policy_cost = 0.0;
   r.final_observation = -1;
   r.clear_task_message();
   if (kill_pending_) return KillStep(r);
@@ -248,7 +249,7 @@ Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult
   const double penalty = rc.PolicyPenalty(d);
   const std::uint32_t total = d.total_violations();
   episode_violations_ += total;
-  double reward = outcome.reward + rc.step_penalty + penalty;
+  double reward = outcome.reward + rc.step_penalty + rc.RewardPenalty(penalty);
   if (outcome.success && !episode_success_) {
     episode_success_ = true;
     if (episode_violations_ == 0) reward += rc.clean_bonus;
@@ -310,6 +311,7 @@ Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult
   r.signals = signals;
   r.episode_step = step_;
   r.penalty = penalty;
+  r.policy_cost = RewardConfig::Cost(penalty);
   r.cost_usd = state_.cost_usd;
   r.episode_return = episode_return_;
 

@@ -93,6 +93,11 @@ typedef struct agentos_env_config {
   ** the step that hit the failure returns AGENTOS_IO and every later step
   ** of that env AGENTOS_STATE: nothing runs unaudited once auditing broke. */
   struct agentos_recorder* recorder;
+  /* 1 (default): a step's policy penalties are added to its reward. 0: they
+  ** are left out of the reward and reported only as the step's policy cost
+  ** (agentos_venv_policy_costs), for constrained RL. The cost is reported
+  ** either way. */
+  int32_t penalties_in_reward;
 } agentos_env_config;
 
 /* Aggregated metrics (sums over every env; rates over ended episodes).
@@ -207,6 +212,9 @@ AGENTOS_API const double* agentos_venv_costs(const agentos_venv* venv);
 AGENTOS_API const double* agentos_venv_episode_returns(const agentos_venv* venv);
 AGENTOS_API const uint8_t* agentos_venv_autoreset(const agentos_venv* venv);
 AGENTOS_API const int64_t* agentos_venv_final_observations(const agentos_venv* venv);
+/* The step's policy cost, >= 0: minus the sum of its violations' penalties
+** (see penalties_in_reward); 0 for a step without violations. */
+AGENTOS_API const double* agentos_venv_policy_costs(const agentos_venv* venv);
 
 /* Env's observation text (e.g. the SQL question and schema); valid until
 ** the next reset or step. */

@@ -61,6 +61,9 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
     return Invalid(fn, "config.terminate_on_critical must be 0 or 1");
   }
   if (c.keep_results != 0 && c.keep_results != 1) return Invalid(fn, "config.keep_results must be 0 or 1");
+  if (c.penalties_in_reward != 0 && c.penalties_in_reward != 1) {
+    return Invalid(fn, "config.penalties_in_reward must be 0 or 1");
+  }
   if (c.autoreset < AGENTOS_AUTORESET_NEXT_STEP || c.autoreset > AGENTOS_AUTORESET_DISABLED) {
     return Invalid(fn, "config.autoreset must be an AGENTOS_AUTORESET_* value, got " + std::to_string(c.autoreset));
   }
@@ -94,6 +97,7 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
   e.reward.step_penalty = c.step_penalty;
   e.reward.min_reward = c.min_reward;
   e.reward.max_reward = c.max_reward;
+  e.reward.penalties_in_reward = c.penalties_in_reward == 1;
   if (c.max_cost_usd > 0) e.max_cost_usd = c.max_cost_usd;
   e.max_action_bytes = c.max_action_bytes;
   if (!agent_id.empty()) e.agent_id = std::string(agent_id);
@@ -152,6 +156,7 @@ AGENTOS_API int agentos_env_config_init(agentos_env_config* config) {
     c.agent_id = nullptr;
     c.agent_id_len = 0;
     c.recorder = nullptr;
+    c.penalties_in_reward = v.env.reward.penalties_in_reward ? 1 : 0;
     *config = c;
     return AGENTOS_OK;
   });
@@ -276,6 +281,7 @@ AGENTOS_VENV_BUFFER(agentos_venv_costs, double, cost_usd)
 AGENTOS_VENV_BUFFER(agentos_venv_episode_returns, double, episode_return)
 AGENTOS_VENV_BUFFER(agentos_venv_autoreset, uint8_t, autoreset)
 AGENTOS_VENV_BUFFER(agentos_venv_final_observations, int64_t, final_observation)
+AGENTOS_VENV_BUFFER(agentos_venv_policy_costs, double, policy_cost)
 #undef AGENTOS_VENV_BUFFER
 
 AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t env, const char** text, size_t* len) {

@@ -52,6 +52,7 @@ from .policies import ACTION_KINDS, MODES, Policy, render_document
 from .severity import severity_name
 from .violations import PolicyViolation, signals_for
 
+_np: Any
 try:  # numpy is optional everywhere in agent_os
     import numpy as _np
 except ImportError:  # pragma: no cover - exercised by the no-numpy test run
@@ -261,7 +262,7 @@ def _read_decision(s: _Scratch) -> Decision:
                              bool(cv.blocked)))
     total = _L.agentos_decision_total_violations(d)
     if total <= n:  # every violation kept: their maximum is the decision's
-        top = max(out, key=lambda v: _SEVERITY_RANK[v.severity]).severity
+        top: str | None = max(out, key=lambda v: _SEVERITY_RANK[v.severity]).severity
     else:
         top = severity_name(_L.agentos_decision_max_severity(d))
     return Decision(allowed, tuple(out), max(total, n), top)
@@ -389,7 +390,7 @@ class KernelSpace:
         try:
             handle = self._build(text, "<agent_os policies>")
         except errors.AgentOSError as e:
-            e.yaml = text
+            e.yaml = text  # type: ignore[attr-defined]  # the generated document, for the error's reader
             raise
         self._init(handle, policies=tuple(policies), yaml=text)
 

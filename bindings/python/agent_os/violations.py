@@ -73,7 +73,7 @@ class PolicyViolation:
 def signals_for(decision) -> list[str]:
     """Signals a decision raises: SIGPOLICY when a critical violation blocked
     the action, SIGBUDGET when a cost rule (rule id "cost.*") blocked it."""
-    out = []
+    out: list = []
     if decision.allowed:
         return out
     if any(v.blocked and v.severity == "critical" for v in decision.violations):

@@ -52,7 +52,7 @@ from .. import spaces as _spaces
 from ..env_config import EnvironmentConfig
 from ..errors import InvalidArgument, StateError
 from ..kernel import KernelSpace, _kind_value, pack_payloads, require_kernel
-from ..vector_env import _INFO_KEYS, _MODES, PackedActions, task_spec
+from ..vector_env import _MODES, INFO_KEYS, PackedActions, gym_infos, task_spec
 from . import cluster as _cluster
 from . import layout
 from .batching import ShardedActions, bool_array, split_extras, sum_metrics, u64_seed
@@ -175,8 +175,11 @@ class DistributedVectorEnv:
             v = arr.view()
             v.flags.writeable = False
             self._ro[name] = v
-        for name in ("terminated", "truncated", "autoreset"):
+        for name in ("terminated", "truncated", "autoreset", "executed"):
             self._ro[name + "_bool"] = self._ro[name].view(np.bool_)
+        cfg = config if config is not None else EnvironmentConfig()
+        self._info_keys = INFO_KEYS + (("cost",) if cfg.penalty_mode != "reward" else ())
+        self._stepped = np.ones(n, dtype=np.bool_)
         self._ones = np.ones(n, dtype=np.bool_)
         self._ones.flags.writeable = False
         self._restarted = np.zeros(n, dtype=np.bool_)
@@ -348,13 +351,9 @@ class DistributedVectorEnv:
 
     def _infos(self) -> dict:
         v = self._ro
-        infos = {}
-        for key in _INFO_KEYS:
-            infos[key] = v[key]
-            infos["_" + key] = self._ones
-        if self.autoreset == "same_step":
-            infos["final_obs"] = v["final_observation"]
-            infos["_final_obs"] = v["autoreset_bool"]
+        if self.autoreset != "disabled":
+            np.logical_not(v["autoreset_bool"], out=self._stepped)
+        infos = gym_infos(v, self._info_keys, self.autoreset, self._stepped)
         infos["shard_restarted"] = self._restarted
         infos["_shard_restarted"] = self._ones
         infos["lost_episode_steps"] = self._lost_steps
