@@ -159,7 +159,7 @@ class DistributedVectorEnv:
         self.num_envs = n = int(num_envs)
         self.autoreset = autoreset
         self.keep_results = bool(keep_results)
-        self.metadata = {"autoreset_mode": _MODES[autoreset]}
+        self.metadata = {"autoreset_mode": _MODES[autoreset], "render_modes": []}
         self.single_action_space = _spaces.text_space(config.max_action_bytes)
         self.action_space = _spaces.tuple_space([self.single_action_space] * min(n, 1))
         self.single_observation_space = _spaces.index_space()
