@@ -199,3 +199,23 @@ def test_cost_is_the_policy_penalty_and_penalty_mode_routes_it():
     assert reward == 0.0 and info["cost"][0] == 0.0
     with pytest.raises(ValueError):
         EnvironmentConfig(penalty_mode="reward_and_cost")
+
+
+def test_the_package_imports_and_steps_without_gymnasium():
+    import os
+    import subprocess
+    import sys
+
+    from conftest import PYTHON_DIR
+    code = ("import sys; sys.modules['gymnasium'] = None\n"  # `import gymnasium` now raises ImportError
+            "import agent_os\n"
+            "from agent_os.vector_env import VectorEnv\n"
+            "env = VectorEnv(agent_os.KernelSpace.allow_all(), 2)\n"
+            "env.reset(seed=0)\n"
+            "obs, rew, term, trunc, info = env.step(['SELECT 1', 'SELECT 2'])\n"
+            "print(type(env).__mro__[1].__name__, len(env.action_space.spaces), sorted(k for k in info if k[0] != '_'))\n")
+    r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(PYTHON_DIR)),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["object", "2", "['cost',", "'cost_usd',", "'episode_return',", "'episode_step',",
+                                "'executed',", "'max_severity',", "'signals',", "'violations']"]
