@@ -140,14 +140,17 @@ void BM_CApiCheckOneByOne(benchmark::State& state) {
   agentos_decision* d = nullptr;
   if (agentos_decision_new(&d) != AGENTOS_OK) Die(agentos_errmsg());
   agentos_action a{};
+  a.struct_size = sizeof a;
   a.kind = AGENTOS_ACTION_SQL;
   std::vector<std::uint8_t> allowed(kBatch);
+  std::int32_t ok = 0;
   for (auto _ : state) {
     for (std::size_t i = 0; i < kBatch; ++i) {
       a.payload = b.views[i].data();
       a.payload_len = b.views[i].size();
       if (agentos_kernel_check(k, nullptr, &a, d) != AGENTOS_OK) Die(agentos_errmsg());
-      allowed[i] = static_cast<std::uint8_t>(agentos_decision_allowed(d));
+      agentos_decision_allowed(d, &ok);
+      allowed[i] = static_cast<std::uint8_t>(ok);
     }
     benchmark::DoNotOptimize(allowed.data());
   }

@@ -12,6 +12,7 @@ Violation& Violation::Append(std::string_view text) {
   if (text.size() <= room) {
     std::memcpy(reason_.data() + reason_len_, text.data(), text.size());
     reason_len_ = static_cast<std::uint8_t>(reason_len_ + text.size());
+    reason_[reason_len_] = '\0';
     return *this;
   }
   // Cut, and mark the cut so a reader knows the reason is incomplete.
@@ -21,6 +22,7 @@ Violation& Violation::Append(std::string_view text) {
   }
   std::memcpy(reason_.data() + keep, kEllipsis.data(), kEllipsis.size());
   reason_len_ = static_cast<std::uint8_t>(kMaxReasonBytes);
+  reason_[reason_len_] = '\0';
   return *this;
 }
 
@@ -77,6 +79,7 @@ Violation& Decision::Add(std::string_view policy, std::string_view rule, Severit
   v.severity_ = severity;
   v.blocked_ = false;
   v.reason_len_ = 0;
+  v.reason_[0] = '\0';
   return v;
 }
 

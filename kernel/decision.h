@@ -24,11 +24,15 @@ class Violation {
  public:
   static constexpr std::size_t kMaxReasonBytes = 191;
 
+  // policy() and rule() view NUL-terminated text (see Decision::Add), and the
+  // reason is stored NUL-terminated, so the C API hands all three out as C
+  // strings that live exactly as long as this violation, with no copy.
   std::string_view policy() const { return policy_; }  // valid while the KernelSpace lives
   std::string_view rule() const { return rule_; }      // static storage
   Severity severity() const { return severity_; }
   bool blocked() const { return blocked_; }
   std::string_view reason() const { return {reason_.data(), reason_len_}; }
+  const char* reason_c_str() const { return reason_.data(); }
 
   // Reason building, used by policies. Text beyond kMaxReasonBytes is cut and
   // the reason ends in "..." so a reader knows it was cut.
@@ -44,7 +48,7 @@ class Violation {
   Severity severity_ = Severity::kLow;
   bool blocked_ = false;
   std::uint8_t reason_len_ = 0;
-  std::array<char, kMaxReasonBytes> reason_{};
+  std::array<char, kMaxReasonBytes + 1> reason_{};  // always NUL-terminated at reason_len_
 };
 
 class Decision {
@@ -74,6 +78,8 @@ class Decision {
   // Records a violation and returns it so the caller can write its reason.
   // When kMaxViolations are already kept, returns a scratch slot that is
   // counted but not kept (so policies never need to check capacity).
+  // policy and rule must view NUL-terminated text that outlives the decision
+  // (a policy's name(), a string literal): readers hand them out as C strings.
   Violation& Add(std::string_view policy, std::string_view rule, Severity severity);
   // Applies the enforcement mode after all policies ran: in enforce mode every
   // violation blocks and any violation denies; in audit mode only the

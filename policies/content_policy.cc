@@ -27,9 +27,10 @@ namespace {
 // RE2 refuses texts longer than INT_MAX (it returns "no match"): deny them
 // instead of letting them through unread.
 constexpr std::size_t kMaxPayloadBytes = INT_MAX;
-// Per compiled pattern (Prog + DFA caches); the Set gets a larger budget
-// because it holds every pattern. Both bound memory, not correctness.
-constexpr std::int64_t kPatternMaxMem = 8 << 20;
+// Per compiled pattern (Prog + DFA caches; see PatternBudget); the Set gets
+// a larger budget because it holds every pattern. Both bound memory, not
+// correctness.
+constexpr std::int64_t kPatternMaxMem = PatternBudget::kPatternMaxMem;
 constexpr std::int64_t kSetMaxMem = 32 << 20;
 
 RE2::Options PatternOptions(std::int64_t max_mem) {
@@ -41,12 +42,18 @@ RE2::Options PatternOptions(std::int64_t max_mem) {
   return o;
 }
 
-Status CompilePattern(const std::string& pattern, std::unique_ptr<RE2>* out) {
+Status CompilePattern(const std::string& pattern, PatternBudget* budget, std::unique_ptr<RE2>* out) {
   if (pattern.empty()) return Status::InvalidArgument("an empty deny pattern would match every payload");
   auto re = std::make_unique<RE2>(pattern, PatternOptions(kPatternMaxMem));
+  if (re->error_code() == RE2::ErrorPatternTooLarge) {
+    return Status::InvalidArgument("pattern '" + pattern + "' is too large: its RE2 program would exceed the " +
+                                   std::to_string(kPatternMaxMem >> 20) + " MiB a deny pattern may use (" +
+                                   re->error() + "); use a smaller repetition count or character class");
+  }
   if (!re->ok()) {
     return Status::InvalidArgument("pattern '" + pattern + "' does not compile: " + re->error());
   }
+  if (Status s = budget->Charge(pattern, re->ProgramSize()); !s.ok()) return s;
   *out = std::move(re);
   return Status::Ok();
 }
@@ -61,10 +68,11 @@ class ContentPolicy final : public Policy {
 
   std::string_view type() const override { return "content"; }
 
-  // Compiles one pattern; returns an error naming it if RE2 cannot.
+  // Compiles one pattern; returns an error naming it if RE2 cannot, or if
+  // it is beyond this policy's budget.
   Status AddPattern(const std::string& pattern) {
     std::unique_ptr<RE2> re;
-    if (Status s = CompilePattern(pattern, &re); !s.ok()) {
+    if (Status s = CompilePattern(pattern, &budget_, &re); !s.ok()) {
       return Status::InvalidArgument("content policy '" + name() + "': " + s.message());
     }
     std::string error;
@@ -115,6 +123,7 @@ class ContentPolicy final : public Policy {
   const std::uint8_t kind_mask_;
   RE2::Set set_;
   bool set_ok_ = true;
+  PatternBudget budget_;
   std::vector<std::unique_ptr<RE2>> patterns_;
 };
 
@@ -164,9 +173,25 @@ std::size_t FirstInvalidUtf8(std::string_view text) {
   return std::string_view::npos;
 }
 
-Status ValidateContentPattern(const std::string& pattern) {
+Status PatternBudget::Charge(const std::string& pattern, std::int64_t program_size) {
+  if (patterns_ + 1 > kMaxPatterns) {
+    return Status::InvalidArgument("pattern '" + pattern + "' is one deny pattern too many: at most " +
+                                   std::to_string(kMaxPatterns) + " are compiled for one policy file");
+  }
+  if (program_size_ + program_size > kMaxProgramSize) {
+    return Status::InvalidArgument("pattern '" + pattern + "' exceeds the compile budget: with it the deny patterns "
+                                   "would compile to " + std::to_string(program_size_ + program_size) +
+                                   " RE2 instructions, and at most " + std::to_string(kMaxProgramSize) +
+                                   " are compiled for one policy file");
+  }
+  ++patterns_;
+  program_size_ += program_size;
+  return Status::Ok();
+}
+
+Status ValidateContentPattern(const std::string& pattern, PatternBudget* budget) {
   std::unique_ptr<RE2> re;
-  return CompilePattern(pattern, &re);
+  return CompilePattern(pattern, budget, &re);
 }
 
 Status MakeContentPolicy(std::string name, const ContentPolicyConfig& config,

@@ -69,8 +69,9 @@ std::shared_ptr<const KernelSpace> BuildKernel(const yaml::Source& source, const
 
   std::vector<std::unique_ptr<Policy>> built;
   std::vector<YAML::Mark> name_marks;
+  PatternBudget patterns;  // one kernel's deny patterns, across its content policies
   for (const YAML::Node& entry : policies->value) {
-    yaml::BuiltPolicy p = yaml::BuildPolicy(source, entry);
+    yaml::BuiltPolicy p = yaml::BuildPolicy(source, entry, &patterns);
     for (std::size_t i = 0; i < built.size(); ++i) {
       if (built[i]->name() == p.policy->name()) {
         source.Fail(p.name_mark, "duplicate policy name '" + p.policy->name() + "' (first at " +

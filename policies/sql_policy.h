@@ -55,9 +55,11 @@ struct SqlPolicyConfig {
 //   sql.conditional_comment  MySQL /*! */ (and /*M! */, /*+ */ hints, which
 //                            can set server variables) [high]
 //   sql.ambiguous            text that SQL dialects tokenize differently:
-//                            nested /* */, `--x`, `#`, backslashes that move
-//                            a string's end, dollar quotes holding quotes or
-//                            `;`, brackets holding quotes or `;` [high]
+//                            nested /* */, `--x`, `#`, a -- comment with \r
+//                            and more text before its \n, backslashes that
+//                            move a string's end, dollar quotes holding
+//                            quotes or `;`, brackets or backticks holding
+//                            quotes, comment openers or `;` [high]
 //   sql.too_complex          more than 128 statements, or parentheses nested
 //                            deeper than 128 [high]
 //

@@ -8,6 +8,7 @@
 #include "kernel/decision.h"
 #include "policies/content_policy.h"
 #include "policies/cost_control_policy.h"
+#include "policies/sql/statement_kind.h"
 #include "policies/sql_policy.h"
 #include "policies/tool_policy.h"
 
@@ -52,6 +53,19 @@ std::string ToUpperAscii(std::string text) {
   return text;
 }
 
+// "SELECT, INSERT, ...": every kind a policy file may name, for the error
+// that meets a name that is none of them.
+std::string StatementKindList() {
+  std::string list;
+  for (int i = 0; i < sql::kKindCount; ++i) {
+    const auto kind = static_cast<sql::Kind>(i);
+    if (kind == sql::Kind::kUnknown) continue;
+    if (!list.empty()) list += ", ";
+    list += sql::KindName(kind);
+  }
+  return list;
+}
+
 // Statement kinds are written in any case and kept in upper case.
 std::vector<std::string> ReadStatementKinds(const Source& source, const Field& field) {
   std::vector<std::string> kinds;
@@ -59,7 +73,7 @@ std::vector<std::string> ReadStatementKinds(const Source& source, const Field& f
     std::string kind = ToUpperAscii(item.text);
     if (!IsSqlStatementKindName(kind)) {
       source.Fail(item.mark, "unknown SQL statement kind '" + item.text + "' in '" + field.key +
-                                 "' (see policies/sql_policy.h for the kinds)");
+                                 "' (expected one of " + StatementKindList() + ")");
     }
     kinds.push_back(std::move(kind));
   }
@@ -157,10 +171,11 @@ std::unique_ptr<Policy> BuildTool(const Source& source, const Mapping& entry, st
   return Finish(source, entry, std::move(status), std::move(policy));
 }
 
-std::unique_ptr<Policy> BuildContent(const Source& source, const Mapping& entry, std::string name) {
+std::unique_ptr<Policy> BuildContent(const Source& source, const Mapping& entry, std::string name,
+                                     PatternBudget* patterns) {
   ContentPolicyConfig config;
   for (const Scalar& pattern : ReadStringList(source, entry.Require("deny"), /*allow_empty=*/false)) {
-    if (Status s = ValidateContentPattern(pattern.text); !s.ok()) {
+    if (Status s = ValidateContentPattern(pattern.text, patterns); !s.ok()) {
       source.Fail(pattern.mark, "'deny': " + s.message());
     }
     config.deny.push_back(pattern.text);
@@ -183,7 +198,7 @@ std::unique_ptr<Policy> BuildContent(const Source& source, const Mapping& entry,
 
 }  // namespace
 
-BuiltPolicy BuildPolicy(const Source& source, const YAML::Node& node) {
+BuiltPolicy BuildPolicy(const Source& source, const YAML::Node& node, PatternBudget* patterns) {
   Mapping entry(source, node, "a policy");
   const Field& name_field = entry.Require("name");
   std::string name = ReadPolicyName(source, name_field);
@@ -219,7 +234,7 @@ BuiltPolicy BuildPolicy(const Source& source, const YAML::Node& node) {
   } else if (type == "tool") {
     built.policy = BuildTool(source, entry, std::move(name));
   } else {
-    built.policy = BuildContent(source, entry, std::move(name));
+    built.policy = BuildContent(source, entry, std::move(name), patterns);
   }
   built.policy->set_agent_scope(std::move(agents));
   return built;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "kernel/policy.h"
+#include "policies/content_policy.h"
 #include "policies/yaml_reader.h"
 
 namespace agentos::yaml {
@@ -18,7 +19,9 @@ struct BuiltPolicy {
   YAML::Mark name_mark;  // where its name was written, for duplicate-name errors
 };
 
-BuiltPolicy BuildPolicy(const Source& source, const YAML::Node& entry);
+// `patterns` is the compile budget of the whole file: every content
+// policy's deny patterns are charged to it.
+BuiltPolicy BuildPolicy(const Source& source, const YAML::Node& entry, PatternBudget* patterns);
 
 }  // namespace agentos::yaml
 

@@ -15,6 +15,21 @@
 **   - No C++ exception, abort or exit ever crosses this boundary.
 **   - Strings are (pointer, length) pairs and need not be NUL-terminated;
 **     a NULL pointer with length 0 is the empty string.
+**   - Every function that takes a handle returns an int status and answers
+**     through out-parameters; a NULL handle is AGENTOS_INVALID. The only
+**     exceptions: *_free accepts NULL and does nothing, and the result-buffer
+**     getters of agentos_env.h return NULL for a NULL handle.
+**   - Init functions (agentos_env_config_init, agentos_recorder_options_init)
+**     return an int status too: AGENTOS_INVALID for NULL.
+**   - Indices and counts are size_t. Enumerations and 0/1 flags are int32_t.
+**   - Every public struct starts with uint32_t struct_size, which the caller
+**     sets to sizeof(the struct) before passing it, in or out: the init
+**     function does it for structs with defaults; for the others write
+**     `agentos_violation v = {.struct_size = sizeof(agentos_violation)};`.
+**     A size the library does not know is AGENTOS_INVALID, so a caller built
+**     against another layout fails loudly instead of being misread. Fields
+**     are only ever appended, and a later library accepts every earlier
+**     size. In an array every element carries the same struct_size.
 **   - Thread safety is stated per handle type in the part headers.
 */
 #ifndef AGENTOS_H_
@@ -44,8 +59,19 @@ extern "C" {
 #define AGENTOS_NOMEM 7
 #define AGENTOS_INTERNAL 8     /* a bug; please report it with the message */
 
-/* Version of the library actually loaded, e.g. "0.1.0"; and its number
-** (major*10000 + minor*100 + patch). */
+/* Version of this header; bindings/CMakeLists.txt refuses to configure
+** unless it equals the CMake project version. The library's SONAME is
+** libagentos.so.<MAJOR>: the ABI changes only with the major version (while
+** MAJOR is 0, minor versions may change it too). */
+#define AGENTOS_VERSION_MAJOR 0
+#define AGENTOS_VERSION_MINOR 1
+#define AGENTOS_VERSION_PATCH 0
+#define AGENTOS_VERSION_NUMBER \
+  (AGENTOS_VERSION_MAJOR * 10000 + AGENTOS_VERSION_MINOR * 100 + AGENTOS_VERSION_PATCH)
+
+/* Version of the library actually loaded, e.g. "0.1.0", and its
+** AGENTOS_VERSION_NUMBER; compare with the macros above to detect a caller
+** built against another header. */
 AGENTOS_API const char* agentos_version(void);
 AGENTOS_API int agentos_version_number(void);
 

@@ -85,6 +85,11 @@ typedef struct agentos_env_config {
   double max_cost_usd;     /* episode cost budget; 0 = none */
   uint32_t max_action_bytes;    /* longer payloads are denied unread; default 65536 */
   uint32_t min_envs_per_thread; /* >= 1; a batch is split over threads only from 2x this many envs; default 256 */
+  /* How long (microseconds) idle worker threads spin waiting for the next
+  ** batch before they sleep: lower saves CPU between batches, higher saves
+  ** wake-up latency when steps come back to back. 0 = sleep at once;
+  ** <= 1000000; default 50. */
+  uint32_t spin_us;
   const char* agent_id;         /* what the kernel sees as the agent; NULL/0 = "agent" */
   size_t agent_id_len;
   /* Flight recorder (agentos_recorder.h) that receives every governed step,
@@ -100,11 +105,9 @@ typedef struct agentos_env_config {
   int32_t penalties_in_reward;
 } agentos_env_config;
 
-/* Aggregated metrics (sums over every env; rates over ended episodes).
-** ABI: fields are only ever added at the end; a caller must be built
-** against a header at least as new as the library (the struct has no size
-** field; agentos_venv_metrics writes sizeof(agentos_env_metrics) bytes). */
+/* Aggregated metrics (sums over every env; rates over ended episodes). */
 typedef struct agentos_env_metrics {
+  uint32_t struct_size;              /* sizeof(agentos_env_metrics), set by the caller */
   uint64_t episodes;                 /* ended episodes */
   uint64_t successful_episodes;      /* each counted once */
   uint64_t episodes_with_violations;
@@ -146,8 +149,8 @@ AGENTOS_API int agentos_env_config_init(agentos_env_config* config);
 AGENTOS_API int agentos_venv_create(const agentos_kernel* kernel, const agentos_env_config* config,
                                     const char* task_spec, size_t task_spec_len, agentos_venv** out);
 AGENTOS_API void agentos_venv_free(agentos_venv* venv);
-/* Number of environments, or -1 for NULL. */
-AGENTOS_API int64_t agentos_venv_num_envs(const agentos_venv* venv);
+/* Number of environments. */
+AGENTOS_API int agentos_venv_num_envs(const agentos_venv* venv, size_t* count);
 
 /* Resets envs: all when mask is NULL, else those with mask[i] != 0 (mask has
 ** num_envs entries). With has_seed != 0 env i is seeded with seed + i;
@@ -169,6 +172,7 @@ AGENTOS_API int agentos_venv_reset_seeds(agentos_venv* venv, const uint64_t* see
 /* Optional per-env inputs of a step; any member may be NULL (absent), else
 ** it has num_envs entries (tool_offsets: num_envs + 1 into tool_bytes). */
 typedef struct agentos_step_extras {
+  uint32_t struct_size;           /* sizeof(agentos_step_extras) */
   const uint8_t* kinds;           /* AGENTOS_ACTION_* per env */
   const char* tool_bytes;         /* tool names for tool_call actions */
   size_t tool_bytes_len;
@@ -227,17 +231,19 @@ AGENTOS_API int agentos_venv_task_message(const agentos_venv* venv, size_t env, 
 
 /* Env's last step's kept violations (needs keep_results; else
 ** AGENTOS_STATE). count gets how many (<= 8); violation `index` is read
-** like agentos_decision_violation; strings valid until the next step. */
-AGENTOS_API int agentos_venv_violation_count(const agentos_venv* venv, size_t env, int32_t* count);
-AGENTOS_API int agentos_venv_violation(const agentos_venv* venv, size_t env, int32_t index, agentos_violation* out);
+** like agentos_decision_violation. Its strings point into the env's kept
+** result: valid until the venv is next stepped, reset or freed, whatever
+** other (env, index) pairs are read meanwhile. */
+AGENTOS_API int agentos_venv_violation_count(const agentos_venv* venv, size_t env, size_t* count);
+AGENTOS_API int agentos_venv_violation(const agentos_venv* venv, size_t env, size_t index, agentos_violation* out);
 
 /* ---- metrics -------------------------------------------------------------- */
 AGENTOS_API int agentos_venv_metrics(const agentos_venv* venv, agentos_env_metrics* out);
 /* Violation counts per policy: slots are the kernel's policies in its
 ** order, then "kernel" (the kernel's and the environment's own checks). */
-AGENTOS_API int agentos_venv_policy_slots(const agentos_venv* venv, int32_t* count);
+AGENTOS_API int agentos_venv_policy_slots(const agentos_venv* venv, size_t* count);
 /* name: NUL-terminated, valid for the venv's life. Either out may be NULL. */
-AGENTOS_API int agentos_venv_policy_violations(const agentos_venv* venv, int32_t slot, const char** name,
+AGENTOS_API int agentos_venv_policy_violations(const agentos_venv* venv, size_t slot, const char** name,
                                                uint64_t* count);
 /* AGENTOS_NOTFOUND for a name that is no slot. */
 AGENTOS_API int agentos_venv_policy_violations_by_name(const agentos_venv* venv, const char* name, size_t name_len,

@@ -34,15 +34,14 @@ extern "C" {
 #define AGENTOS_SEVERITY_MEDIUM 1
 #define AGENTOS_SEVERITY_HIGH 2
 #define AGENTOS_SEVERITY_CRITICAL 3
-/* What agentos_decision_max_severity returns for a NULL decision. */
-#define AGENTOS_SEVERITY_INVALID (-2)
 
 typedef struct agentos_kernel agentos_kernel;
 typedef struct agentos_state agentos_state;
 typedef struct agentos_decision agentos_decision;
 
 typedef struct agentos_action {
-  int32_t kind; /* AGENTOS_ACTION_* */
+  uint32_t struct_size; /* sizeof(agentos_action) */
+  int32_t kind;         /* AGENTOS_ACTION_* */
   const char* agent_id;
   size_t agent_id_len;
   const char* tool;
@@ -54,6 +53,7 @@ typedef struct agentos_action {
 } agentos_action;
 
 typedef struct agentos_violation {
+  uint32_t struct_size; /* sizeof(agentos_violation), set by the caller */
   const char* policy; /* NUL-terminated; valid while the decision is unchanged */
   const char* rule;
   const char* reason;
@@ -74,16 +74,16 @@ AGENTOS_API int agentos_kernel_from_file(const char* path, agentos_kernel** out)
 AGENTOS_API int agentos_kernel_allow_all(agentos_kernel** out);
 /* Decisions made with a kernel stay readable after it is freed. */
 AGENTOS_API void agentos_kernel_free(agentos_kernel* kernel);
-/* Number of policies (0 for allow-all); -1 for a NULL kernel. */
-AGENTOS_API int agentos_kernel_policy_count(const agentos_kernel* kernel);
-/* 1 in audit mode (violations reported, not blocked), 0 in enforce mode;
-** -1 for a NULL kernel. */
-AGENTOS_API int agentos_kernel_is_audit(const agentos_kernel* kernel);
+/* Number of policies (0 for allow-all). */
+AGENTOS_API int agentos_kernel_policy_count(const agentos_kernel* kernel, size_t* count);
+/* *audit = 1 in audit mode (violations reported, not blocked), 0 in
+** enforce mode. */
+AGENTOS_API int agentos_kernel_is_audit(const agentos_kernel* kernel, int32_t* audit);
 /* Name and type ("sql", "cost", "tool", "content") of policy `index`, in the
 ** kernel's fixed order (sorted by name). Both NUL-terminated and valid while
 ** the kernel lives; either out-pointer may be NULL. AGENTOS_INVALID for a
 ** NULL kernel or an index outside [0, policy_count). */
-AGENTOS_API int agentos_kernel_policy(const agentos_kernel* kernel, int index, const char** name,
+AGENTOS_API int agentos_kernel_policy(const agentos_kernel* kernel, size_t index, const char** name,
                                       const char** type);
 
 /* ---- per-episode state (cost spent, tool calls made) -------------------- */
@@ -106,18 +106,20 @@ AGENTOS_API void agentos_decision_free(agentos_decision* decision);
 ** non-zero length, or an unknown kind; then neither out nor state changes. */
 AGENTOS_API int agentos_kernel_check(const agentos_kernel* kernel, agentos_state* state,
                                      const agentos_action* action, agentos_decision* out);
-/* 1 if the action may execute; 0 if not, or for a NULL decision. */
-AGENTOS_API int agentos_decision_allowed(const agentos_decision* decision);
-/* Kept violations (at most 8); total counts every violation found.
-** Both -1 for a NULL decision. */
-AGENTOS_API int agentos_decision_violation_count(const agentos_decision* decision);
-AGENTOS_API int agentos_decision_total_violations(const agentos_decision* decision);
-/* AGENTOS_SEVERITY_NONE if nothing was violated; AGENTOS_SEVERITY_INVALID
-** for a NULL decision. */
-AGENTOS_API int agentos_decision_max_severity(const agentos_decision* decision);
+/* *allowed = 1 if the action may execute, else 0. On any error *allowed
+** is set to 0 (when out is not NULL): an unreadable decision denies. */
+AGENTOS_API int agentos_decision_allowed(const agentos_decision* decision, int32_t* allowed);
+/* Kept violations (at most 8); total counts every violation found. */
+AGENTOS_API int agentos_decision_violation_count(const agentos_decision* decision, size_t* count);
+AGENTOS_API int agentos_decision_total_violations(const agentos_decision* decision, size_t* total);
+/* AGENTOS_SEVERITY_* of the worst violation; AGENTOS_SEVERITY_NONE if
+** nothing was violated. */
+AGENTOS_API int agentos_decision_max_severity(const agentos_decision* decision, int32_t* severity);
 /* Violation `index` in [0, violation_count), in the kernel's fixed order.
-** Its strings stay valid until the decision is next checked into or freed. */
-AGENTOS_API int agentos_decision_violation(const agentos_decision* decision, int index,
+** Its strings point into the decision itself: valid until the decision is
+** next checked into or freed, whatever else is read meanwhile. Reading
+** never modifies the decision (any number of threads may read one). */
+AGENTOS_API int agentos_decision_violation(const agentos_decision* decision, size_t index,
                                            agentos_violation* out);
 
 /* ---- a batch of checks in one call -------------------------------------- */

@@ -39,10 +39,11 @@ typedef struct agentos_recorder agentos_recorder;
 #define AGENTOS_EXPORT_SPANS 1 /* JSON array of Agent-Lightning LightningStore spans */
 
 typedef struct agentos_recorder_options {
+  uint32_t struct_size;       /* sizeof(agentos_recorder_options); set by agentos_recorder_options_init */
   int32_t durability;         /* AGENTOS_DURABILITY_*; default SYNC */
   int32_t level;              /* AGENTOS_RECORD_*; default ALL */
   double sample_rate;         /* at level VIOLATIONS: share of clean decisions kept, in [0, 1]; default 0 */
-  const uint8_t* hmac_key;    /* NULL (with length 0): SHA-256 chain; else HMAC-SHA-256 under these bytes */
+  const uint8_t* hmac_key;    /* NULL (with length 0): SHA-256 chain; else HMAC-SHA-256 under these bytes (at least 1) */
   size_t hmac_key_len;
   uint32_t payload_max_bytes; /* payloads are cut to this many bytes (<= 1 MiB); default 4096 */
   int32_t redact_payloads;    /* 1: store the hex SHA-256 of each payload instead; default 0 */
@@ -53,6 +54,7 @@ typedef struct agentos_recorder_options {
 
 /* What happened around one decision. */
 typedef struct agentos_record_context {
+  uint32_t struct_size; /* sizeof(agentos_record_context) */
   uint64_t env_id;
   uint64_t episode;
   uint32_t step;
@@ -64,6 +66,7 @@ typedef struct agentos_record_context {
 } agentos_record_context;
 
 typedef struct agentos_audit_verify_result {
+  uint32_t struct_size;   /* sizeof(agentos_audit_verify_result), set by the caller */
   int32_t valid;          /* 1 if every check passed */
   uint64_t records;       /* records that verified, in order from 1 */
   uint64_t first_bad_seq; /* the first bad record; 0 if the fault is not one record's (header, checkpoint file) */
@@ -71,6 +74,7 @@ typedef struct agentos_audit_verify_result {
 } agentos_audit_verify_result;
 
 typedef struct agentos_audit_stats {
+  uint32_t struct_size;       /* sizeof(agentos_audit_stats), set by the caller */
   int32_t level;              /* AGENTOS_RECORD_* the log was written at */
   double sample_rate;
   uint64_t records;
@@ -82,16 +86,18 @@ typedef struct agentos_audit_stats {
   uint64_t by_severity[4];    /* kept violations per AGENTOS_SEVERITY_* */
 } agentos_audit_stats;
 
-/* Fills *options with the defaults. */
-AGENTOS_API void agentos_recorder_options_init(agentos_recorder_options* options);
+/* Fills *options with the defaults (and struct_size). AGENTOS_INVALID for NULL. */
+AGENTOS_API int agentos_recorder_options_init(agentos_recorder_options* options);
 
 /* Opens a recorder on path (NUL-terminated). A missing or empty file, or an
 ** SQLite file without tables (half-created by a crash), becomes a new log;
 ** an existing agentos log is appended to (same key, level and sample rate
 ** required). options may be NULL for the defaults.
-** AGENTOS_INVALID: bad options, wrong key; AGENTOS_PARSE: not an agentos log;
-** AGENTOS_STATE: the log is shorter than its checkpoint file, or there is no
-** log but its checkpoint file covers records (deleted or replaced); AGENTOS_IO. */
+** AGENTOS_INVALID: bad options (an empty non-NULL key too), wrong key;
+** AGENTOS_PARSE: not an agentos log; AGENTOS_STATE: another recorder (in
+** this process or another) has the log open for writing, the log is shorter
+** than its checkpoint file, or there is no log but its checkpoint file
+** covers records (deleted or replaced); AGENTOS_IO. */
 AGENTOS_API int agentos_recorder_open(const char* path, const agentos_recorder_options* options,
                                       agentos_recorder** out);
 
@@ -121,7 +127,8 @@ AGENTOS_API int agentos_recorder_close(agentos_recorder* recorder);
 AGENTOS_API void agentos_recorder_free(agentos_recorder* recorder);
 
 /* ---- reading logs ------------------------------------------------------- */
-/* Verifies the log at path. key may be NULL (length 0) for an unkeyed log.
+/* Verifies the log at path. key may be NULL (length 0) for an unkeyed log;
+** a non-NULL key of length 0 is refused (AGENTOS_INVALID).
 ** AGENTOS_OK means verification ran: see out->valid. Otherwise the file is
 ** not a readable log (AGENTOS_NOTFOUND, AGENTOS_PARSE, AGENTOS_IO) or is
 ** keyed and no key was given (AGENTOS_INVALID); *out is untouched. */

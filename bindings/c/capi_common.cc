@@ -40,7 +40,12 @@ int FromStatus(const Status& status) {
 
 extern "C" {
 
-AGENTOS_API const char* agentos_version(void) { return AGENTOS_VERSION_STRING; }
+#define AGENTOS_STRINGIFY_(x) #x
+#define AGENTOS_STRINGIFY(x) AGENTOS_STRINGIFY_(x)
+AGENTOS_API const char* agentos_version(void) {
+  return AGENTOS_STRINGIFY(AGENTOS_VERSION_MAJOR) "." AGENTOS_STRINGIFY(AGENTOS_VERSION_MINOR) "." AGENTOS_STRINGIFY(
+      AGENTOS_VERSION_PATCH);
+}
 AGENTOS_API int agentos_version_number(void) { return AGENTOS_VERSION_NUMBER; }
 AGENTOS_API const char* agentos_errmsg(void) { return agentos::capi::LastError(); }
 

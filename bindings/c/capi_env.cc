@@ -19,16 +19,10 @@ using agentos::capi::Guard;
 using agentos::capi::ToView;
 
 struct agentos_venv {
-  struct Text {
-    std::string policy;
-    std::string rule;
-    std::string reason;
-  };
   // The factory outlives the env: tasks may share data it owns.
   std::unique_ptr<agentos::TaskFactory> factory;
   std::unique_ptr<VectorEnv> env;
   std::vector<std::string> slot_names;  // NUL-terminated policy slot names
-  mutable std::array<Text, agentos::Decision::kMaxViolations> text;
 };
 
 namespace {
@@ -45,6 +39,10 @@ static_assert(AGENTOS_SIGNAL_COUNT == agentos::kSignalCount);
 static_assert(AGENTOS_AUTORESET_NEXT_STEP == static_cast<int>(agentos::AutoresetMode::kNextStep));
 static_assert(AGENTOS_AUTORESET_SAME_STEP == static_cast<int>(agentos::AutoresetMode::kSameStep));
 static_assert(AGENTOS_AUTORESET_DISABLED == static_cast<int>(agentos::AutoresetMode::kDisabled));
+
+// Idle workers spinning longer than this would burn a core between batches
+// for no latency a trainer could notice.
+constexpr uint32_t kMaxSpinMicros = 1000000;
 
 int NullArg(const char* fn, const char* what) { return Fail(AGENTOS_INVALID, std::string(fn) + ": " + what + " is NULL"); }
 
@@ -71,6 +69,10 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
     return Invalid(fn, "config.default_action_kind must be an AGENTOS_ACTION_* value, got " +
                            std::to_string(c.default_action_kind));
   }
+  if (c.spin_us > kMaxSpinMicros) {
+    return Invalid(fn, "config.spin_us must be <= " + std::to_string(kMaxSpinMicros) + " (1 s), got " +
+                           std::to_string(c.spin_us));
+  }
   if (!(std::isfinite(c.max_cost_usd) && c.max_cost_usd >= 0)) {
     return Invalid(fn, "config.max_cost_usd must be finite and >= 0 (0 = no budget)");
   }
@@ -84,6 +86,7 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
   v.seed = c.seed;
   v.keep_results = c.keep_results == 1;
   v.min_envs_per_thread = c.min_envs_per_thread;
+  v.spin_us = c.spin_us;
   v.default_kind = static_cast<agentos::ActionKind>(c.default_action_kind);
   agentos::EnvironmentConfig& e = v.env;
   e.max_steps = c.max_steps;
@@ -153,6 +156,7 @@ AGENTOS_API int agentos_env_config_init(agentos_env_config* config) {
     c.max_cost_usd = 0.0;
     c.max_action_bytes = v.env.max_action_bytes;
     c.min_envs_per_thread = static_cast<uint32_t>(v.min_envs_per_thread);
+    c.spin_us = v.spin_us;
     c.agent_id = nullptr;
     c.agent_id_len = 0;
     c.recorder = nullptr;
@@ -191,8 +195,13 @@ AGENTOS_API int agentos_venv_create(const agentos_kernel* kernel, const agentos_
 
 AGENTOS_API void agentos_venv_free(agentos_venv* venv) { delete venv; }
 
-AGENTOS_API int64_t agentos_venv_num_envs(const agentos_venv* venv) {
-  return venv == nullptr ? -1 : static_cast<int64_t>(venv->env->num_envs());
+AGENTOS_API int agentos_venv_num_envs(const agentos_venv* venv, size_t* count) {
+  return Guard([&] {
+    if (venv == nullptr) return NullArg("agentos_venv_num_envs", "venv");
+    if (count == nullptr) return NullArg("agentos_venv_num_envs", "count");
+    *count = venv->env->num_envs();
+    return AGENTOS_OK;
+  });
 }
 
 AGENTOS_API int agentos_venv_reset(agentos_venv* venv, int32_t has_seed, uint64_t seed, const uint8_t* mask) {
@@ -228,6 +237,8 @@ AGENTOS_API int agentos_venv_step(agentos_venv* venv, const char* bytes, size_t 
     a.offsets = std::span<const uint64_t>(offsets, n + 1);
     if (extras != nullptr) {
       const agentos_step_extras& x = *extras;
+      int code = AGENTOS_OK;
+      if (!agentos::capi::SizeOk(fn, "extras", x, &code)) return code;
       if (!ToView(x.tool_bytes, x.tool_bytes_len, &a.tool_bytes)) {
         return Invalid(fn, "extras.tool_bytes is NULL with a non-zero length");
       }
@@ -312,7 +323,7 @@ AGENTOS_API int agentos_venv_task_message(const agentos_venv* venv, size_t env, 
   });
 }
 
-AGENTOS_API int agentos_venv_violation_count(const agentos_venv* venv, size_t env, int32_t* count) {
+AGENTOS_API int agentos_venv_violation_count(const agentos_venv* venv, size_t env, size_t* count) {
   return Guard([&] {
     constexpr const char* fn = "agentos_venv_violation_count";
     int code = AGENTOS_OK;
@@ -320,33 +331,25 @@ AGENTOS_API int agentos_venv_violation_count(const agentos_venv* venv, size_t en
     if (count == nullptr) return NullArg(fn, "count");
     const agentos::StepResult* r = venv->env->LastResult(env);
     if (r == nullptr) return Fail(AGENTOS_STATE, std::string(fn) + ": the venv was created without keep_results");
-    *count = static_cast<int32_t>(r->decision.violations().size());
+    *count = r->decision.violations().size();
     return AGENTOS_OK;
   });
 }
 
-AGENTOS_API int agentos_venv_violation(const agentos_venv* venv, size_t env, int32_t index, agentos_violation* out) {
+AGENTOS_API int agentos_venv_violation(const agentos_venv* venv, size_t env, size_t index, agentos_violation* out) {
   return Guard([&] {
     constexpr const char* fn = "agentos_venv_violation";
     int code = AGENTOS_OK;
     if (!ValidEnv(fn, venv, env, &code)) return code;
     if (out == nullptr) return NullArg(fn, "out");
+    if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
     const agentos::StepResult* r = venv->env->LastResult(env);
     if (r == nullptr) return Fail(AGENTOS_STATE, std::string(fn) + ": the venv was created without keep_results");
     const auto vs = r->decision.violations();
-    if (index < 0 || static_cast<size_t>(index) >= vs.size()) {
+    if (index >= vs.size()) {
       return Invalid(fn, "violation index " + std::to_string(index) + " out of range [0, " + std::to_string(vs.size()) + ")");
     }
-    const agentos::Violation& v = vs[static_cast<size_t>(index)];
-    agentos_venv::Text& t = venv->text[static_cast<size_t>(index)];
-    t.policy.assign(v.policy());
-    t.rule.assign(v.rule());
-    t.reason.assign(v.reason());
-    out->policy = t.policy.c_str();
-    out->rule = t.rule.c_str();
-    out->reason = t.reason.c_str();
-    out->severity = static_cast<int32_t>(v.severity());
-    out->blocked = v.blocked() ? 1 : 0;
+    agentos::capi::WriteViolation(vs[static_cast<size_t>(index)], out);
     return AGENTOS_OK;
   });
 }
@@ -356,9 +359,12 @@ AGENTOS_API int agentos_venv_metrics(const agentos_venv* venv, agentos_env_metri
     constexpr const char* fn = "agentos_venv_metrics";
     if (venv == nullptr) return NullArg(fn, "venv");
     if (out == nullptr) return NullArg(fn, "out");
+    int code = AGENTOS_OK;
+    if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
     const agentos::EnvMetrics m = venv->env->Metrics();
     const agentos::EnvCounters& c = m.counters;
     agentos_env_metrics o{};
+    o.struct_size = sizeof(agentos_env_metrics);
     o.episodes = c.episodes;
     o.successful_episodes = c.successful_episodes;
     o.episodes_with_violations = c.episodes_with_violations;
@@ -385,29 +391,29 @@ AGENTOS_API int agentos_venv_metrics(const agentos_venv* venv, agentos_env_metri
   });
 }
 
-AGENTOS_API int agentos_venv_policy_slots(const agentos_venv* venv, int32_t* count) {
+AGENTOS_API int agentos_venv_policy_slots(const agentos_venv* venv, size_t* count) {
   return Guard([&] {
     if (venv == nullptr) return NullArg("agentos_venv_policy_slots", "venv");
     if (count == nullptr) return NullArg("agentos_venv_policy_slots", "count");
-    *count = static_cast<int32_t>(venv->slot_names.size());
+    *count = venv->slot_names.size();
     return AGENTOS_OK;
   });
 }
 
-AGENTOS_API int agentos_venv_policy_violations(const agentos_venv* venv, int32_t slot, const char** name,
+AGENTOS_API int agentos_venv_policy_violations(const agentos_venv* venv, size_t slot, const char** name,
                                                uint64_t* count) {
   return Guard([&] {
     constexpr const char* fn = "agentos_venv_policy_violations";
     if (venv == nullptr) return NullArg(fn, "venv");
-    if (slot < 0 || static_cast<size_t>(slot) >= venv->slot_names.size()) {
+    if (slot >= venv->slot_names.size()) {
       return Invalid(fn, "slot " + std::to_string(slot) + " out of range [0, " +
                              std::to_string(venv->slot_names.size()) + ")");
     }
-    if (name != nullptr) *name = venv->slot_names[static_cast<size_t>(slot)].c_str();
+    if (name != nullptr) *name = venv->slot_names[slot].c_str();
     if (count != nullptr) {
       uint64_t total = 0;
       for (std::size_t i = 0; i < venv->env->num_envs(); ++i) {
-        total += venv->env->env(i).policy_violations()[static_cast<size_t>(slot)];
+        total += venv->env->env(i).policy_violations()[slot];
       }
       *count = total;
     }

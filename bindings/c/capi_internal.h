@@ -13,6 +13,7 @@
 
 #include "agentos.h"
 #include "kernel/audit_sink.h"
+#include "kernel/decision.h"
 #include "kernel/episode_state.h"
 #include "kernel/kernel_space.h"
 #include "kernel/status.h"
@@ -64,6 +65,30 @@ agentos_kernel* NewKernelHandle(std::shared_ptr<const KernelSpace> space);
 // the handle does not close a recorder an env still uses. Implemented in
 // capi_recorder.cc.
 std::shared_ptr<AuditSink> RecorderSinkOf(const agentos_recorder* recorder);
+
+// Checks the struct_size a caller put in a public struct (what: "config",
+// "out", "actions[3]", ...). Every public struct has exactly one layout so
+// far; a library that appends fields will accept the earlier sizes here.
+template <typename T>
+bool SizeOk(const char* fn, const char* what, const T& s, int* code) {
+  if (s.struct_size == sizeof(T)) return true;
+  *code = Fail(AGENTOS_INVALID, std::string(fn) + ": " + what + "->struct_size is " + std::to_string(s.struct_size) +
+                                    ", expected " + std::to_string(sizeof(T)) +
+                                    " (set it to sizeof the struct; a caller built against another agentos.h?)");
+  return false;
+}
+
+// Points out's strings at v's own NUL-terminated text: they stay valid as
+// long as v does (until its decision or env result is next written), and
+// reading one violation never touches another's strings.
+// out->struct_size must have been checked (SizeOk).
+inline void WriteViolation(const Violation& v, agentos_violation* out) {
+  out->policy = v.policy().data();
+  out->rule = v.rule().data();
+  out->reason = v.reason_c_str();
+  out->severity = static_cast<int32_t>(v.severity());
+  out->blocked = v.blocked() ? 1 : 0;
+}
 
 // A (pointer, length) string from C; NULL with length 0 is "", NULL with a
 // length is an error the caller must report.

@@ -18,20 +18,12 @@ using agentos::capi::Fail;
 using agentos::capi::Guard;
 using agentos::capi::ToView;
 
-// A decision plus what it needs to be read from C. The kernel that filled it
-// is kept alive because violation policy names point into it; the
-// NUL-terminated copies are made only when a violation is read, so checking
-// into a decision never allocates.
+// A decision plus the kernel that filled it, kept alive because violation
+// policy names point into it. Violations are read in place (their strings are
+// NUL-terminated where they live), so reading never writes to the handle.
 struct agentos_decision {
-  struct Text {
-    std::string policy;
-    std::string rule;
-    std::string reason;
-  };
-
   Decision decision;
   std::shared_ptr<const KernelSpace> owner;
-  mutable std::array<Text, Decision::kMaxViolations> text;
 };
 
 namespace agentos::capi {
@@ -69,6 +61,7 @@ int NullArg(const char* fn, const char* what) {
 
 // Converts a C action; on failure records why and returns false.
 bool ToAction(const char* fn, const agentos_action& in, Action* out, int* code) {
+  if (!agentos::capi::SizeOk(fn, "action", in, code)) return false;
   if (!ValidKind(in.kind)) {
     *code = UnknownKind(fn, in.kind);
     return false;
@@ -101,6 +94,13 @@ void WriteResult(const Decision& d, std::size_t i, std::uint8_t* allowed, std::i
 
 // Result arrays of n entries and n + 1 offsets must be addressable.
 constexpr std::size_t kMaxBatch = std::numeric_limits<std::size_t>::max() / sizeof(std::uint64_t) - 1;
+
+// The four decision queries run once per check in callers' loops and cannot
+// throw, so they skip Guard (and its clearing of the thread's last message);
+// only their error path, which builds a message, runs inside it.
+int NullDecisionArg(const char* fn, const char* what) {
+  return Guard([&] { return NullArg(fn, what); });
+}
 
 }  // namespace
 
@@ -150,29 +150,33 @@ AGENTOS_API int agentos_kernel_allow_all(agentos_kernel** out) {
 
 AGENTOS_API void agentos_kernel_free(agentos_kernel* kernel) { delete kernel; }
 
-AGENTOS_API int agentos_kernel_policy_count(const agentos_kernel* kernel) {
-  if (kernel == nullptr) {
-    NullArg("agentos_kernel_policy_count", "kernel");
-    return -1;
-  }
-  return static_cast<int>(kernel->space->policies().size());
+AGENTOS_API int agentos_kernel_policy_count(const agentos_kernel* kernel, size_t* count) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_kernel_policy_count";
+    if (kernel == nullptr) return NullArg(fn, "kernel");
+    if (count == nullptr) return NullArg(fn, "count");
+    *count = kernel->space->policies().size();
+    return AGENTOS_OK;
+  });
 }
 
-AGENTOS_API int agentos_kernel_is_audit(const agentos_kernel* kernel) {
-  if (kernel == nullptr) {
-    NullArg("agentos_kernel_is_audit", "kernel");
-    return -1;
-  }
-  return kernel->space->mode() == agentos::EnforcementMode::kAudit ? 1 : 0;
+AGENTOS_API int agentos_kernel_is_audit(const agentos_kernel* kernel, int32_t* audit) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_kernel_is_audit";
+    if (kernel == nullptr) return NullArg(fn, "kernel");
+    if (audit == nullptr) return NullArg(fn, "audit");
+    *audit = kernel->space->mode() == agentos::EnforcementMode::kAudit ? 1 : 0;
+    return AGENTOS_OK;
+  });
 }
 
-AGENTOS_API int agentos_kernel_policy(const agentos_kernel* kernel, int index, const char** name,
+AGENTOS_API int agentos_kernel_policy(const agentos_kernel* kernel, size_t index, const char** name,
                                       const char** type) {
   return Guard([&] {
     constexpr const char* fn = "agentos_kernel_policy";
     if (kernel == nullptr) return NullArg(fn, "kernel");
     auto policies = kernel->space->policies();
-    if (index < 0 || static_cast<std::size_t>(index) >= policies.size()) {
+    if (index >= policies.size()) {
       return Fail(AGENTOS_INVALID, std::string(fn) + ": index " + std::to_string(index) + " is outside [0, " +
                                        std::to_string(policies.size()) + ")");
     }
@@ -254,64 +258,54 @@ AGENTOS_API int agentos_kernel_check(const agentos_kernel* kernel, agentos_state
   });
 }
 
-AGENTOS_API int agentos_decision_allowed(const agentos_decision* decision) {
-  if (decision == nullptr) {
-    NullArg("agentos_decision_allowed", "decision");
-    return 0;
-  }
-  return decision->decision.allowed() ? 1 : 0;
+AGENTOS_API int agentos_decision_allowed(const agentos_decision* decision, int32_t* allowed) {
+  constexpr const char* fn = "agentos_decision_allowed";
+  if (allowed == nullptr) return NullDecisionArg(fn, "allowed");
+  *allowed = 0;  // fail closed: an error reads as denied
+  if (decision == nullptr) return NullDecisionArg(fn, "decision");
+  *allowed = decision->decision.allowed() ? 1 : 0;
+  return AGENTOS_OK;
 }
 
-AGENTOS_API int agentos_decision_violation_count(const agentos_decision* decision) {
-  if (decision == nullptr) {
-    NullArg("agentos_decision_violation_count", "decision");
-    return -1;
-  }
-  return static_cast<int>(decision->decision.violations().size());
+AGENTOS_API int agentos_decision_violation_count(const agentos_decision* decision, size_t* count) {
+  constexpr const char* fn = "agentos_decision_violation_count";
+  if (decision == nullptr) return NullDecisionArg(fn, "decision");
+  if (count == nullptr) return NullDecisionArg(fn, "count");
+  *count = decision->decision.violations().size();
+  return AGENTOS_OK;
 }
 
-AGENTOS_API int agentos_decision_total_violations(const agentos_decision* decision) {
-  if (decision == nullptr) {
-    NullArg("agentos_decision_total_violations", "decision");
-    return -1;
-  }
-  std::uint32_t total = decision->decision.total_violations();
-  return total > static_cast<std::uint32_t>(std::numeric_limits<int>::max()) ? std::numeric_limits<int>::max()
-                                                                             : static_cast<int>(total);
+AGENTOS_API int agentos_decision_total_violations(const agentos_decision* decision, size_t* total) {
+  constexpr const char* fn = "agentos_decision_total_violations";
+  if (decision == nullptr) return NullDecisionArg(fn, "decision");
+  if (total == nullptr) return NullDecisionArg(fn, "total");
+  *total = decision->decision.total_violations();
+  return AGENTOS_OK;
 }
 
-AGENTOS_API int agentos_decision_max_severity(const agentos_decision* decision) {
-  if (decision == nullptr) {
-    NullArg("agentos_decision_max_severity", "decision");
-    return AGENTOS_SEVERITY_INVALID;
-  }
+AGENTOS_API int agentos_decision_max_severity(const agentos_decision* decision, int32_t* severity) {
+  constexpr const char* fn = "agentos_decision_max_severity";
+  if (decision == nullptr) return NullDecisionArg(fn, "decision");
+  if (severity == nullptr) return NullDecisionArg(fn, "severity");
   auto sev = decision->decision.max_severity();
-  return sev ? static_cast<int>(*sev) : kSeverityNone;
+  *severity = sev ? static_cast<int32_t>(*sev) : kSeverityNone;
+  return AGENTOS_OK;
 }
 
-AGENTOS_API int agentos_decision_violation(const agentos_decision* decision, int index,
+AGENTOS_API int agentos_decision_violation(const agentos_decision* decision, size_t index,
                                            agentos_violation* out) {
   return Guard([&] {
     constexpr const char* fn = "agentos_decision_violation";
     if (decision == nullptr) return NullArg(fn, "decision");
     if (out == nullptr) return NullArg(fn, "out");
+    int code = AGENTOS_OK;
+    if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
     auto kept = decision->decision.violations();
-    if (index < 0 || static_cast<std::size_t>(index) >= kept.size()) {
+    if (index >= kept.size()) {
       return Fail(AGENTOS_INVALID, std::string(fn) + ": index " + std::to_string(index) + " is outside [0, " +
                                        std::to_string(kept.size()) + ")");
     }
-    const agentos::Violation& v = kept[static_cast<std::size_t>(index)];
-    auto& text = decision->text[static_cast<std::size_t>(index)];
-    text.policy.assign(v.policy());
-    text.rule.assign(v.rule());
-    text.reason.assign(v.reason());
-    agentos_violation result;
-    result.policy = text.policy.c_str();
-    result.rule = text.rule.c_str();
-    result.reason = text.reason.c_str();
-    result.severity = static_cast<std::int32_t>(v.severity());
-    result.blocked = v.blocked() ? 1 : 0;
-    *out = result;
+    agentos::capi::WriteViolation(kept[static_cast<std::size_t>(index)], out);
     return AGENTOS_OK;
   });
 }

@@ -50,6 +50,7 @@ int WithPrefix(const char* fn, const Status& s) {
 
 agentos_recorder_options Defaults() {
   agentos_recorder_options o{};
+  o.struct_size = sizeof(agentos_recorder_options);
   RecorderOptions d;
   o.durability = static_cast<int32_t>(d.durability);
   o.level = static_cast<int32_t>(d.level);
@@ -70,6 +71,7 @@ bool ToOptions(const char* fn, const agentos_recorder_options& in, RecorderOptio
     *code = Fail(AGENTOS_INVALID, std::string(fn) + ": " + why);
     return false;
   };
+  if (!agentos::capi::SizeOk(fn, "options", in, code)) return false;
   if (in.durability != AGENTOS_DURABILITY_SYNC && in.durability != AGENTOS_DURABILITY_RELAXED) {
     return bad("unknown durability " + std::to_string(in.durability) +
                " (expected AGENTOS_DURABILITY_SYNC or AGENTOS_DURABILITY_RELAXED)");
@@ -79,6 +81,11 @@ bool ToOptions(const char* fn, const agentos_recorder_options& in, RecorderOptio
                " (expected AGENTOS_RECORD_ALL or AGENTOS_RECORD_VIOLATIONS)");
   }
   if (in.hmac_key == nullptr && in.hmac_key_len != 0) return bad("hmac_key is NULL but hmac_key_len is not 0");
+  // An empty key given as a key is a mistake (a missing secret, an empty
+  // file), not a request for an unkeyed log: that is asked for with NULL.
+  if (in.hmac_key != nullptr && in.hmac_key_len == 0) {
+    return bad("hmac_key is empty: an HMAC key needs at least one byte (pass NULL for an unkeyed SHA-256 log)");
+  }
   if (in.redact_payloads != 0 && in.redact_payloads != 1) return bad("redact_payloads must be 0 or 1");
   RecorderOptions o;
   o.durability = static_cast<agentos::Durability>(in.durability);
@@ -108,8 +115,12 @@ int CopyOut(const std::string& text, char** out, size_t* out_len) {
 
 extern "C" {
 
-AGENTOS_API void agentos_recorder_options_init(agentos_recorder_options* options) {
-  if (options != nullptr) *options = Defaults();
+AGENTOS_API int agentos_recorder_options_init(agentos_recorder_options* options) {
+  return Guard([&] {
+    if (options == nullptr) return NullArg("agentos_recorder_options_init", "options");
+    *options = Defaults();
+    return AGENTOS_OK;
+  });
 }
 
 AGENTOS_API int agentos_recorder_open(const char* path, const agentos_recorder_options* options,
@@ -139,6 +150,9 @@ AGENTOS_API int agentos_recorder_record(agentos_recorder* recorder, const agento
     if (context == nullptr) return NullArg(fn, "context");
     if (action == nullptr) return NullArg(fn, "action");
     if (decision == nullptr) return NullArg(fn, "decision");
+    int code = AGENTOS_OK;
+    if (!agentos::capi::SizeOk(fn, "context", *context, &code)) return code;
+    if (!agentos::capi::SizeOk(fn, "action", *action, &code)) return code;
     if (action->kind < 0 || action->kind >= agentos::kActionKindCount) {
       return Fail(AGENTOS_INVALID, std::string(fn) + ": unknown action kind " + std::to_string(action->kind));
     }
@@ -155,18 +169,22 @@ AGENTOS_API int agentos_recorder_record(agentos_recorder* recorder, const agento
     }
     // The decision is read through its public accessors, exactly as a C
     // caller sees it.
-    int kept = agentos_decision_violation_count(decision);
-    int total = agentos_decision_total_violations(decision);
-    if (kept < 0 || total < 0) return Fail(AGENTOS_INVALID, std::string(fn) + ": unreadable decision");
-    std::vector<agentos::ViolationView> views(static_cast<std::size_t>(kept));
-    for (int i = 0; i < kept; ++i) {
+    size_t kept = 0;
+    size_t total = 0;
+    int32_t allowed = 0;
+    if (int rc = agentos_decision_violation_count(decision, &kept); rc != AGENTOS_OK) return rc;
+    if (int rc = agentos_decision_total_violations(decision, &total); rc != AGENTOS_OK) return rc;
+    if (int rc = agentos_decision_allowed(decision, &allowed); rc != AGENTOS_OK) return rc;
+    std::vector<agentos::ViolationView> views(kept);
+    for (size_t i = 0; i < kept; ++i) {
       agentos_violation v{};
+      v.struct_size = sizeof v;
       int rc = agentos_decision_violation(decision, i, &v);
       if (rc != AGENTOS_OK) return rc;
       if (v.severity < 0 || v.severity >= agentos::kSeverityCount) {
         return Fail(AGENTOS_INTERNAL, std::string(fn) + ": decision holds an unknown severity");
       }
-      views[static_cast<std::size_t>(i)] =
+      views[i] =
           agentos::ViolationView{v.policy != nullptr ? v.policy : "", v.rule != nullptr ? v.rule : "",
                                  static_cast<agentos::Severity>(v.severity), v.blocked != 0,
                                  v.reason != nullptr ? v.reason : ""};
@@ -177,7 +195,7 @@ AGENTOS_API int agentos_recorder_record(agentos_recorder* recorder, const agento
     c.kind = static_cast<agentos::ActionKind>(action->kind);
     c.cost_usd = action->cost_usd;
     c.tokens = action->tokens;
-    c.allowed = agentos_decision_allowed(decision) == 1;
+    c.allowed = allowed == 1;
     c.total_violations = static_cast<std::uint32_t>(total);
     c.violations = views;
     c.executed = context->executed != 0;
@@ -228,13 +246,19 @@ AGENTOS_API int agentos_audit_verify(const char* path, const uint8_t* key, size_
     constexpr const char* fn = "agentos_audit_verify";
     if (path == nullptr) return NullArg(fn, "path");
     if (out == nullptr) return NullArg(fn, "out");
+    int code = AGENTOS_OK;
+    if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
     if (key == nullptr && key_len != 0) return Fail(AGENTOS_INVALID, std::string(fn) + ": key is NULL but key_len is not 0");
+    if (key != nullptr && key_len == 0) {
+      return Fail(AGENTOS_INVALID, std::string(fn) + ": key is empty (pass NULL to verify an unkeyed log)");
+    }
     agentos::VerifyOptions options;
     if (key_len > 0) options.key.assign(key, key + key_len);
     agentos::VerifyResult r;
     Status s = agentos::VerifyLog(path, options, &r);
     if (!s.ok()) return WithPrefix(fn, s);
     agentos_audit_verify_result res{};
+    res.struct_size = sizeof res;
     res.valid = r.valid ? 1 : 0;
     res.records = r.records;
     res.first_bad_seq = r.first_bad_seq;
@@ -251,10 +275,13 @@ AGENTOS_API int agentos_audit_stats_get(const char* path, agentos_audit_stats* o
     constexpr const char* fn = "agentos_audit_stats_get";
     if (path == nullptr) return NullArg(fn, "path");
     if (out == nullptr) return NullArg(fn, "out");
+    int code = AGENTOS_OK;
+    if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
     agentos::AuditStats st;
     Status s = agentos::ComputeStats(path, &st);
     if (!s.ok()) return WithPrefix(fn, s);
     agentos_audit_stats c{};
+    c.struct_size = sizeof c;
     c.level = static_cast<int32_t>(st.level);
     c.sample_rate = st.sample_rate;
     c.records = st.records;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <istream>
 #include <optional>
 
@@ -34,7 +35,14 @@ constexpr FieldName kFields[] = {
 
 constexpr unsigned kTextFields = kSqlField | kPayload | kText | kArgs;
 
-std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
+std::string Quoted(std::string_view name) {
+  std::string q;
+  q.reserve(name.size() + 2);
+  q.push_back('"');
+  q.append(name);
+  q.push_back('"');
+  return q;
+}
 
 Status Error(std::string msg) { return Status::InvalidArgument(std::move(msg)); }
 
@@ -185,6 +193,11 @@ Status ParseActionJson(std::string_view line, JsonAction* out) {
   if (*kind == ActionKind::kSql && !(seen & (kSqlField | kPayload))) {
     return Error("an sql action needs \"sql\" (or \"payload\")");
   }
+  // Tool policies judge a call by its tool's name; a call without one is
+  // not a call the kernel can judge.
+  if (*kind == ActionKind::kToolCall && !(seen & kTool)) {
+    return Error("a tool_call action needs \"tool\"");
+  }
   a.kind = *kind;
   *out = std::move(a);
   return Status::Ok();
@@ -199,55 +212,66 @@ LineReader::LineReader(std::istream& in, std::size_t max_line) : in_(in), max_li
 bool LineReader::Fill() {
   using traits = std::istream::traits_type;
   std::streambuf* sb = in_.rdbuf();
-  if (sb == nullptr) return false;
-  std::streamsize avail = sb->in_avail();
-  if (avail < 0) return false;
-  if (avail == 0) {
-    // Waits for at most one read, then takes whatever it brought.
-    if (traits::eq_int_type(sb->sgetc(), traits::eof())) return false;
-    avail = std::max<std::streamsize>(sb->in_avail(), 1);
+  if (sb == nullptr || stopped_) return false;
+  // A file stream's buffer throws when the read(2) under it fails (EISDIR,
+  // EIO); the stream is then finished, and the caller says why.
+  try {
+    std::streamsize avail = sb->in_avail();
+    if (avail < 0) return false;
+    if (avail == 0) {
+      // Waits for at most one read, then takes whatever it brought.
+      if (traits::eq_int_type(sb->sgetc(), traits::eof())) return false;
+      avail = std::max<std::streamsize>(sb->in_avail(), 1);
+    }
+    std::streamsize want = std::min<std::streamsize>(avail, static_cast<std::streamsize>(buf_.size()));
+    std::streamsize got = sb->sgetn(buf_.data(), want);
+    pos_ = 0;
+    end_ = got > 0 ? static_cast<std::size_t>(got) : 0;
+    return end_ > 0;
+  } catch (const std::exception& e) {
+    read_error_ = e.what();
+  } catch (...) {
+    read_error_ = "read failed";
   }
-  std::streamsize want = std::min<std::streamsize>(avail, static_cast<std::streamsize>(buf_.size()));
-  std::streamsize got = sb->sgetn(buf_.data(), want);
-  pos_ = 0;
-  end_ = got > 0 ? static_cast<std::size_t>(got) : 0;
-  return end_ > 0;
+  stopped_ = true;
+  pos_ = end_ = 0;
+  return false;
 }
 
 LineReader::Result LineReader::Next(std::string* line) {
   line->clear();
-  bool too_long = false;
+  if (stopped_) return Result::kEnd;
   bool any = false;
   for (;;) {
     if (pos_ == end_ && !Fill()) {
-      if (!any) return Result::kEnd;
+      if (!any || stopped_) return Result::kEnd;
       ++line_number_;
-      return too_long ? Result::kTooLong : Result::kLine;
+      return Result::kLine;
     }
     any = true;
     const char* start = buf_.data() + pos_;
     std::size_t avail = end_ - pos_;
     const char* nl = static_cast<const char*>(std::memchr(start, '\n', avail));
     std::size_t take = nl != nullptr ? static_cast<std::size_t>(nl - start) : avail;
-    if (!too_long) {
-      if (line->size() + take > max_line_) {
-        too_long = true;
-        line->clear();
-        line->shrink_to_fit();
-      } else {
-        line->append(start, take);
-      }
+    if (line->size() + take > max_line_) {
+      stopped_ = true;
+      ++line_number_;
+      line->clear();
+      line->shrink_to_fit();
+      return Result::kTooLong;
     }
+    line->append(start, take);
     pos_ += take;
     if (nl != nullptr) {
       ++pos_;
       ++line_number_;
-      return too_long ? Result::kTooLong : Result::kLine;
+      return Result::kLine;
     }
   }
 }
 
 bool LineReader::drained() const {
+  if (stopped_) return true;
   if (std::memchr(buf_.data() + pos_, '\n', end_ - pos_) != nullptr) return false;
   std::streambuf* sb = in_.rdbuf();
   return sb == nullptr || sb->in_avail() <= 0;

@@ -7,7 +7,8 @@
 //
 // Fields: kind, agent_id, tool, sql | payload | text (strings; at most one),
 // args (any JSON value, given to the kernel as compact JSON text; tool calls
-// only), cost_usd (number), tokens (integer). Unknown or repeated fields,
+// only), cost_usd (number), tokens (integer). An sql action needs sql or
+// payload, a tool_call needs tool. Unknown or repeated fields,
 // wrong types and kinds that contradict the fields are errors: a line that
 // could mean two things is refused, never guessed at.
 #ifndef AGENTOS_BINDINGS_CLI_ACTION_JSON_H_
@@ -50,6 +51,10 @@ Status ParseActionJson(std::string_view line, JsonAction* out);
 // Cuts a stream into lines ('\n'; a '\r' before it is JSON whitespace). Never
 // holds more than max_line bytes of a line, and never waits for more input
 // than one read returns, so it can serve an interactive pipe.
+//
+// A line longer than max_line ends the stream: Next() returns kTooLong as
+// soon as the limit is passed and kEnd after that. Skipping to the next '\n'
+// instead could read forever (/dev/zero has none).
 class LineReader {
  public:
   enum class Result { kLine, kTooLong, kEnd };
@@ -57,12 +62,15 @@ class LineReader {
   explicit LineReader(std::istream& in, std::size_t max_line = kMaxActionLineBytes);
 
   // The next line without its '\n' (a last line without '\n' counts). For
-  // kTooLong the line was skipped and *line is empty.
+  // kTooLong *line is empty.
   Result Next(std::string* line);
   // Number of the line Next() last returned, from 1.
   std::size_t line_number() const { return line_number_; }
   // True when the next line is not already buffered (reading it may wait).
   bool drained() const;
+  // Why reading stopped early (the stream's read failed), or empty. Next()
+  // returns kEnd once this is set.
+  const std::string& read_error() const { return read_error_; }
 
  private:
   bool Fill();
@@ -73,6 +81,8 @@ class LineReader {
   std::size_t pos_ = 0;
   std::size_t end_ = 0;
   std::size_t line_number_ = 0;
+  bool stopped_ = false;
+  std::string read_error_;
 };
 
 // True for a line holding only JSON whitespace (space, tab, CR).

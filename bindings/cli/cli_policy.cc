@@ -1,11 +1,12 @@
 // agentos policy validate: loads policy files exactly as `check` would.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
 
+#include "bindings/cli/cli_common.h"
 #include "bindings/cli/commands.h"
 #include "kernel/kernel_space.h"
-#include "policies/policy_loader.h"
 
 namespace agentos::cli {
 namespace {
@@ -15,9 +16,12 @@ constexpr const char kUsage[] =
     "\n"
     "Loads each policy file as `agentos check` would and prints\n"
     "  FILE.yaml: OK (2 policies: budget (cost), sql_safety (sql))\n"
-    "or the first error in it, as FILE.yaml:LINE:COLUMN: message.\n"
+    "or the first error in it on stderr, as FILE.yaml:LINE:COLUMN: message.\n"
     "\n"
-    "Exit status: 0 every file valid, 2 bad arguments or some file invalid.\n";
+    "Exit status: 0 every file valid, 1 some file invalid, 2 bad arguments or a\n"
+    "file that cannot be read (when both, 2).\n";
+
+constexpr const char kCommand[] = "policy validate";
 
 std::string Summary(const KernelSpace& k) {
   if (k.allow_all()) return "OK (no policies: allows everything)";
@@ -34,55 +38,31 @@ std::string Summary(const KernelSpace& k) {
   return s + ")";
 }
 
-int Validate(const std::string& path, Io io) {
-  std::shared_ptr<const KernelSpace> kernel;
-  Status st = LoadKernelFromFile(path, &kernel);
-  if (!st.ok() || !kernel) {
-    std::string msg = st.ok() ? "no kernel" : st.message();
-    // Every error names the file, even if the loader's message does not.
-    if (msg.rfind(path, 0) != 0) msg = path + ": " + msg;
-    io.err << msg << "\n";
-    return kExitUsage;
-  }
-  io.out << path << ": " << Summary(*kernel) << "\n";
-  return kExitOk;
-}
-
 }  // namespace
 
 int RunPolicy(const std::vector<std::string>& args, Io io) {
-  if (args.empty()) {
-    io.err << "agentos policy: missing subcommand\n\n" << kUsage;
-    return kExitUsage;
-  }
+  if (args.empty()) return UsageError(io, "policy", "missing subcommand (expected 'validate')");
   if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     io.out << kUsage;
     return kExitOk;
   }
-  if (args[0] != "validate") {
-    io.err << "agentos policy: unknown subcommand '" << args[0] << "'\n\n" << kUsage;
-    return kExitUsage;
+  if (args[0] != "validate") return UsageError(io, "policy", "unknown subcommand '" + args[0] + "'");
+  ParsedArgs parsed;
+  if (auto why = ParseArgs({args.begin() + 1, args.end()}, {}, &parsed)) return UsageError(io, kCommand, *why);
+  if (parsed.help) {
+    io.out << kUsage;
+    return kExitOk;
   }
-  std::vector<std::string> files;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") {
-      io.out << kUsage;
-      return kExitOk;
-    }
-    if (a.size() > 1 && a[0] == '-') {
-      io.err << "agentos policy validate: unknown option '" << a << "'\n\n" << kUsage;
-      return kExitUsage;
-    }
-    files.push_back(a);
-  }
-  if (files.empty()) {
-    io.err << "agentos policy validate: no policy file given\n\n" << kUsage;
-    return kExitUsage;
-  }
+  if (parsed.positional.empty()) return UsageError(io, kCommand, "no policy file given");
   int code = kExitOk;
-  for (const std::string& f : files) {
-    if (Validate(f, io) != kExitOk) code = kExitUsage;
+  for (const std::string& path : parsed.positional) {
+    std::shared_ptr<const KernelSpace> kernel;
+    int failed = LoadPolicy(io, kCommand, path, &kernel);
+    if (failed < 0) {
+      io.out << path << ": " << Summary(*kernel) << "\n";
+    } else {
+      code = std::max(code, failed);
+    }
   }
   return code;
 }

@@ -55,10 +55,7 @@ std::string_view ValidUtf8(std::string_view text, std::string* scratch) {
   return *scratch;
 }
 
-std::string_view DecisionJsonWriter::Write(const Decision& decision) {
-  buf_.Clear();
-  JsonWriter w(buf_);
-  w.StartObject();
+void WriteDecisionMembers(JsonWriter& w, const Decision& decision, std::string* scratch) {
   w.Key("allowed");
   w.Bool(decision.allowed());
   w.Key("violations");
@@ -66,15 +63,15 @@ std::string_view DecisionJsonWriter::Write(const Decision& decision) {
   for (const Violation& v : decision.violations()) {
     w.StartObject();
     w.Key("policy");
-    String(w, v.policy(), &scratch_);
+    String(w, v.policy(), scratch);
     w.Key("rule");
-    String(w, v.rule(), &scratch_);
+    String(w, v.rule(), scratch);
     w.Key("severity");
-    String(w, ToString(v.severity()), &scratch_);
+    String(w, ToString(v.severity()), scratch);
     w.Key("blocked");
     w.Bool(v.blocked());
     w.Key("reason");
-    String(w, v.reason(), &scratch_);
+    String(w, v.reason(), scratch);
     w.EndObject();
   }
   w.EndArray();
@@ -82,6 +79,15 @@ std::string_view DecisionJsonWriter::Write(const Decision& decision) {
     w.Key("total_violations");
     w.Uint(decision.total_violations());
   }
+}
+
+std::string_view DecisionJsonWriter::Write(std::size_t line, const Decision& decision) {
+  buf_.Clear();
+  JsonWriter w(buf_);
+  w.StartObject();
+  w.Key("line");
+  w.Uint64(static_cast<std::uint64_t>(line));
+  WriteDecisionMembers(w, decision, &scratch_);
   w.EndObject();
   return {buf_.GetString(), buf_.GetSize()};
 }

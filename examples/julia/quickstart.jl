@@ -69,7 +69,9 @@ policies:
 """
 
 # agentos_action and agentos_violation, laid out as in C (isbits structs).
+# struct_size is set to sizeof the struct, as the C API requires.
 struct AgentosAction
+    struct_size::UInt32
     kind::Int32
     agent_id::Ptr{UInt8}
     agent_id_len::Csize_t
@@ -82,6 +84,7 @@ struct AgentosAction
 end
 
 struct AgentosViolation
+    struct_size::UInt32
     policy::Cstring
     rule::Cstring
     reason::Cstring
@@ -90,14 +93,14 @@ struct AgentosViolation
 end
 
 const NULLSTR = reinterpret(Cstring, C_NULL)
-const NOVIOLATION = AgentosViolation(NULLSTR, NULLSTR, NULLSTR, 0, 0)
+const NOVIOLATION = AgentosViolation(sizeof(AgentosViolation), NULLSTR, NULLSTR, NULLSTR, 0, 0)
 
 # The strings passed here are literals, which Julia never moves or frees,
 # so the raw pointers stored in the struct stay valid.
 cptr(s) = s === nothing ? Ptr{UInt8}(C_NULL) : pointer(s)
 clen(s) = s === nothing ? Csize_t(0) : Csize_t(sizeof(s))
 make_action(kind, tool, payload, cost) =
-    AgentosAction(kind, Ptr{UInt8}(C_NULL), 0, cptr(tool), clen(tool), cptr(payload), clen(payload), cost, 0)
+    AgentosAction(sizeof(AgentosAction), kind, Ptr{UInt8}(C_NULL), 0, cptr(tool), clen(tool), cptr(payload), clen(payload), cost, 0)
 
 function load(yaml)
     k = Ref{Ptr{Cvoid}}(C_NULL)
@@ -113,14 +116,26 @@ function check(k, s, d, a::AgentosAction)
     rc = ccall((:agentos_kernel_check, LIB), Cint, (Ptr{Cvoid}, Ptr{Cvoid}, Ref{AgentosAction}, Ptr{Cvoid}),
                k, s, a, d)
     rc != AGENTOS_OK && return -1
-    return ccall((:agentos_decision_allowed, LIB), Cint, (Ptr{Cvoid},), d)
+    return decision_allowed(d)
 end
 
 decision_new(out) = ccall((:agentos_decision_new, LIB), Cint, (Ref{Ptr{Cvoid}},), out)
 decision_free(d) = ccall((:agentos_decision_free, LIB), Cvoid, (Ptr{Cvoid},), d)
 kernel_free(k) = ccall((:agentos_kernel_free, LIB), Cvoid, (Ptr{Cvoid},), k)
-violation_count(d) = ccall((:agentos_decision_violation_count, LIB), Cint, (Ptr{Cvoid},), d)
-violation(d, i, v) = ccall((:agentos_decision_violation, LIB), Cint, (Ptr{Cvoid}, Cint, Ref{AgentosViolation}), d, i, v)
+violation(d, i, v) = ccall((:agentos_decision_violation, LIB), Cint, (Ptr{Cvoid}, Csize_t, Ref{AgentosViolation}), d, i, v)
+
+# Queries answer through an out-parameter; these return the answer, or -2
+# (no answer has that value) if the call failed.
+function query(fn, handle, T)
+    out = Ref{T}(0)
+    rc = ccall(fn, Cint, (Ptr{Cvoid}, Ref{T}), handle, out)
+    return rc == AGENTOS_OK ? Int(out[]) : -2
+end
+decision_allowed(d) = query((:agentos_decision_allowed, LIB), d, Int32)
+max_severity(d) = query((:agentos_decision_max_severity, LIB), d, Int32)
+violation_count(d) = query((:agentos_decision_violation_count, LIB), d, Csize_t)
+policy_count(k) = query((:agentos_kernel_policy_count, LIB), k, Csize_t)
+is_audit(k) = query((:agentos_kernel_is_audit, LIB), k, Int32)
 str(c::Cstring) = reinterpret(Ptr{Cvoid}, c) == C_NULL ? "" : unsafe_string(c)
 
 function test_version_and_codes()
@@ -136,10 +151,10 @@ function test_allow_all_and_free_null()
     d = Ref{Ptr{Cvoid}}(C_NULL)
     @EXPECT ccall((:agentos_kernel_allow_all, LIB), Cint, (Ref{Ptr{Cvoid}},), k) == AGENTOS_OK
     @EXPECT decision_new(d) == AGENTOS_OK
-    @EXPECT ccall((:agentos_decision_allowed, LIB), Cint, (Ptr{Cvoid},), d[]) == 0  # nothing checked yet: denied
-    @EXPECT ccall((:agentos_kernel_policy_count, LIB), Cint, (Ptr{Cvoid},), k[]) == 0
+    @EXPECT decision_allowed(d[]) == 0  # nothing checked yet: denied
+    @EXPECT policy_count(k[]) == 0
     @EXPECT check(k[], C_NULL, d[], make_action(AGENTOS_ACTION_SQL, nothing, "DROP TABLE users", 0)) == 1
-    @EXPECT ccall((:agentos_decision_max_severity, LIB), Cint, (Ptr{Cvoid},), d[]) == AGENTOS_SEVERITY_NONE
+    @EXPECT max_severity(d[]) == AGENTOS_SEVERITY_NONE
     decision_free(d[])
     kernel_free(k[])
     kernel_free(C_NULL)
@@ -155,9 +170,9 @@ function test_sql_policy()
     type = Ref{Cstring}(NULLSTR)
     k == C_NULL && return
     @EXPECT decision_new(d) == AGENTOS_OK
-    @EXPECT ccall((:agentos_kernel_policy_count, LIB), Cint, (Ptr{Cvoid},), k) == 2
-    @EXPECT ccall((:agentos_kernel_is_audit, LIB), Cint, (Ptr{Cvoid},), k) == 0
-    @EXPECT ccall((:agentos_kernel_policy, LIB), Cint, (Ptr{Cvoid}, Cint, Ref{Cstring}, Ref{Cstring}),
+    @EXPECT policy_count(k) == 2
+    @EXPECT is_audit(k) == 0
+    @EXPECT ccall((:agentos_kernel_policy, LIB), Cint, (Ptr{Cvoid}, Csize_t, Ref{Cstring}, Ref{Cstring}),
                   k, 1, name, type) == AGENTOS_OK
     @EXPECT str(name[]) == "sql_safety"
     @EXPECT str(type[]) == "sql"
@@ -258,11 +273,11 @@ function test_errors_change_nothing()
     @EXPECT decision_new(d) == AGENTOS_OK
     @EXPECT check(k, C_NULL, d[], a) == 1
 
-    a = AgentosAction(42, a.agent_id, a.agent_id_len, a.tool, a.tool_len, a.payload, a.payload_len, a.cost_usd, a.tokens)
+    a = AgentosAction(a.struct_size, 42, a.agent_id, a.agent_id_len, a.tool, a.tool_len, a.payload, a.payload_len, a.cost_usd, a.tokens)
     @EXPECT checkfn(k, a, d[]) == AGENTOS_INVALID
     @EXPECT occursin("unknown action kind 42", errmsg())
-    @EXPECT ccall((:agentos_decision_allowed, LIB), Cint, (Ptr{Cvoid},), d[]) == 1  # the earlier decision stands
-    a = AgentosAction(AGENTOS_ACTION_TOOL_CALL, a.agent_id, a.agent_id_len, a.tool, a.tool_len, Ptr{UInt8}(C_NULL), 2,
+    @EXPECT decision_allowed(d[]) == 1  # the earlier decision stands
+    a = AgentosAction(a.struct_size, AGENTOS_ACTION_TOOL_CALL, a.agent_id, a.agent_id_len, a.tool, a.tool_len, Ptr{UInt8}(C_NULL), 2,
                       a.cost_usd, a.tokens)  # payload NULL with payload_len 2
     @EXPECT checkfn(k, a, d[]) == AGENTOS_INVALID
     @EXPECT checkfn(C_NULL, a, d[]) == AGENTOS_INVALID
@@ -288,8 +303,10 @@ function test_errors_change_nothing()
 
     @EXPECT ccall((:agentos_kernel_allow_all, LIB), Cint, (Ptr{Cvoid},), C_NULL) == AGENTOS_INVALID
     @EXPECT length(errmsg()) > 0
-    @EXPECT ccall((:agentos_decision_allowed, LIB), Cint, (Ptr{Cvoid},), C_NULL) == 0
-    @EXPECT ccall((:agentos_kernel_policy_count, LIB), Cint, (Ptr{Cvoid},), C_NULL) == -1
+    flag = Ref{Int32}(7)
+    count = Ref{Csize_t}(7)
+    @EXPECT ccall((:agentos_decision_allowed, LIB), Cint, (Ptr{Cvoid}, Ref{Int32}), C_NULL, flag) == AGENTOS_INVALID && flag[] == 0  # fails closed
+    @EXPECT ccall((:agentos_kernel_policy_count, LIB), Cint, (Ptr{Cvoid}, Ref{Csize_t}), C_NULL, count) == AGENTOS_INVALID && count[] == 7
     decision_free(d[])
     kernel_free(k)
 end
@@ -300,7 +317,7 @@ function test_example_policy_file()
                joinpath(AGENTOS_SOURCE_DIR, "examples", "policies", "sql_safety.yaml"), k)
     @EXPECT rc == AGENTOS_OK
     rc != AGENTOS_OK && return
-    @EXPECT ccall((:agentos_kernel_policy_count, LIB), Cint, (Ptr{Cvoid},), k[]) == 2
+    @EXPECT policy_count(k[]) == 2
     kernel_free(k[])
 end
 

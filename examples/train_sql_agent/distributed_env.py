@@ -1,4 +1,4 @@
-"""--workers N / --scheduler ADDRESS for train.py: the SQL-task envs on Dask.
+"""--workers N / --scheduler ADDRESS [--backend ray|dask] for train.py: the SQL-task envs on Ray or Dask.
 
 train.py uses the engine through one object, the `engine` module
 (engine.SqlTaskEnv, engine.check_dataset_order, ...). `install(args, engine)`
@@ -8,10 +8,12 @@ its environments as agent_os.distributed shards on Dask worker processes:
 
     engine = distributed_env.install(args, engine)   # in train.py's main()
 
-  --workers N          a local Dask cluster of N worker processes
-  --scheduler ADDRESS  an existing cluster (tcp://host:8786); every worker
-                       needs agent_os importable, the same libagentos.so,
-                       and the SQL dataset at the same path as here
+  --workers N          a local cluster of N worker processes (Dask) or CPUs (Ray)
+  --scheduler ADDRESS  an existing cluster (Dask: tcp://host:8786; Ray: the
+                       head's host:6379); every worker needs agent_os
+                       importable, the same libagentos.so, and the SQL
+                       dataset at the same path as here
+  --backend ray|dask   which (default dask)
 
 What changes and what does not:
   * the same policy files, seeds and tasks: each env draws exactly the task
@@ -43,15 +45,19 @@ def install(args, engine):
         return engine
     if workers is not None and scheduler is not None:
         raise SystemExit("give --workers or --scheduler, not both")
-    from agent_os.distributed import DistributedVectorEnv, connect, local_cluster
+    from agent_os.distributed import DaskBackend, DistributedVectorEnv, RayBackend
 
+    kind = getattr(args, "backend", None) or "dask"
+    if kind not in ("dask", "ray"):
+        raise SystemExit("--backend must be ray or dask")
+    cls = RayBackend if kind == "ray" else DaskBackend
     if workers is not None:
         if workers < 1:
             raise SystemExit("--workers must be >= 1")
-        client, cluster = local_cluster(workers)
+        client = cls.local(workers, timeout=120.0)
     else:
-        client, cluster = connect(scheduler), None
-    atexit.register(_shutdown, client, cluster)
+        client = cls.connect(scheduler, timeout=60.0, min_workers=1)
+    atexit.register(client.close)
 
     class DistributedSqlTaskEnv(engine.SqlTaskEnv):
         """engine.SqlTaskEnv with its VectorEnv replaced by a DistributedVectorEnv."""
@@ -72,7 +78,8 @@ def install(args, engine):
             self.env = DistributedVectorEnv(policy_file, num_envs, task="sql", dataset_dir=os.path.abspath(dataset_dir),
                                             split=split, config=config, autoreset="disabled", num_threads=threads,
                                             min_envs_per_thread=8, recorder=recorder, audit_dir=audit_dir,
-                                            client=client, num_shards=min(num_envs, _worker_count(client)))
+                                            client=client,
+                                            num_shards=min(num_envs, max(1, len(client.slots(client.alive())))))
             self.num_envs = num_envs
             self.split = split
             self._mask = np.zeros(num_envs, dtype=bool)
@@ -91,15 +98,5 @@ def install(args, engine):
 
     stand_in = types.SimpleNamespace(**{k: getattr(engine, k) for k in dir(engine) if not k.startswith("__")})
     stand_in.SqlTaskEnv = DistributedSqlTaskEnv
-    stand_in.dask_client = client
+    stand_in.cluster_backend = client
     return stand_in
-
-
-def _worker_count(client) -> int:
-    return max(1, len(client.scheduler_info().get("workers", {})))
-
-
-def _shutdown(client, cluster):
-    client.close()
-    if cluster is not None:
-        cluster.close()

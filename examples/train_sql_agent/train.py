@@ -71,7 +71,8 @@ def parse_args(argv=None):
                    help="short CI run; exits 1 unless governance held and the agent learned")
     p.add_argument("--out", default=os.path.join(HERE, "out"), help="output directory")
     p.add_argument("--workers", type=int, default=None, help="run the environments on a local Dask cluster of N worker processes")
-    p.add_argument("--scheduler", default=None, help="run the environments on an existing Dask cluster (ADDRESS)")
+    p.add_argument("--scheduler", default=None, help="run the environments on an existing cluster (ADDRESS: a Dask scheduler, or a Ray head host:6379 with --backend ray)")
+    p.add_argument("--backend", choices=("dask", "ray"), default="dask", help="the cluster --workers/--scheduler use (default dask)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
     args = p.parse_args(argv)
     if args.seeds is None:

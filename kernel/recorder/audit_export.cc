@@ -320,7 +320,8 @@ Status ExportStore(AuditStore& store, const LogHeader& header, const ExportOptio
   if (!s.ok()) return s;
   AuditRecord rec;
   RecordCursor::Row row;
-  out << "[";
+  const bool lines = options.json_lines;
+  if (!lines) out << "[";
   for (;;) {
     if (options.max_records != 0 && sum.records >= options.max_records) break;
     RecordCursor::Step step;
@@ -330,12 +331,13 @@ Status ExportStore(AuditStore& store, const LogHeader& header, const ExportOptio
       return Status::ParseError(store.name() + ": record " + std::to_string(rec.seq) + ": " + row.problem +
                                 " (run `agentos audit verify`)");
     }
-    out << (sum.records == 0 ? "\n" : ",\n");
+    if (!lines) out << (sum.records == 0 ? "\n" : ",\n");
     out << (options.format == ExportFormat::kJson ? RecordToJson(rec) : RecordToSpanJson(rec, header));
+    if (lines) out << "\n";
     ++sum.records;
     sum.last_seq = rec.seq;
   }
-  out << (sum.records == 0 ? "]\n" : "\n]\n");
+  if (!lines) out << (sum.records == 0 ? "]\n" : "\n]\n");
   if (!out) return Status::IoError("export: cannot write the output");
   if (summary != nullptr) *summary = sum;
   return Status::Ok();

@@ -37,6 +37,9 @@ struct ExportOptions {
   ExportFormat format = ExportFormat::kJson;
   std::uint64_t after_seq = 0;    // export records with seq > after_seq (a cursor for incremental readers)
   std::uint64_t max_records = 0;  // 0: no limit
+  // JSON Lines (https://jsonlines.org): one object per line and no
+  // enclosing array, so a reader can stream the export record by record.
+  bool json_lines = false;
 };
 
 struct ExportSummary {
@@ -44,7 +47,7 @@ struct ExportSummary {
   std::uint64_t last_seq = 0;  // seq of the last one written (after_seq if none)
 };
 
-// Writes one JSON array to `out`. A non-OK status means the file is not a
+// Writes one JSON array to `out` (or JSON Lines, see ExportOptions). A non-OK status means the file is not a
 // readable log or holds a malformed row (nothing useful can be exported).
 Status ExportLog(const std::string& path, const ExportOptions& options, std::ostream& out, ExportSummary* summary);
 Status ExportStore(AuditStore& store, const LogHeader& header, const ExportOptions& options, std::ostream& out,

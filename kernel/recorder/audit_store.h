@@ -1,6 +1,6 @@
 // AuditStore: the SQLite file behind a flight recorder log.
 //
-// Schema (format 1; every table STRICT):
+// Schema (formats 1 and 2 differ only in the meta keys; every table STRICT):
 //   meta(key TEXT PRIMARY KEY, value TEXT)          -- the LogHeader
 //   records(seq INTEGER PRIMARY KEY, time_ns, env_id, agent_id, episode, step,
 //           kind, tool, payload, payload_form, payload_len, cost_usd, tokens,

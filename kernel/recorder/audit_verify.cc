@@ -83,7 +83,7 @@ bool Verifier::CheckHeader() {
     return Fail(0, "log header: the key does not match this log (key check failed)");
   }
   if (!DigestEqual(genesis_, header_.genesis)) {
-    return Fail(0, "log header: genesis hash mismatch (header fields such as the record level were edited)");
+    return Fail(0, "log header: genesis hash mismatch (a header field such as the record level was edited)");
   }
   return true;
 }
@@ -150,6 +150,7 @@ bool Verifier::CheckCheckpointFile(const std::optional<std::string>& text) {
 Status Verifier::Run(const std::optional<std::string>& checkpoint_text) {
   *result_ = VerifyResult{};
   result_->valid = true;
+  result_->format_version = header_.version;
   if (header_.keyed && !hasher_.keyed()) {
     return Status::InvalidArgument(store_.name() +
                                    ": the log is keyed (HMAC-SHA-256); verifying it needs its key (--key-file)");
@@ -247,6 +248,10 @@ Status Verifier::Run(const std::optional<std::string>& checkpoint_text) {
                      " chain, head " + ToHex(result_->head);
   if (checkpoint_text) {
     result_->message += ", checkpoint file covers " + Seq(file_cp_.records) + (file_cp_.closed ? " (closed)" : "");
+  }
+  if (header_.version < kLogFormatVersion) {
+    result_->message += "; older log format " + std::to_string(header_.version) +
+                        ": its durability, payload_max_bytes and redact_payloads are not bound into the chain";
   }
   if (!hasher_.keyed()) {
     result_->notes.push_back("unkeyed log: this proves integrity against accidents and careless edits, not against "

@@ -34,6 +34,7 @@ struct VerifyResult {
   std::uint64_t first_bad_seq = 0;  // the first bad record; 0 if the fault is not one record's
   std::string message;              // "record 1234: hash mismatch (...)" or a summary when valid
   Digest head{};                    // entry_hash of the last record that verified
+  int format_version = 0;           // the log's header format (kOldestLogFormatVersion..kLogFormatVersion)
   std::uint64_t checkpoint_records = 0;  // what the checkpoint file covers
   bool closed = false;                   // the checkpoint file was written by a clean close
   std::vector<std::string> notes;        // facts worth knowing that do not invalidate the log

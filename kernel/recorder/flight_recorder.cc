@@ -20,6 +20,7 @@
 #include "kernel/recorder/hash_chain.h"
 #include "kernel/recorder/record_codec.h"
 #include "kernel/recorder/utf8_text.h"
+#include "kernel/recorder/writer_lock.h"
 
 namespace agentos {
 namespace {
@@ -102,6 +103,9 @@ struct FlightRecorder::Impl {
   std::uint64_t sample_threshold_ = 0;  // keep a clean decision when its hash is below this
   bool sample_all_ = true;
 
+  // Held from before the log is first looked at until the database is
+  // closed (declared before store_, so destroyed after it).
+  std::unique_ptr<WriterLock> writer_lock_;
   // Writer-thread state.
   std::unique_ptr<AuditStore> store_;
   std::unique_ptr<ChainHasher> hasher_;
@@ -165,6 +169,9 @@ Status FlightRecorder::Open(const std::string& path, RecorderOptions options, st
   // rate < 1 here, so rate * 2^64 < 2^64 fits.
   if (!m->sample_all_) m->sample_threshold_ = static_cast<std::uint64_t>(std::ldexp(o.sample_rate, 64));
   const bool sync = o.durability == Durability::kSync;
+  // First of all: whatever is at `path` must not change under us while we
+  // decide whether to create or append, and nobody else may write it.
+  if (!(s = WriterLock::Acquire(path, &m->writer_lock_)).ok()) return s;
 
   bool no_log = false;
   if (!(s = AuditStore::HoldsNoLog(path, &no_log)).ok()) return s;
@@ -199,10 +206,10 @@ Status FlightRecorder::Open(const std::string& path, RecorderOptions options, st
     h.sample_rate = o.sample_rate;
     h.keyed = m->hasher_->keyed();
     if (h.keyed) h.key_check = m->hasher_->KeyCheck(h.file_id_view());
-    h.genesis = m->hasher_->Genesis(h.ChainEncoding());
     h.durability = o.durability;
     h.payload_max_bytes = o.payload_max_bytes;
     h.redact_payloads = o.redact_payloads;
+    h.genesis = m->hasher_->Genesis(h.ChainEncoding());  // last: it covers every field above
     // The checkpoint file comes first: a crash before the database exists
     // leaves no log at all, never a log without its checkpoint.
     Checkpoint cp;
@@ -428,6 +435,8 @@ Status FlightRecorder::Impl::Close() {
   writer_cv_.notify_all();
   space_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  store_.reset();  // already closed by the writer, unless Open failed before starting it
+  writer_lock_.reset();
   closed_ = true;
   std::lock_guard<std::mutex> lk(mu_);
   close_status_ = fatal_;

@@ -118,7 +118,9 @@ class FlightRecorder final : public AuditSink {
   // tables that a crash left half-created; refused if its checkpoint file
   // covers records) or appends to the agentos log already there. Appending requires the same
   // key, level and sample rate, and refuses a log that is shorter than its
-  // checkpoint file (appending would hide the truncation).
+  // checkpoint file (appending would hide the truncation). Refused with a
+  // StateError while another recorder, in this process or another, has the
+  // log open (writer_lock.h); Close() releases it.
   static Status Open(const std::string& path, RecorderOptions options, std::shared_ptr<FlightRecorder>* out);
 
   ~FlightRecorder() override;  // closes; an error nobody saw is printed to stderr

@@ -13,9 +13,9 @@
 // still needs the key (forging a record means finding a SHA-256 second
 // preimage or knowing the key).
 //
-// The genesis value binds the log header (format, file id, creation time,
-// record level, sample rate, hash algorithm) into the chain, so rewriting
-// the level of a log breaks record 1.
+// The genesis value binds the log header (LogHeader::ChainEncoding: every
+// field from format 2 on) into the chain, so rewriting any header field,
+// such as the level of a log, breaks record 1.
 #ifndef AGENTOS_KERNEL_RECORDER_HASH_CHAIN_H_
 #define AGENTOS_KERNEL_RECORDER_HASH_CHAIN_H_
 

@@ -47,19 +47,25 @@ std::string_view ToString(Durability d) {
 
 std::string LogHeader::ChainEncoding() const {
   std::string out(kLogFormatName);
-  Put<std::uint32_t>(&out, kLogFormatVersion);
+  Put<std::uint32_t>(&out, static_cast<std::uint32_t>(version));
   out.append(file_id_view());
   Put<std::int64_t>(&out, created_ns);
   Put<std::uint8_t>(&out, static_cast<std::uint8_t>(level));
   Put<std::uint64_t>(&out, std::bit_cast<std::uint64_t>(sample_rate));
   Put<std::uint8_t>(&out, keyed ? 1 : 0);
+  if (version == 1) return out;
+  // Format 2: the rest of the header. key_check is all zeros when unkeyed.
+  out.append(reinterpret_cast<const char*>(key_check.data()), key_check.size());
+  Put<std::uint8_t>(&out, static_cast<std::uint8_t>(durability));
+  Put<std::uint32_t>(&out, payload_max_bytes);
+  Put<std::uint8_t>(&out, redact_payloads ? 1 : 0);
   return out;
 }
 
 std::map<std::string, std::string> LogHeader::ToMeta() const {
   std::map<std::string, std::string> m;
   m["format"] = std::string(kLogFormatName);
-  m["version"] = std::to_string(kLogFormatVersion);
+  m["version"] = std::to_string(version);
   m["file_id"] = ToHex(file_id);
   m["created_ns"] = std::to_string(created_ns);
   m["level"] = std::string(ToString(level));
@@ -87,10 +93,12 @@ Status LogHeader::FromMeta(const std::map<std::string, std::string>& m, LogHeade
   if (!get("format", &v)) return bad("format", "is missing (not an agentos audit log, or a half-written one)");
   if (v != kLogFormatName) return bad("format", "is '" + v + "', not 'agentos-audit'");
   if (!get("version", &v)) return bad("version", "is missing");
-  if (v != std::to_string(kLogFormatVersion)) {
-    return bad("version", "is " + v + "; this build reads version " + std::to_string(kLogFormatVersion));
-  }
   LogHeader h;
+  if (!ParseNumber(v, &h.version) || h.version < kOldestLogFormatVersion || h.version > kLogFormatVersion ||
+      v != std::to_string(h.version)) {
+    return bad("version", "is " + v + "; this build reads versions " + std::to_string(kOldestLogFormatVersion) +
+                              " to " + std::to_string(kLogFormatVersion));
+  }
   std::vector<std::uint8_t> id;
   if (!get("file_id", &v) || !FromHex(v, &id) || id.size() != h.file_id.size()) return bad("file_id", "is missing or malformed");
   std::memcpy(h.file_id.data(), id.data(), id.size());
@@ -107,10 +115,32 @@ Status LogHeader::FromMeta(const std::map<std::string, std::string>& m, LogHeade
   if (!get("key_check", &v)) return bad("key_check", "is missing");
   if (h.keyed ? !ParseDigest(v, &h.key_check) : !v.empty()) return bad("key_check", "is malformed");
   if (!get("genesis", &v) || !ParseDigest(v, &h.genesis)) return bad("genesis", "is missing or malformed");
-  // Informational fields: tolerated when absent or odd, never trusted.
-  if (get("durability", &v)) h.durability = v == "relaxed" ? Durability::kRelaxed : Durability::kSync;
-  if (get("payload_max_bytes", &v)) ParseNumber(v, &h.payload_max_bytes);
-  if (get("redact_payloads", &v)) h.redact_payloads = v == "1";
+  if (h.version == 1) {
+    // Format 1: informational fields, tolerated when absent or odd, never trusted.
+    if (get("durability", &v)) h.durability = v == "relaxed" ? Durability::kRelaxed : Durability::kSync;
+    if (get("payload_max_bytes", &v)) ParseNumber(v, &h.payload_max_bytes);
+    if (get("redact_payloads", &v)) h.redact_payloads = v == "1";
+    *out = h;
+    return Status::Ok();
+  }
+  // Format 2: every field is bound into the chain, so each must be exactly
+  // what the writer wrote, and nothing else may be in the header.
+  if (!get("durability", &v) || (v != "sync" && v != "relaxed")) {
+    return bad("durability", "is missing or not sync/relaxed");
+  }
+  h.durability = v == "relaxed" ? Durability::kRelaxed : Durability::kSync;
+  if (!get("payload_max_bytes", &v) || !ParseNumber(v, &h.payload_max_bytes) ||
+      v != std::to_string(h.payload_max_bytes)) {
+    return bad("payload_max_bytes", "is missing or malformed");
+  }
+  if (!get("redact_payloads", &v) || (v != "0" && v != "1")) return bad("redact_payloads", "is missing or not 0/1");
+  h.redact_payloads = v == "1";
+  const std::map<std::string, std::string> canonical = h.ToMeta();
+  for (const auto& [key, value] : m) {
+    if (canonical.count(key) == 0) {
+      return Status::ParseError("log header: unknown field '" + key + "' (a format-2 header holds only its own fields)");
+    }
+  }
   *out = h;
   return Status::Ok();
 }

@@ -83,9 +83,11 @@ inline constexpr auto kWordClass = BuildWordClasses();
 
 // The fast scanners' loops, one table: bit 0 = an ASCII byte that continues
 // a word (letters, digits, '_', '$'), bit 1 = an ASCII byte that continues a
-// number (the same, and '.'). Bytes >= 0x80 are in neither: the scanners stop
-// at them and hand the token to the path that checks UTF-8 sequences.
-enum : std::uint8_t { kAsciiWord = 1, kAsciiNumber = 2 };
+// word or number (the same, and '.'), bit 2 = a digit or '.' (a plain number;
+// anything else glued to one goes to the slow path). Bytes >= 0x80 are in
+// none: the scanners stop at them and hand the token to the path that checks
+// UTF-8 sequences.
+enum : std::uint8_t { kAsciiWord = 1, kAsciiNumber = 2, kAsciiDigits = 4 };
 
 constexpr std::array<std::uint8_t, 256> BuildAsciiRuns() {
   std::array<std::uint8_t, 256> t{};
@@ -95,6 +97,7 @@ constexpr std::array<std::uint8_t, 256> BuildAsciiRuns() {
       k = kAsciiWord | kAsciiNumber;
     }
     if (c == '.') k = kAsciiNumber;
+    if ((c >= '0' && c <= '9') || c == '.') k |= kAsciiDigits;
     t[static_cast<std::size_t>(c)] = k;
   }
   return t;

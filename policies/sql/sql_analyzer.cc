@@ -30,9 +30,12 @@ std::string_view ProblemRule(Problem p) {
     case Problem::kNestedComment:
     case Problem::kAmbiguousDashComment:
     case Problem::kHashCharacter:
+    case Problem::kAmbiguousCommentEnd:
     case Problem::kAmbiguousBackslash:
     case Problem::kAmbiguousDollarQuote:
-    case Problem::kAmbiguousBracket: return "sql.ambiguous";
+    case Problem::kAmbiguousBracket:
+    case Problem::kAmbiguousBacktick:
+    case Problem::kAmbiguousNumber: return "sql.ambiguous";
     case Problem::kTooManyStatements:
     case Problem::kTooDeep: return "sql.too_complex";
   }
@@ -59,12 +62,19 @@ std::string_view ProblemMessage(Problem p) {
     case Problem::kAmbiguousDashComment:
       return "'--' not followed by a space: not a comment in MySQL";
     case Problem::kHashCharacter: return "'#' starts a comment in MySQL but not elsewhere";
+    case Problem::kAmbiguousCommentEnd:
+      return "'--' comment holds \\r before more text on its line: PostgreSQL ends it at \\r, SQLite and MySQL at \\n";
     case Problem::kAmbiguousBackslash:
       return "backslash moves where this quoted text ends in some SQL dialects";
     case Problem::kAmbiguousDollarQuote:
       return "dollar-quoted text holds ; quotes or comments that non-PostgreSQL databases run as code";
     case Problem::kAmbiguousBracket:
       return "[...] holds quotes, comments or ';' (identifier in SQLite, subscript in PostgreSQL)";
+    case Problem::kAmbiguousBacktick:
+      return "`...` holds more than one plain name (identifier in MySQL and SQLite, operators and code in PostgreSQL)";
+    case Problem::kAmbiguousNumber:
+      return "letter, '_' or '$' glued to a number: PostgreSQL before 15 starts a new word there (1into is "
+             "1 INTO), MySQL reads one name, SQLite refuses it";
     case Problem::kTooManyStatements: return "more statements than the analyzer's capacity (128)";
     case Problem::kTooDeep: return "parentheses nested deeper than 128";
   }

@@ -33,9 +33,12 @@ enum class Problem : std::uint8_t {
   kNestedComment,           // PostgreSQL nests /* */, MySQL and SQLite do not
   kAmbiguousDashComment,    // `--` not followed by a space: MySQL does not read a comment
   kHashCharacter,           // `#` is a comment in MySQL, an operator in PostgreSQL
+  kAmbiguousCommentEnd,     // `--` comment with \r then code before \n: PostgreSQL ends it at \r, SQLite and MySQL at \n
   kAmbiguousBackslash,      // a quote that ends elsewhere when `\` escapes (MySQL) or not (SQL standard)
   kAmbiguousDollarQuote,    // dollar-quoted text holding characters other dialects read as code
   kAmbiguousBracket,        // [...] holding quotes or `;`: identifier in SQLite, subscript in PostgreSQL
+  kAmbiguousBacktick,       // `...` holding more than one plain name: identifier in MySQL/SQLite, code in PostgreSQL
+  kAmbiguousNumber,         // a number with a letter, '_' or '$' glued on: 1into is 1 INTO before PostgreSQL 15
   kTooManyStatements,
   kTooDeep,                 // parentheses nested deeper than kMaxDepth
 };

@@ -158,8 +158,25 @@ bool Lexer::SkipSpaceAndComments() {
         Fail(Problem::kAmbiguousDashComment, pos_);
         return false;
       }
-      pos_ += 2;
-      while (pos_ < n && text_[pos_] != '\n' && text_[pos_] != '\r') ++pos_;
+      // PostgreSQL ends the comment at \n or \r, SQLite and MySQL only at
+      // \n. Read to the \n (or the end of the text); a \r before it is
+      // only harmless if everything from there to the \n is space in
+      // every dialect (a CRLF line end), else PostgreSQL runs code that
+      // the others skip, or the other way round.
+      const std::size_t start = pos_;
+      const void* lf = std::memchr(text_.data() + pos_ + 2, '\n', n - pos_ - 2);
+      const std::size_t end = lf != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf) - text_.data()) : n;
+      const void* cr = std::memchr(text_.data() + pos_ + 2, '\r', end - pos_ - 2);
+      if (cr != nullptr) {
+        for (std::size_t i = static_cast<std::size_t>(static_cast<const char*>(cr) - text_.data()); i < end; ++i) {
+          const char c = text_[i];
+          if (c != '\r' && c != ' ' && c != '\t') {
+            Fail(Problem::kAmbiguousCommentEnd, start);
+            return false;
+          }
+        }
+      }
+      pos_ = end;
       continue;
     }
     if (k == kSlash && pos_ + 1 < n && text_[pos_ + 1] == '*') {
@@ -266,19 +283,35 @@ TokenType Lexer::Word(std::size_t begin, Keyword* keyword) {
 }
 
 TokenType Lexer::Number() {
-  // Digits, a fraction, an exponent, hex/binary prefixes and whatever
-  // identifier characters stick to them: one token either way.
+  // The literal ends where SQLite and PostgreSQL end it: 0x and hex digits,
+  // or digits and dots with an optional exponent. An identifier character
+  // right after it is ambiguous: PostgreSQL before 15 starts a new token
+  // there (`1into t` is 1 INTO t), MySQL reads one name, SQLite and
+  // PostgreSQL 15 refuse the text.
+  const auto* p = reinterpret_cast<const unsigned char*>(text_.data());
   const std::size_t n = text_.size();
-  while (pos_ < n) {
-    std::uint8_t k = ClassAt(text_, pos_);
-    if (k == kDigit || k == kLetter || k == kUnderscore || k == kDot || k == kDollar) {
-      ++pos_;
-    } else if (k == kHigh) {
-      if (!SkipWordCharsSlow()) return TokenType::kEnd;
-    } else {
-      break;
+  const std::size_t start = pos_;
+  auto digit = [&](std::size_t k) { return k < n && p[k] >= '0' && p[k] <= '9'; };
+  auto hex_digit = [&](std::size_t k) {
+    return digit(k) || (k < n && (p[k] | 0x20) >= 'a' && (p[k] | 0x20) <= 'f');
+  };
+  std::size_t i = pos_;
+  if (p[i] == '0' && i + 1 < n && (p[i + 1] | 0x20) == 'x' && hex_digit(i + 2)) {
+    i += 2;
+    while (hex_digit(i)) ++i;
+  } else {
+    while (digit(i) || (i < n && p[i] == '.')) ++i;
+    if (i < n && (p[i] | 0x20) == 'e') {
+      std::size_t k = i + 1;
+      if (k < n && (p[k] == '+' || p[k] == '-')) ++k;
+      if (digit(k)) {
+        i = k;
+        while (digit(i)) ++i;
+      }
     }
   }
+  if (i < n && (p[i] >= 0x80 || (kAsciiRun[p[i]] & kAsciiWord) != 0)) return Fail(Problem::kAmbiguousNumber, start);
+  pos_ = i;
   return TokenType::kNumber;
 }
 
@@ -322,9 +355,43 @@ TokenType Lexer::QuotedIdentifier(std::size_t begin, std::size_t quote_at) {
   return TokenType::kQuotedIdentifier;
 }
 
+namespace {
+
+// True if text[i] starts something that hides or ends code in some dialect:
+// a quote, `;`, a comment opener or a dollar quote (not a $1 parameter).
+bool OpensOrEnds(std::string_view text, std::size_t i, std::size_t end) {
+  const char c = text[i];
+  const bool dash_comment = c == '-' && i + 1 < end && text[i + 1] == '-';
+  const bool block_comment = c == '/' && i + 1 < end && text[i + 1] == '*';
+  const bool dollar_quote = c == '$' && !(i + 1 < end && text[i + 1] >= '0' && text[i + 1] <= '9');
+  return c == '\'' || c == '"' || c == '`' || c == ';' || dash_comment || block_comment || dollar_quote;
+}
+
+}  // namespace
+
 TokenType Lexer::Backticked(std::size_t begin) {
+  // `name` is an identifier in MySQL and SQLite, but PostgreSQL lexes the
+  // backtick as an operator character and reads the body as code: keywords
+  // (`x into t`), quotes, comments or `;` there would change or end the
+  // statement it sees.
   std::size_t end = FindClosingQuote(text_, begin, '`', false);
   if (end == std::string_view::npos) return Fail(Problem::kUnterminatedIdentifier, begin);
+  const auto* p = reinterpret_cast<const unsigned char*>(text_.data());
+  // One plain name, which PostgreSQL too reads as one word between two
+  // operators: letters, digits (not first), '_' and non-space multi-byte
+  // characters. No '$' (a dollar quote or parameter there).
+  for (std::size_t i = begin + 1; i < end;) {
+    const unsigned char c = p[i];
+    if (c >= 0x80) {
+      const std::size_t len = SequenceLength(c);
+      if (IsUnicodeSpace(p + i, len)) return Fail(Problem::kAmbiguousBacktick, begin);
+      i += len;
+      continue;
+    }
+    const bool name_char = (kAsciiRun[c] & kAsciiWord) != 0 && c != '$' && !(i == begin + 1 && kCharClass[c] == kDigit);
+    if (!name_char) return Fail(Problem::kAmbiguousBacktick, begin);
+    ++i;
+  }
   pos_ = end + 1;
   return TokenType::kQuotedIdentifier;
 }
@@ -338,13 +405,7 @@ TokenType Lexer::Bracketed(std::size_t begin) {
   for (; i < n; ++i) {
     char c = text_[i];
     if (c == ']') break;
-    bool dash_comment = c == '-' && i + 1 < n && text_[i + 1] == '-';
-    bool block_comment = c == '/' && i + 1 < n && text_[i + 1] == '*';
-    bool dollar_quote = c == '$' && !(i + 1 < n && text_[i + 1] >= '0' && text_[i + 1] <= '9');
-    if (c == '\'' || c == '"' || c == '`' || c == ';' || c == '[' || dash_comment ||
-        block_comment || dollar_quote) {
-      return Fail(Problem::kAmbiguousBracket, begin);
-    }
+    if (c == '[' || OpensOrEnds(text_, i, n)) return Fail(Problem::kAmbiguousBracket, begin);
   }
   if (i >= n) return Fail(Problem::kUnterminatedIdentifier, begin);
   pos_ = i + 1;

@@ -148,9 +148,11 @@ class Lexer {
         pos_ = i + 1;
         return;
       } else if (k == kDigit) {
-        // Digits and whatever identifier characters or dots stick to them.
-        const std::size_t j = RunEnd(p, i, n, kAsciiNumber);
-        if (j >= n || p[j] < 0x80) {
+        // Digits and dots; a letter, '_', '$' or multi-byte character glued
+        // on (hex, exponents, or something dialects split differently) goes
+        // to Number().
+        const std::size_t j = RunEnd(p, i, n, kAsciiDigits);
+        if (j >= n || (p[j] < 0x80 && (kAsciiRun[p[j]] & kAsciiWord) == 0)) {
           out->type = TokenType::kNumber;
           out->keyword = Keyword::kNone;
           out->begin = static_cast<std::uint32_t>(i);
@@ -232,8 +234,8 @@ class Lexer {
           // word starting at that character ends where this one would).
           i = j;
         } else if (s == kSkipNumber) {
-          const std::size_t j = RunEnd(p, i, n, kAsciiNumber);
-          if (j < n && p[j] >= 0x80) break;  // Number() continues past it differently
+          const std::size_t j = RunEnd(p, i, n, kAsciiDigits);
+          if (j < n && (p[j] >= 0x80 || (kAsciiRun[p[j]] & kAsciiWord) != 0)) break;  // Number() decides
           i = j;
         } else if (s == kSkipStructural) {
           if (c == '(' && empty_parens && i + 1 < n && p[i + 1] == ')') {

@@ -68,7 +68,10 @@ static void test_governed_sql_batch(agentos_kernel* kernel) {
   agentos_venv* v = NULL;
   EXPECT(agentos_venv_create(kernel, &c, kNoop, strlen(kNoop), &v) == AGENTOS_OK);
   if (v == NULL) return;
-  EXPECT(agentos_venv_num_envs(v) == 6);
+  {
+    size_t envs = 0;
+    EXPECT(agentos_venv_num_envs(v, &envs) == AGENTOS_OK && envs == 6);
+  }
   /* Buffer addresses: taken once, valid for the handle's life. */
   const double* reward = agentos_venv_rewards(v);
   const uint8_t* executed = agentos_venv_executed(v);
@@ -98,7 +101,7 @@ static void test_governed_sql_batch(agentos_kernel* kernel) {
   for (int i = 0; i < 6; ++i) EXPECT(terminated[i] == 0 || severity[i] == AGENTOS_SEVERITY_CRITICAL);
   EXPECT(agentos_venv_rewards(v) == reward);
 
-  agentos_env_metrics m;
+  agentos_env_metrics m = {.struct_size = sizeof(agentos_env_metrics)};
   EXPECT(agentos_venv_metrics(v, &m) == AGENTOS_OK);
   EXPECT(m.steps == 6);
   EXPECT(m.executed == 2 && m.blocked == 4);
@@ -139,7 +142,7 @@ static void test_sql_task(agentos_kernel* kernel) {
   EXPECT(agentos_venv_executed(v)[2] == 1 && agentos_venv_task_error(v)[2] == 1);
   EXPECT(agentos_venv_task_message(v, 2, &text, &len) == AGENTOS_OK);
   EXPECT(len > 0);
-  agentos_env_metrics m;
+  agentos_env_metrics m = {.struct_size = sizeof(agentos_env_metrics)};
   EXPECT(agentos_venv_metrics(v, &m) == AGENTOS_OK);
   EXPECT(m.backend_destructive_ops == 0);
   EXPECT(m.successful_episodes == 1 && m.task_errors == 1);
@@ -187,7 +190,7 @@ static void test_reset_seeds_and_changed_database(agentos_kernel* kernel) {
   EXPECT(step(a, actions, 3, NULL) == AGENTOS_OK);
   EXPECT(agentos_venv_executed(a)[0] == 1 && agentos_venv_task_error(a)[0] == 0);
   EXPECT(agentos_venv_executed(a)[1] == 0);
-  agentos_env_metrics m;
+  agentos_env_metrics m = {.struct_size = sizeof(agentos_env_metrics)};
   EXPECT(agentos_venv_metrics(a, &m) == AGENTOS_OK);
   EXPECT(m.changed_database_episodes == 1);
   EXPECT(m.backend_destructive_ops == 0);
@@ -214,6 +217,7 @@ static void test_same_step_and_signals(agentos_kernel* kernel) {
   double ext_reward[2] = {0.25, 0.5};
   agentos_step_extras x;
   memset(&x, 0, sizeof x);
+  x.struct_size = sizeof x;
   x.external_reward = ext_reward;
   EXPECT(step(v, a, 2, &x) == AGENTOS_OK);
   EXPECT(step(v, a, 2, &x) == AGENTOS_OK);
@@ -230,7 +234,7 @@ static void test_same_step_and_signals(agentos_kernel* kernel) {
   EXPECT(step(v, a, 2, &x) == AGENTOS_OK);
   EXPECT(signals[0] == AGENTOS_SIGTERM && truncated[0] == 1);
   EXPECT(signals[1] == AGENTOS_SIGCONT && agentos_venv_executed(v)[1] == 1);
-  agentos_env_metrics m;
+  agentos_env_metrics m = {.struct_size = sizeof(agentos_env_metrics)};
   EXPECT(agentos_venv_metrics(v, &m) == AGENTOS_OK);
   EXPECT(m.signals[0] == 1 && m.signals[1] == 1 && m.signals[3] == 1);
   EXPECT(m.success_rate >= 0.0 && m.success_rate <= 1.0);
@@ -268,7 +272,7 @@ static void test_error_paths(agentos_kernel* kernel) {
   EXPECT(agentos_venv_step(v, "SELECT 1SELECT 1", 16, bad_offsets, 2, NULL) == AGENTOS_INVALID);
   EXPECT(agentos_venv_signal(v, 5, AGENTOS_SIGKILL) == AGENTOS_INVALID);
   EXPECT(agentos_venv_signal(v, 0, AGENTOS_SIGBUDGET) == AGENTOS_INVALID);
-  agentos_env_metrics m;
+  agentos_env_metrics m = {.struct_size = sizeof(agentos_env_metrics)};
   EXPECT(agentos_venv_metrics(v, &m) == AGENTOS_OK);
   EXPECT(m.steps == 0);
   EXPECT(agentos_venv_metrics(v, NULL) == AGENTOS_INVALID);

@@ -50,6 +50,7 @@ static const char kToolPolicy[] =
 static agentos_action make_action(int32_t kind, const char* tool, const char* payload, double cost) {
   agentos_action a;
   memset(&a, 0, sizeof a);
+  a.struct_size = sizeof a;
   a.kind = kind;
   a.tool = tool;
   a.tool_len = tool ? strlen(tool) : 0;
@@ -67,10 +68,33 @@ static agentos_kernel* load(const char* yaml) {
   return rc == AGENTOS_OK ? k : NULL;
 }
 
+/* Queries answer through an out-parameter; these return the answer, or -2
+** (no answer has that value) if the call failed. */
+static int decision_allowed(const agentos_decision* d) {
+  int32_t v = 0;
+  return agentos_decision_allowed(d, &v) == AGENTOS_OK ? v : -2;
+}
+static int max_severity(const agentos_decision* d) {
+  int32_t v = 0;
+  return agentos_decision_max_severity(d, &v) == AGENTOS_OK ? v : -2;
+}
+static long violation_count(const agentos_decision* d) {
+  size_t v = 0;
+  return agentos_decision_violation_count(d, &v) == AGENTOS_OK ? (long)v : -2;
+}
+static long policy_count(const agentos_kernel* k) {
+  size_t v = 0;
+  return agentos_kernel_policy_count(k, &v) == AGENTOS_OK ? (long)v : -2;
+}
+static int is_audit(const agentos_kernel* k) {
+  int32_t v = 0;
+  return agentos_kernel_is_audit(k, &v) == AGENTOS_OK ? v : -2;
+}
+
 /* 1 if the action is allowed, 0 if denied, -1 if the call failed. */
 static int check(const agentos_kernel* k, agentos_state* s, agentos_decision* d, agentos_action a) {
   if (agentos_kernel_check(k, s, &a, d) != AGENTOS_OK) return -1;
-  return agentos_decision_allowed(d);
+  return decision_allowed(d);
 }
 
 static void test_version_and_codes(void) {
@@ -86,10 +110,10 @@ static void test_allow_all_and_free_null(void) {
   agentos_decision* d = NULL;
   EXPECT(agentos_kernel_allow_all(&k) == AGENTOS_OK);
   EXPECT(agentos_decision_new(&d) == AGENTOS_OK);
-  EXPECT(agentos_decision_allowed(d) == 0); /* nothing checked yet: denied */
-  EXPECT(agentos_kernel_policy_count(k) == 0);
+  EXPECT(decision_allowed(d) == 0); /* nothing checked yet: denied */
+  EXPECT(policy_count(k) == 0);
   EXPECT(check(k, NULL, d, make_action(AGENTOS_ACTION_SQL, NULL, "DROP TABLE users", 0)) == 1);
-  EXPECT(agentos_decision_max_severity(d) == AGENTOS_SEVERITY_NONE);
+  EXPECT(max_severity(d) == AGENTOS_SEVERITY_NONE);
   agentos_decision_free(d);
   agentos_kernel_free(k);
   agentos_kernel_free(NULL);
@@ -100,22 +124,22 @@ static void test_allow_all_and_free_null(void) {
 static void test_sql_policy(void) {
   agentos_kernel* k = load(kIssuePolicy);
   agentos_decision* d = NULL;
-  agentos_violation v;
+  agentos_violation v = {.struct_size = sizeof(agentos_violation)};
   const char* name = NULL;
   const char* type = NULL;
   if (!k) return;
   EXPECT(agentos_decision_new(&d) == AGENTOS_OK);
-  EXPECT(agentos_kernel_policy_count(k) == 2);
-  EXPECT(agentos_kernel_is_audit(k) == 0);
+  EXPECT(policy_count(k) == 2);
+  EXPECT(is_audit(k) == 0);
   EXPECT(agentos_kernel_policy(k, 1, &name, &type) == AGENTOS_OK);
   EXPECT(name && strcmp(name, "sql_safety") == 0);
   EXPECT(type && strcmp(type, "sql") == 0);
 
   EXPECT(check(k, NULL, d, make_action(AGENTOS_ACTION_SQL, NULL, "SELECT name FROM users WHERE id = 1", 0)) == 1);
-  EXPECT(agentos_decision_violation_count(d) == 0);
+  EXPECT(violation_count(d) == 0);
   EXPECT(check(k, NULL, d, make_action(AGENTOS_ACTION_SQL, NULL, "UPDATE users SET a = 1 WHERE id = 2", 0)) == 1);
   EXPECT(check(k, NULL, d, make_action(AGENTOS_ACTION_SQL, NULL, "DROP TABLE users", 0)) == 0);
-  EXPECT(agentos_decision_violation_count(d) >= 1);
+  EXPECT(violation_count(d) >= 1);
   EXPECT(agentos_decision_violation(d, 0, &v) == AGENTOS_OK);
   EXPECT(strcmp(v.policy, "sql_safety") == 0);
   EXPECT(strncmp(v.rule, "sql.", 4) == 0);
@@ -159,7 +183,7 @@ static void test_tools_and_state(void) {
   agentos_kernel* k = load(kToolPolicy);
   agentos_decision* d = NULL;
   agentos_state* s = NULL;
-  agentos_violation v;
+  agentos_violation v = {.struct_size = sizeof(agentos_violation)};
   double cost = -1;
   int64_t tokens = -1;
   uint32_t calls = 0, actions = 0;
@@ -200,7 +224,7 @@ static void test_errors_change_nothing(void) {
   agentos_action a = make_action(AGENTOS_ACTION_TOOL_CALL, "search", "{}", 0.0);
   uint64_t offsets[3] = {0, 4, 3}; /* decreasing */
   uint8_t allowed[2] = {7, 7};
-  agentos_violation v;
+  agentos_violation v = {.struct_size = sizeof(agentos_violation)};
   if (!k) return;
   EXPECT(agentos_decision_new(&d) == AGENTOS_OK);
   EXPECT(check(k, NULL, d, a) == 1);
@@ -208,7 +232,7 @@ static void test_errors_change_nothing(void) {
   a.kind = 42;
   EXPECT(agentos_kernel_check(k, NULL, &a, d) == AGENTOS_INVALID);
   EXPECT(strstr(agentos_errmsg(), "unknown action kind 42") != NULL);
-  EXPECT(agentos_decision_allowed(d) == 1); /* the earlier decision stands */
+  EXPECT(decision_allowed(d) == 1); /* the earlier decision stands */
   a.kind = AGENTOS_ACTION_TOOL_CALL;
   a.payload = NULL; /* with payload_len 2 */
   EXPECT(agentos_kernel_check(k, NULL, &a, d) == AGENTOS_INVALID);
@@ -234,8 +258,12 @@ static void test_errors_change_nothing(void) {
 
   EXPECT(agentos_kernel_allow_all(NULL) == AGENTOS_INVALID);
   EXPECT(strlen(agentos_errmsg()) > 0);
-  EXPECT(agentos_decision_allowed(NULL) == 0);
-  EXPECT(agentos_kernel_policy_count(NULL) == -1);
+  {
+    int32_t flag = 7;
+    size_t count = 7;
+    EXPECT(agentos_decision_allowed(NULL, &flag) == AGENTOS_INVALID && flag == 0); /* fails closed */
+    EXPECT(agentos_kernel_policy_count(NULL, &count) == AGENTOS_INVALID && count == 7);
+  }
   agentos_decision_free(d);
   agentos_kernel_free(k);
 }
@@ -245,7 +273,7 @@ static void test_example_policy_file(void) {
   int rc = agentos_kernel_from_file(AGENTOS_SOURCE_DIR "/examples/policies/sql_safety.yaml", &k);
   EXPECT(rc == AGENTOS_OK);
   if (rc != AGENTOS_OK) return;
-  EXPECT(agentos_kernel_policy_count(k) == 2);
+  EXPECT(policy_count(k) == 2);
   agentos_kernel_free(k);
 }
 

@@ -65,6 +65,7 @@ static void remove_log(const char* path) {
 static agentos_action make_action(const char* payload) {
   agentos_action a;
   memset(&a, 0, sizeof a);
+  a.struct_size = sizeof a;
   a.kind = AGENTOS_ACTION_SQL;
   a.agent_id = "agent-c";
   a.agent_id_len = strlen(a.agent_id);
@@ -123,15 +124,22 @@ static uint64_t record_decisions(agentos_recorder* r, const agentos_kernel* k, a
   for (i = 0; i < count; ++i) {
     const char* sql = i == count / 2 ? kMarker : kStatements[i % 5];
     agentos_action a = make_action(sql);
-    agentos_record_context ctx;
+    agentos_record_context ctx = {.struct_size = sizeof(agentos_record_context)};
     uint64_t seq = 0;
     memset(&ctx, 0, sizeof ctx);
+    ctx.struct_size = sizeof ctx;
     ctx.env_id = (uint64_t)(i % 3);
     ctx.episode = (uint64_t)(i / 10);
     ctx.step = (uint32_t)(i % 10);
     EXPECT(agentos_kernel_check(k, NULL, &a, d) == AGENTOS_OK);
-    ctx.executed = agentos_decision_allowed(d) == 1;
-    if (agentos_decision_violation_count(d) > 0) ++*violating;
+    {
+      int32_t allowed = 0;
+      size_t kept = 0;
+      EXPECT(agentos_decision_allowed(d, &allowed) == AGENTOS_OK);
+      EXPECT(agentos_decision_violation_count(d, &kept) == AGENTOS_OK);
+      ctx.executed = allowed;
+      if (kept > 0) ++*violating;
+    }
     ctx.has_reward = 1;
     ctx.reward = ctx.executed ? 1.0 : -1.0;
     ctx.penalty = ctx.executed ? 0.0 : -1.0;
@@ -148,8 +156,8 @@ static void test_record_flush_close_verify_tamper(void) {
   agentos_decision* d = NULL;
   agentos_recorder* r = NULL;
   agentos_recorder_options o;
-  agentos_audit_verify_result v;
-  agentos_audit_stats st;
+  agentos_audit_verify_result v = {.struct_size = sizeof(agentos_audit_verify_result)};
+  agentos_audit_stats st = {.struct_size = sizeof(agentos_audit_stats)};
   uint64_t committed = 0, seen = 0, violating = 0, marker_seq;
   const int n = 200;
   unsigned char* bytes;
@@ -188,6 +196,7 @@ static void test_record_flush_close_verify_tamper(void) {
     agentos_action a = make_action("SELECT 1");
     agentos_record_context ctx;
     memset(&ctx, 0, sizeof ctx);
+    ctx.struct_size = sizeof ctx;
     EXPECT(agentos_kernel_check(k, NULL, &a, d) == AGENTOS_OK);
     EXPECT_ERR(agentos_recorder_record(r, &ctx, &a, d, NULL), AGENTOS_STATE);
   }
@@ -195,6 +204,7 @@ static void test_record_flush_close_verify_tamper(void) {
   r = NULL;
 
   memset(&v, 0, sizeof v);
+  v.struct_size = sizeof v;
   EXPECT(agentos_audit_verify(log, NULL, 0, &v) == AGENTOS_OK);
   EXPECT(v.valid == 1);
   EXPECT(v.records == (uint64_t)n);
@@ -202,6 +212,7 @@ static void test_record_flush_close_verify_tamper(void) {
   EXPECT(strncmp(v.message, "valid: 200 record(s)", 20) == 0);
 
   memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
   EXPECT(agentos_audit_stats_get(log, &st) == AGENTOS_OK);
   EXPECT(st.records == (uint64_t)n);
   EXPECT(st.violating_records == violating);
@@ -211,9 +222,10 @@ static void test_record_flush_close_verify_tamper(void) {
   EXPECT(agentos_recorder_open(log, &o, &r) == AGENTOS_OK);
   if (r) {
     agentos_action a = make_action("SELECT 2");
-    agentos_record_context ctx;
+    agentos_record_context ctx = {.struct_size = sizeof(agentos_record_context)};
     uint64_t seq = 0;
     memset(&ctx, 0, sizeof ctx);
+    ctx.struct_size = sizeof ctx;
     EXPECT(agentos_kernel_check(k, NULL, &a, d) == AGENTOS_OK);
     EXPECT(agentos_recorder_record(r, &ctx, &a, d, &seq) == AGENTOS_OK);
     EXPECT(seq == (uint64_t)n + 1);
@@ -224,6 +236,7 @@ static void test_record_flush_close_verify_tamper(void) {
     r = NULL;
   }
   memset(&v, 0, sizeof v);
+  v.struct_size = sizeof v;
   EXPECT(agentos_audit_verify(log, NULL, 0, &v) == AGENTOS_OK);
   EXPECT(v.valid == 1 && v.records == (uint64_t)n + 1);
 
@@ -240,6 +253,7 @@ static void test_record_flush_close_verify_tamper(void) {
       EXPECT(write_file(copy, bytes, len));
       EXPECT(copy_file(cp, copy_cp));
       memset(&v, 0, sizeof v);
+      v.struct_size = sizeof v;
       EXPECT(agentos_audit_verify(copy, NULL, 0, &v) == AGENTOS_OK);
       EXPECT(v.valid == 0);
       EXPECT(v.first_bad_seq == marker_seq);
@@ -250,6 +264,7 @@ static void test_record_flush_close_verify_tamper(void) {
   }
   /* The untouched original still verifies. */
   memset(&v, 0, sizeof v);
+  v.struct_size = sizeof v;
   EXPECT(agentos_audit_verify(log, NULL, 0, &v) == AGENTOS_OK);
   EXPECT(v.valid == 1);
 
@@ -257,6 +272,7 @@ static void test_record_flush_close_verify_tamper(void) {
   EXPECT(unlink(copy_cp) == 0);
   EXPECT(copy_file(log, copy));
   memset(&v, 0, sizeof v);
+  v.struct_size = sizeof v;
   EXPECT(agentos_audit_verify(copy, NULL, 0, &v) == AGENTOS_OK);
   EXPECT(v.valid == 0);
   EXPECT(strstr(v.message, "missing") != NULL);
@@ -275,7 +291,7 @@ static void test_keyed_log(void) {
   agentos_decision* d = NULL;
   agentos_recorder* r = NULL;
   agentos_recorder_options o;
-  agentos_audit_verify_result v;
+  agentos_audit_verify_result v = {.struct_size = sizeof(agentos_audit_verify_result)};
   uint64_t violating = 0;
 
   path_in(log, sizeof log, "keyed.db");
@@ -294,14 +310,18 @@ static void test_keyed_log(void) {
     r = NULL;
   }
   memset(&v, 0, sizeof v);
+  v.struct_size = sizeof v;
   EXPECT(agentos_audit_verify(log, kKey, sizeof kKey, &v) == AGENTOS_OK);
   EXPECT(v.valid == 1 && v.records == 20);
   /* Without the key: not verifiable, an error with a message; *out untouched. */
   memset(&v, 0x5a, sizeof v);
+  v.struct_size = sizeof v;
   EXPECT_ERR(agentos_audit_verify(log, NULL, 0, &v), AGENTOS_INVALID);
+  EXPECT(strstr(agentos_errmsg(), "struct_size") == NULL);
   EXPECT(v.valid == 0x5a5a5a5a);
   /* With the wrong key: verification runs and fails. */
   memset(&v, 0, sizeof v);
+  v.struct_size = sizeof v;
   EXPECT(agentos_audit_verify(log, kWrong, sizeof kWrong, &v) == AGENTOS_OK);
   EXPECT(v.valid == 0);
   /* Appending without the key or with another key is refused. */
@@ -322,21 +342,22 @@ static void test_bad_input(void) {
   char log[512], text[512], missing[512], empty[512];
   agentos_recorder* r = NULL;
   agentos_recorder_options o;
-  agentos_audit_verify_result v;
-  agentos_audit_stats st;
+  agentos_audit_verify_result v = {.struct_size = sizeof(agentos_audit_verify_result)};
+  agentos_audit_stats st = {.struct_size = sizeof(agentos_audit_stats)};
   agentos_decision* d = NULL;
   agentos_action a = make_action("SELECT 1");
-  agentos_record_context ctx;
+  agentos_record_context ctx = {.struct_size = sizeof(agentos_record_context)};
   char* json = NULL;
   uint64_t u = 0;
 
   memset(&ctx, 0, sizeof ctx);
+  ctx.struct_size = sizeof ctx;
   path_in(log, sizeof log, "bad.db");
   path_in(text, sizeof text, "notes.txt");
   path_in(missing, sizeof missing, "no-such-dir/x.db");
   path_in(empty, sizeof empty, "empty.db");
   remove_log(log);
-  agentos_recorder_options_init(NULL); /* no crash */
+  EXPECT(agentos_recorder_options_init(NULL) == AGENTOS_INVALID);
   EXPECT(agentos_decision_new(&d) == AGENTOS_OK);
 
   /* NULL handles and outputs. */
@@ -416,6 +437,7 @@ static void test_bad_input(void) {
     agentos_recorder_free(r);
     r = NULL;
     memset(&v, 0, sizeof v);
+    v.struct_size = sizeof v;
     EXPECT(agentos_audit_verify(empty, NULL, 0, &v) == AGENTOS_OK);
     EXPECT(v.valid == 1 && v.records == 0);
   }

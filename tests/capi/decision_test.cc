@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agentos.h"
+#include "tests/capi/capi_values.h"
 #include "test_kernels.h"
 
 using namespace agentos;
@@ -16,8 +17,8 @@ namespace {
 
 std::vector<std::string> Rules(agentos_decision* d) {
   std::vector<std::string> out;
-  for (int i = 0; i < agentos_decision_violation_count(d); ++i) {
-    agentos_violation v;
+  for (int i = 0; i < ViolationCount(d); ++i) {
+    agentos_violation v = Sized<agentos_violation>();
     REQUIRE(agentos_decision_violation(d, i, &v) == AGENTOS_OK);
     out.push_back(std::string(v.policy) + "/" + v.rule);
   }
@@ -29,10 +30,10 @@ std::vector<std::string> Rules(agentos_decision* d) {
 TEST_CASE("a fresh decision reads as denied until something is checked into it") {
   DecisionHandle d;
   REQUIRE(d.h != nullptr);
-  CHECK(agentos_decision_allowed(d.h) == 0);
-  CHECK(agentos_decision_max_severity(d.h) == AGENTOS_SEVERITY_CRITICAL);
-  REQUIRE(agentos_decision_violation_count(d.h) == 1);
-  agentos_violation v;
+  CHECK(Allowed(d.h) == 0);
+  CHECK(MaxSeverity(d.h) == AGENTOS_SEVERITY_CRITICAL);
+  REQUIRE(ViolationCount(d.h) == 1);
+  agentos_violation v = Sized<agentos_violation>();
   REQUIRE(agentos_decision_violation(d.h, 0, &v) == AGENTOS_OK);
   CHECK(std::string(v.policy) == "kernel");
   CHECK(std::string(v.rule) == "kernel.unchecked");
@@ -44,10 +45,10 @@ TEST_CASE("an allowed action: no violations, severity NONE") {
   DecisionHandle d;
   agentos_action a = CAction(AGENTOS_ACTION_SQL, "SELECT 1");
   REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
-  CHECK(agentos_decision_allowed(d.h) == 1);
-  CHECK(agentos_decision_violation_count(d.h) == 0);
-  CHECK(agentos_decision_total_violations(d.h) == 0);
-  CHECK(agentos_decision_max_severity(d.h) == AGENTOS_SEVERITY_NONE);
+  CHECK(Allowed(d.h) == 1);
+  CHECK(ViolationCount(d.h) == 0);
+  CHECK(TotalViolations(d.h) == 0);
+  CHECK(MaxSeverity(d.h) == AGENTOS_SEVERITY_NONE);
   CHECK(std::string(agentos_errmsg()).empty());
 }
 
@@ -56,14 +57,14 @@ TEST_CASE("a denied action: every violation with policy, rule, severity, blocked
   DecisionHandle d;
   agentos_action a = CAction(AGENTOS_ACTION_MESSAGE, "drop the secret", 11.0);
   REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
-  CHECK(agentos_decision_allowed(d.h) == 0);
-  REQUIRE(agentos_decision_violation_count(d.h) == 3);
-  CHECK(agentos_decision_total_violations(d.h) == 3);
-  CHECK(agentos_decision_max_severity(d.h) == AGENTOS_SEVERITY_CRITICAL);
+  CHECK(Allowed(d.h) == 0);
+  REQUIRE(ViolationCount(d.h) == 3);
+  CHECK(TotalViolations(d.h) == 3);
+  CHECK(MaxSeverity(d.h) == AGENTOS_SEVERITY_CRITICAL);
   // Fixed order: policies sorted by name.
   CHECK(Rules(d.h) == std::vector<std::string>{"budget/test.cost_cap", "words_critical/test.word",
                                                "words_medium/test.word"});
-  agentos_violation v;
+  agentos_violation v = Sized<agentos_violation>();
   REQUIRE(agentos_decision_violation(d.h, 1, &v) == AGENTOS_OK);
   CHECK(std::string(v.policy) == "words_critical");
   CHECK(v.severity == AGENTOS_SEVERITY_CRITICAL);
@@ -79,7 +80,8 @@ TEST_CASE("violation strings of different indexes are distinct and outlive each 
   DecisionHandle d;
   agentos_action a = CAction(AGENTOS_ACTION_MESSAGE, "drop secret");
   REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
-  agentos_violation v0, v1;
+  agentos_violation v0 = Sized<agentos_violation>();
+  agentos_violation v1 = Sized<agentos_violation>();
   REQUIRE(agentos_decision_violation(d.h, 0, &v0) == AGENTOS_OK);
   REQUIRE(agentos_decision_violation(d.h, 1, &v1) == AGENTOS_OK);
   CHECK(std::string(v0.policy) == "words_critical");
@@ -95,7 +97,7 @@ TEST_CASE("a decision stays readable after its kernel handle is freed") {
     agentos_action a = CAction(AGENTOS_ACTION_SQL, "drop table");
     REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
   }
-  agentos_violation v;
+  agentos_violation v = Sized<agentos_violation>();
   REQUIRE(agentos_decision_violation(d.h, 0, &v) == AGENTOS_OK);
   CHECK(std::string(v.policy) == "words_critical");
 }
@@ -111,7 +113,7 @@ TEST_CASE("one decision buffer can be reused across kernels") {
   CHECK(Rules(d.h) == std::vector<std::string>{"words_critical/test.word"});
   REQUIRE(agentos_kernel_check(k2.h, nullptr, &a, d.h) == AGENTOS_OK);
   CHECK(Rules(d.h) == std::vector<std::string>{"other/test.word"});
-  CHECK(agentos_decision_max_severity(d.h) == AGENTOS_SEVERITY_LOW);
+  CHECK(MaxSeverity(d.h) == AGENTOS_SEVERITY_LOW);
 }
 
 TEST_CASE("more violations than a decision keeps are counted in total") {
@@ -121,8 +123,8 @@ TEST_CASE("more violations than a decision keeps are counted in total") {
   DecisionHandle d;
   agentos_action a = CAction(AGENTOS_ACTION_SQL, "x");
   REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
-  CHECK(agentos_decision_violation_count(d.h) == 8);
-  CHECK(agentos_decision_total_violations(d.h) == 11);
+  CHECK(ViolationCount(d.h) == 8);
+  CHECK(TotalViolations(d.h) == 11);
 }
 
 TEST_CASE("invalid action values are decisions, not call errors: the kernel denies them") {
@@ -130,31 +132,31 @@ TEST_CASE("invalid action values are decisions, not call errors: the kernel deni
   DecisionHandle d;
   agentos_action a = CAction(AGENTOS_ACTION_SPEND, "", -1.0);
   REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
-  CHECK(agentos_decision_allowed(d.h) == 0);
+  CHECK(Allowed(d.h) == 0);
   CHECK(Rules(d.h) == std::vector<std::string>{"kernel/kernel.invalid_action"});
   a.cost_usd = 0.0;
   a.tokens = -3;
   REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
-  CHECK(agentos_decision_allowed(d.h) == 0);
+  CHECK(Allowed(d.h) == 0);
 }
 
 TEST_CASE("audit mode reports violations without blocking") {
   KernelHandle k(StandardKernel(EnforcementMode::kAudit));
-  CHECK(agentos_kernel_is_audit(k.h) == 1);
+  CHECK(IsAudit(k.h) == 1);
   DecisionHandle d;
   agentos_action a = CAction(AGENTOS_ACTION_SQL, "drop");
   REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
-  CHECK(agentos_decision_allowed(d.h) == 1);
-  agentos_violation v;
+  CHECK(Allowed(d.h) == 1);
+  agentos_violation v = Sized<agentos_violation>();
   REQUIRE(agentos_decision_violation(d.h, 0, &v) == AGENTOS_OK);
   CHECK(v.blocked == 0);
   KernelHandle enforce(StandardKernel());
-  CHECK(agentos_kernel_is_audit(enforce.h) == 0);
+  CHECK(IsAudit(enforce.h) == 0);
 }
 
 TEST_CASE("kernel queries: policy count, names and types in fixed order") {
   KernelHandle k(StandardKernel());
-  REQUIRE(agentos_kernel_policy_count(k.h) == 3);
+  REQUIRE(PolicyCount(k.h) == 3);
   const char* name = nullptr;
   const char* type = nullptr;
   REQUIRE(agentos_kernel_policy(k.h, 0, &name, &type) == AGENTOS_OK);
@@ -164,11 +166,11 @@ TEST_CASE("kernel queries: policy count, names and types in fixed order") {
   CHECK(std::string(name) == "words_medium");
   agentos_kernel* all = nullptr;
   REQUIRE(agentos_kernel_allow_all(&all) == AGENTOS_OK);
-  CHECK(agentos_kernel_policy_count(all) == 0);
+  CHECK(PolicyCount(all) == 0);
   DecisionHandle d;
   agentos_action a = CAction(AGENTOS_ACTION_SQL, "drop everything");
   REQUIRE(agentos_kernel_check(all, nullptr, &a, d.h) == AGENTOS_OK);
-  CHECK(agentos_decision_allowed(d.h) == 1);
+  CHECK(Allowed(d.h) == 1);
   agentos_kernel_free(all);
 }
 
@@ -180,11 +182,11 @@ TEST_CASE("episode state: allowed actions commit their cost and calls, denied on
   call.tokens = 100;
   for (int i = 0; i < 2; ++i) {
     REQUIRE(agentos_kernel_check(k.h, s.h, &call, d.h) == AGENTOS_OK);
-    CHECK(agentos_decision_allowed(d.h) == 1);
+    CHECK(Allowed(d.h) == 1);
   }
   // 8 spent: a third 4-dollar call would reach 12 > 10.
   REQUIRE(agentos_kernel_check(k.h, s.h, &call, d.h) == AGENTOS_OK);
-  CHECK(agentos_decision_allowed(d.h) == 0);
+  CHECK(Allowed(d.h) == 0);
   CHECK(Rules(d.h) == std::vector<std::string>{"budget/test.cost_cap"});
   double cost = -1;
   int64_t tokens = -1;
@@ -196,7 +198,7 @@ TEST_CASE("episode state: allowed actions commit their cost and calls, denied on
   CHECK(actions == 2);
   // Without a state each check is a fresh episode and commits nothing.
   REQUIRE(agentos_kernel_check(k.h, nullptr, &call, d.h) == AGENTOS_OK);
-  CHECK(agentos_decision_allowed(d.h) == 1);
+  CHECK(Allowed(d.h) == 1);
   REQUIRE(agentos_state_get(s.h, &cost, nullptr, nullptr, nullptr) == AGENTOS_OK);
   CHECK(cost == 8.0);
   REQUIRE(agentos_state_reset(s.h) == AGENTOS_OK);
@@ -227,9 +229,9 @@ TEST_CASE("a batch gives exactly what one check per payload gives") {
     agentos_action a = CAction(AGENTOS_ACTION_SQL, payloads[i]);
     REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
     INFO("payload " << i << ": '" << payloads[i] << "'");
-    CHECK(allowed[i] == agentos_decision_allowed(d.h));
-    CHECK(sev[i] == agentos_decision_max_severity(d.h));
-    CHECK(static_cast<int>(viol[i]) == agentos_decision_total_violations(d.h));
+    CHECK(allowed[i] == Allowed(d.h));
+    CHECK(sev[i] == MaxSeverity(d.h));
+    CHECK(static_cast<int>(viol[i]) == TotalViolations(d.h));
   }
   CHECK(allowed == std::vector<uint8_t>{1, 1, 0, 0, 0, 1, 1, 1});
   CHECK(sev[4] == AGENTOS_SEVERITY_CRITICAL);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agentos.h"
+#include "tests/capi/capi_values.h"
 #include "test_kernels.h"
 
 using namespace agentos;
@@ -34,7 +35,7 @@ T* Sentinel() {
 void Spend(agentos_kernel* k, agentos_state* s, agentos_decision* d) {
   agentos_action a = CAction(AGENTOS_ACTION_TOOL_CALL, "{}", 2.0);
   REQUIRE(agentos_kernel_check(k, s, &a, d) == AGENTOS_OK);
-  REQUIRE(agentos_decision_allowed(d) == 1);
+  REQUIRE(Allowed(d) == 1);
 }
 
 void RequireState(agentos_state* s, double cost, uint32_t actions) {
@@ -85,19 +86,64 @@ TEST_CASE("a successful call clears the previous message") {
   agentos_kernel_free(k);
 }
 
-TEST_CASE("queries on a NULL handle return their documented marker and set a message") {
-  CHECK(agentos_kernel_policy_count(nullptr) == -1);
+TEST_CASE("queries on a NULL handle are AGENTOS_INVALID, set a message and write nothing") {
+  size_t count = 77;
+  int32_t value = 77;
+  CHECK(agentos_kernel_policy_count(nullptr, &count) == AGENTOS_INVALID);
   Message();
-  CHECK(agentos_kernel_is_audit(nullptr) == -1);
+  CHECK(agentos_kernel_is_audit(nullptr, &value) == AGENTOS_INVALID);
   Message();
-  CHECK(agentos_decision_allowed(nullptr) == 0);  // fail closed
+  CHECK(agentos_decision_violation_count(nullptr, &count) == AGENTOS_INVALID);
   Message();
-  CHECK(agentos_decision_violation_count(nullptr) == -1);
+  CHECK(agentos_decision_total_violations(nullptr, &count) == AGENTOS_INVALID);
   Message();
-  CHECK(agentos_decision_total_violations(nullptr) == -1);
+  CHECK(agentos_decision_max_severity(nullptr, &value) == AGENTOS_INVALID);
   Message();
-  CHECK(agentos_decision_max_severity(nullptr) == AGENTOS_SEVERITY_INVALID);
+  CHECK(agentos_venv_num_envs(nullptr, &count) == AGENTOS_INVALID);
   Message();
+  CHECK(count == 77);
+  CHECK(value == 77);
+  // Except allowed, which fails closed: an unreadable decision denies.
+  CHECK(agentos_decision_allowed(nullptr, &value) == AGENTOS_INVALID);
+  Message();
+  CHECK(value == 0);
+}
+
+TEST_CASE("queries with a NULL out-parameter are AGENTOS_INVALID") {
+  KernelHandle k(StandardKernel());
+  DecisionHandle d;
+  CHECK(agentos_kernel_policy_count(k.h, nullptr) == AGENTOS_INVALID);
+  CHECK(agentos_kernel_is_audit(k.h, nullptr) == AGENTOS_INVALID);
+  CHECK(agentos_decision_allowed(d.h, nullptr) == AGENTOS_INVALID);
+  CHECK(agentos_decision_violation_count(d.h, nullptr) == AGENTOS_INVALID);
+  CHECK(agentos_decision_total_violations(d.h, nullptr) == AGENTOS_INVALID);
+  CHECK(agentos_decision_max_severity(d.h, nullptr) == AGENTOS_INVALID);
+  CHECK(Message().find("is NULL") != std::string::npos);
+}
+
+TEST_CASE("a struct_size the library does not know is refused before anything is read or written") {
+  KernelHandle k(StandardKernel());
+  DecisionHandle d;
+  agentos_action a = CAction(AGENTOS_ACTION_SQL, "SELECT 1");
+  REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
+  a.struct_size = sizeof(agentos_action) - 8;  // a caller built against an older, shorter layout
+  CHECK(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_INVALID);
+  CHECK(Message().find("action->struct_size is") != std::string::npos);
+  a.struct_size = 0;  // a caller that forgot to set it
+  uint8_t allowed = 7;
+  CHECK(agentos_kernel_check_actions(k.h, nullptr, &a, 1, &allowed, nullptr, nullptr) == AGENTOS_INVALID);
+  CHECK(allowed == 7);
+  CHECK(Message().find("(actions[0])") != std::string::npos);
+
+  agentos_action drop = CAction(AGENTOS_ACTION_SQL, "drop");
+  REQUIRE(agentos_kernel_check(k.h, nullptr, &drop, d.h) == AGENTOS_OK);
+  agentos_violation v{};
+  v.policy = "untouched";
+  CHECK(agentos_decision_violation(d.h, 0, &v) == AGENTOS_INVALID);
+  CHECK(std::string(v.policy) == "untouched");
+  v.struct_size = sizeof v + 8;  // a caller built against a newer, longer layout
+  CHECK(agentos_decision_violation(d.h, 0, &v) == AGENTOS_INVALID);
+  CHECK(Message().find("out->struct_size is") != std::string::npos);
 }
 
 TEST_CASE("kernel_policy: NULL kernel or index out of range changes nothing") {
@@ -106,7 +152,7 @@ TEST_CASE("kernel_policy: NULL kernel or index out of range changes nothing") {
   const char* type = "untouched";
   CHECK(agentos_kernel_policy(nullptr, 0, &name, &type) == AGENTOS_INVALID);
   Message();
-  for (int bad : {-1, 3, std::numeric_limits<int>::max(), std::numeric_limits<int>::min()}) {
+  for (size_t bad : {size_t{3}, std::numeric_limits<size_t>::max()}) {
     CHECK(agentos_kernel_policy(k.h, bad, &name, &type) == AGENTOS_INVALID);
     CHECK(Message().find("outside [0, 3)") != std::string::npos);
   }
@@ -131,8 +177,8 @@ TEST_CASE("kernel_check: every bad argument is refused, and neither decision nor
 
   agentos_action denied = CAction(AGENTOS_ACTION_SQL, "drop", 1.0);
   auto unchanged = [&] {
-    CHECK(agentos_decision_allowed(d.h) == 1);
-    CHECK(agentos_decision_violation_count(d.h) == 0);
+    CHECK(Allowed(d.h) == 1);
+    CHECK(ViolationCount(d.h) == 0);
     RequireState(s.h, 2.0, 1);
   };
 
@@ -176,10 +222,10 @@ TEST_CASE("kernel_check: every bad argument is refused, and neither decision nor
 TEST_CASE("NULL strings of length 0 are empty strings") {
   KernelHandle k(StandardKernel());
   DecisionHandle d;
-  agentos_action a{};
+  agentos_action a = Sized<agentos_action>();
   a.kind = AGENTOS_ACTION_MESSAGE;
   REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
-  CHECK(agentos_decision_allowed(d.h) == 1);
+  CHECK(Allowed(d.h) == 1);
 }
 
 TEST_CASE("decision_violation: NULL or an index out of range leaves *out untouched") {
@@ -187,11 +233,12 @@ TEST_CASE("decision_violation: NULL or an index out of range leaves *out untouch
   DecisionHandle d;
   agentos_action a = CAction(AGENTOS_ACTION_SQL, "drop");
   REQUIRE(agentos_kernel_check(k.h, nullptr, &a, d.h) == AGENTOS_OK);
-  REQUIRE(agentos_decision_violation_count(d.h) == 1);
-  agentos_violation v;
+  REQUIRE(ViolationCount(d.h) == 1);
+  agentos_violation v = Sized<agentos_violation>();
   std::memset(&v, 0xAB, sizeof v);
+  v.struct_size = sizeof v;
   agentos_violation before = v;
-  for (int bad : {-1, 1, 8, std::numeric_limits<int>::max()}) {
+  for (size_t bad : {size_t{1}, size_t{8}, std::numeric_limits<size_t>::max()}) {
     CHECK(agentos_decision_violation(d.h, bad, &v) == AGENTOS_INVALID);
     CHECK(Message().find("outside [0, 1)") != std::string::npos);
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "capi_internal.h"
+#include "tests/capi/capi_values.h"
 #include "kernel/kernel_space.h"
 
 namespace agentos::testing {
@@ -87,7 +88,7 @@ struct StateHandle {
 };
 
 inline agentos_action CAction(int32_t kind, std::string_view payload, double cost = 0.0) {
-  agentos_action a{};
+  agentos_action a = agentos::testing::Sized<agentos_action>();
   a.kind = kind;
   a.payload = payload.data();
   a.payload_len = payload.size();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agentos.h"
+#include "tests/capi/capi_values.h"
 #include "test_kernels.h"
 
 using namespace agentos;
@@ -45,9 +46,9 @@ TEST_CASE("many threads share one kernel handle") {
         size_t i = static_cast<size_t>(r + t) % payloads.size();
         agentos_action a = CAction(AGENTOS_ACTION_TOOL_CALL, payloads[i], 0.001);
         if (agentos_kernel_check(k.h, s, &a, d) != AGENTOS_OK) ++errors;
-        if (agentos_decision_allowed(d) != expected_allowed[i]) ++wrong;
-        agentos_violation v;
-        if (agentos_decision_violation_count(d) > 0 && agentos_decision_violation(d, 0, &v) != AGENTOS_OK) ++errors;
+        if (Allowed(d) != expected_allowed[i]) ++wrong;
+        agentos_violation v = Sized<agentos_violation>();
+        if (ViolationCount(d) > 0 && agentos_decision_violation(d, 0, &v) != AGENTOS_OK) ++errors;
         if (r % 50 == 0) {
           if (agentos_kernel_check_batch(k.h, AGENTOS_ACTION_SQL, bytes.data(), bytes.size(), offsets.data(),
                                          payloads.size(), allowed.data(), nullptr, nullptr) != AGENTOS_OK) {

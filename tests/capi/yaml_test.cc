@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agentos.h"
+#include "tests/capi/capi_values.h"
 
 namespace {
 
@@ -45,15 +46,15 @@ struct Checked {
 Checked Check(agentos_kernel* k, int kind, const std::string& payload, double cost = 0.0) {
   agentos_decision* d = nullptr;
   REQUIRE(agentos_decision_new(&d) == AGENTOS_OK);
-  agentos_action a{};
+  agentos_action a = agentos::testing::Sized<agentos_action>();
   a.kind = kind;
   a.payload = payload.data();
   a.payload_len = payload.size();
   a.cost_usd = cost;
   REQUIRE(agentos_kernel_check(k, nullptr, &a, d) == AGENTOS_OK);
-  Checked c{agentos_decision_allowed(d) == 1, "", "", agentos_decision_max_severity(d)};
-  agentos_violation v;
-  if (agentos_decision_violation_count(d) > 0 && agentos_decision_violation(d, 0, &v) == AGENTOS_OK) {
+  Checked c{agentos::testing::Allowed(d) == 1, "", "", agentos::testing::MaxSeverity(d)};
+  agentos_violation v = agentos::testing::Sized<agentos_violation>();
+  if (agentos::testing::ViolationCount(d) > 0 && agentos_decision_violation(d, 0, &v) == AGENTOS_OK) {
     c.first_policy = v.policy;
     c.first_rule = v.rule;
   }
@@ -70,8 +71,8 @@ std::string TempPath(const std::string& leaf) {
 
 TEST_CASE("the issue's policy file loads from text and means what it says") {
   agentos_kernel* k = FromYaml(kIssuePolicy);
-  CHECK(agentos_kernel_policy_count(k) == 2);
-  CHECK(agentos_kernel_is_audit(k) == 0);
+  CHECK(agentos::testing::PolicyCount(k) == 2);
+  CHECK(agentos::testing::IsAudit(k) == 0);
   const char* name = nullptr;
   const char* type = nullptr;
   REQUIRE(agentos_kernel_policy(k, 1, &name, &type) == AGENTOS_OK);
@@ -103,7 +104,7 @@ TEST_CASE("the same file loads from disk") {
   int rc = agentos_kernel_from_file(path.c_str(), &k);
   INFO(agentos_errmsg());
   REQUIRE(rc == AGENTOS_OK);
-  CHECK(agentos_kernel_policy_count(k) == 2);
+  CHECK(agentos::testing::PolicyCount(k) == 2);
   CHECK_FALSE(Check(k, AGENTOS_ACTION_SQL, "TRUNCATE users").allowed);
   agentos_kernel_free(k);
   std::remove(path.c_str());

@@ -100,6 +100,9 @@ TEST_CASE("unknown, repeated and conflicting fields are refused") {
   CHECK(Refuse(R"({"kind":"sql","text":"x"})").find("does not belong") != std::string::npos);
   CHECK(Refuse(R"({"kind":"message","sql":"x"})").find("does not belong") != std::string::npos);
   CHECK(Refuse(R"({"kind":"sql"})").find("needs \"sql\"") != std::string::npos);
+  CHECK(Refuse(R"({"kind":"tool_call"})") == "a tool_call action needs \"tool\"");
+  CHECK(Refuse(R"({"kind":"tool_call","args":{"cmd":"ls"}})") == "a tool_call action needs \"tool\"");
+  CHECK(Refuse(R"({"args":{"cmd":"ls"}})") == "a tool_call action needs \"tool\"");
 }
 
 TEST_CASE("wrong types are refused, naming the field") {
@@ -190,11 +193,11 @@ std::vector<std::pair<LineReader::Result, std::string>> ReadAll(std::istream& in
 
 }  // namespace
 
-TEST_CASE("lines: a last line without newline counts, blank lines are lines, over-long lines are skipped") {
+TEST_CASE("lines: a last line without newline counts, blank lines are lines, an over-long line ends the input") {
   const std::string text = "one\n\ntwo\r\n" + std::string(40, 'x') + "\nthree";
   using R = LineReader::Result;
   const std::vector<std::pair<R, std::string>> expected = {
-      {R::kLine, "one"}, {R::kLine, ""}, {R::kLine, "two\r"}, {R::kTooLong, ""}, {R::kLine, "three"}};
+      {R::kLine, "one"}, {R::kLine, ""}, {R::kLine, "two\r"}, {R::kTooLong, ""}};
   std::istringstream in(text);
   CHECK(ReadAll(in) == expected);
   TrickleBuf slow(text);
@@ -205,11 +208,47 @@ TEST_CASE("lines: a last line without newline counts, blank lines are lines, ove
 TEST_CASE("lines: exactly the limit is fine, one more byte is too long") {
   std::istringstream in(std::string(16, 'a') + "\n" + std::string(17, 'b') + "\n" + std::string(17, 'c'));
   auto lines = ReadAll(in);
-  REQUIRE(lines.size() == 3);
+  REQUIRE(lines.size() == 2);
   CHECK(lines[0].first == LineReader::Result::kLine);
   CHECK(lines[0].second.size() == 16);
   CHECK(lines[1].first == LineReader::Result::kTooLong);
-  CHECK(lines[2].first == LineReader::Result::kTooLong);
+}
+
+TEST_CASE("lines: an endless line is cut at the limit without reading on") {
+  // Counts the bytes handed out: the reader must stop near the limit.
+  class Endless : public std::streambuf {
+   public:
+    std::size_t served = 0;
+
+   protected:
+    int_type underflow() override {
+      served += sizeof block_;
+      setg(block_, block_, block_ + sizeof block_);
+      return 'z';
+    }
+
+   private:
+    char block_[4096] = {};
+  } endless;
+  std::istream in(&endless);
+  LineReader reader(in, 100000);
+  std::string line;
+  CHECK(reader.Next(&line) == LineReader::Result::kTooLong);
+  CHECK(reader.line_number() == 1);
+  CHECK(reader.Next(&line) == LineReader::Result::kEnd);
+  CHECK(endless.served < 200000);
+}
+
+TEST_CASE("lines: a read that fails ends the input and says why") {
+  class Failing : public std::streambuf {
+   protected:
+    int_type underflow() override { throw std::ios_base::failure("Is a directory"); }
+  } failing;
+  std::istream in(&failing);
+  LineReader reader(in);
+  std::string line;
+  CHECK(reader.Next(&line) == LineReader::Result::kEnd);
+  CHECK(reader.read_error().find("Is a directory") != std::string::npos);
 }
 
 TEST_CASE("lines: empty input has no lines; a lone newline is one blank line") {

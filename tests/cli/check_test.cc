@@ -1,9 +1,17 @@
 // Specification of `agentos check`: one JSON decision per JSON action, in
-// order; malformed lines are reported and the stream goes on; exit codes
-// 0 (all allowed), 1 (something denied), 2 (usage or policy error).
+// order, each naming its input line; malformed lines are reported and the
+// stream goes on; exit codes 0 (all allowed), 1 (something denied or
+// malformed, or an invalid policy), 2 (usage error or unreadable file).
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bindings/cli/action_json.h"
@@ -26,7 +34,7 @@ std::vector<std::string> RulesOf(const rapidjson::Document& d) {
 
 }  // namespace
 
-TEST_CASE("check: usage errors exit 2 with usage on stderr") {
+TEST_CASE("check: usage errors exit 2 with one line and a hint on stderr") {
   TempFile policy("p.yaml", kSpendPolicy);
   struct Case {
     std::vector<std::string> args;
@@ -36,7 +44,7 @@ TEST_CASE("check: usage errors exit 2 with usage on stderr") {
       {{}, "--policy FILE.yaml is required"},
       {{"--input", "x.jsonl"}, "--policy FILE.yaml is required"},
       {{"--policy"}, "--policy needs a value"},
-      {{"--policy="}, "needs a non-empty value"},
+      {{"--policy="}, "--policy needs a non-empty value"},
       {{"--policy", policy.path(), "--policy", policy.path()}, "--policy given twice"},
       {{"--policy", policy.path(), "--verbose"}, "unknown option '--verbose'"},
       {{"--policy", policy.path(), "extra.jsonl"}, "unexpected argument 'extra.jsonl'"},
@@ -46,8 +54,7 @@ TEST_CASE("check: usage errors exit 2 with usage on stderr") {
     INFO(r.err);
     CHECK(r.code == 2);
     CHECK(r.out.empty());
-    CHECK(r.err.find(c.says) != std::string::npos);
-    CHECK(r.err.find("usage: agentos check") != std::string::npos);
+    CHECK(r.err == "agentos check: " + c.says + "\ntry 'agentos check --help'\n");
   }
 }
 
@@ -58,7 +65,7 @@ TEST_CASE("check --help prints usage on stdout and exits 0") {
   CHECK(r.err.empty());
 }
 
-TEST_CASE("check: an unreadable or invalid policy exits 2 naming file, line and column") {
+TEST_CASE("check: an unreadable policy exits 2; an invalid one exits 1 naming file, line and column") {
   CliResult missing = Check("/nonexistent/agentos.yaml", R"({"sql":"SELECT 1"})");
   CHECK(missing.code == 2);
   CHECK(missing.out.empty());
@@ -66,10 +73,11 @@ TEST_CASE("check: an unreadable or invalid policy exits 2 naming file, line and 
 
   TempFile bad("bad.yaml", "version: 1\npolicies:\n  - name: b\n    type: cost\n    max_cost_usd: -3\n");
   CliResult r = Check(bad.path(), R"({"sql":"SELECT 1"})");
-  CHECK(r.code == 2);
+  CHECK(r.code == 1);
   CHECK(r.out.empty());
   INFO(r.err);
-  CHECK(r.err.find(bad.path() + ":5:") != std::string::npos);
+  CHECK(r.err.rfind(bad.path() + ":5:", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
 
 TEST_CASE("check: decisions in order, one per non-blank line, with episodes per agent") {
@@ -91,8 +99,9 @@ TEST_CASE("check: decisions in order, one per non-blank line, with episodes per 
   CHECK(r.err.empty());
   auto lines = r.lines();
   REQUIRE(lines.size() == 9);
-  CHECK(lines[0] == R"({"allowed":true,"violations":[]})");
+  CHECK(lines[0] == R"({"line":1,"allowed":true,"violations":[]})");
   auto d2 = Json(lines[1]);
+  CHECK(d2["line"].GetInt() == 2);
   CHECK_FALSE(d2["allowed"].GetBool());
   CHECK(RulesOf(d2) == std::vector<std::string>{"cost.episode_budget", "cost.per_action"});
   for (const auto& v : d2["violations"].GetArray()) {
@@ -101,8 +110,9 @@ TEST_CASE("check: decisions in order, one per non-blank line, with episodes per 
     CHECK(std::string(v["severity"].GetString()) == "high");
     CHECK(v["reason"].GetStringLength() > 0);
   }
-  CHECK(lines[2] == R"({"allowed":true,"violations":[]})");
+  CHECK(lines[2] == R"({"line":4,"allowed":true,"violations":[]})");
   auto d5 = Json(lines[3]);
+  CHECK(d5["line"].GetInt() == 5);
   CHECK(RulesOf(d5) == std::vector<std::string>{"tool.denied"});
   auto d6 = Json(lines[4]);
   CHECK(d6["line"].GetInt() == 6);
@@ -110,9 +120,9 @@ TEST_CASE("check: decisions in order, one per non-blank line, with episodes per 
   CHECK(std::string(d6["error"].GetString()).find("invalid JSON at column ") == 0);
   CHECK(d6["violations"].Empty());
   CHECK(RulesOf(Json(lines[5])) == std::vector<std::string>{"tool.not_allowed"});
-  CHECK(lines[6] == R"({"allowed":true,"violations":[]})");
+  CHECK(lines[6] == R"({"line":8,"allowed":true,"violations":[]})");
   CHECK(RulesOf(Json(lines[7])) == std::vector<std::string>{"cost.episode_budget"});
-  CHECK(lines[8] == R"({"allowed":true,"violations":[]})");
+  CHECK(lines[8] == R"({"line":10,"allowed":true,"violations":[]})");
 }
 
 TEST_CASE("check: exit 0 when everything is allowed; empty input is all allowed") {
@@ -139,17 +149,57 @@ TEST_CASE("check: a malformed line alone makes the exit code 1") {
   CHECK(std::string(e["error"].GetString()).find("unknown field \"colour\"") != std::string::npos);
 }
 
-TEST_CASE("check: a line over 1 MiB is an error line and the stream goes on") {
+TEST_CASE("check: a line over 1 MiB is an error line naming file:line, and the input ends there") {
   TempFile policy("spend.yaml", kSpendPolicy);
   std::string huge = "{\"text\":\"" + std::string(cli::kMaxActionLineBytes, 'a') + "\"}";
-  CliResult r = Check(policy.path(), "{\"tool\":\"search\"}\n" + huge + "\n{\"tool\":\"search\"}");
+  TempFile actions("long.jsonl", "{\"tool\":\"search\"}\n" + huge + "\n{\"tool\":\"search\"}");
+  CliResult r = Run(cli::RunCheck, {"--policy", policy.path(), "--input", actions.path()});
   CHECK(r.code == 1);
   auto lines = r.lines();
-  REQUIRE(lines.size() == 3);
+  REQUIRE(lines.size() == 2);
   auto e = Json(lines[1]);
   CHECK(e["line"].GetInt() == 2);
-  CHECK(std::string(e["error"].GetString()).find("longer than 1048576 bytes") != std::string::npos);
-  CHECK(Json(lines[2])["allowed"].GetBool());
+  CHECK(std::string(e["error"].GetString()) == "line is longer than 1048576 bytes");
+  CHECK(r.err == "agentos check: " + actions.path() +
+                     ":2: line is longer than 1048576 bytes; the rest of the input is not read\n");
+}
+
+TEST_CASE("check --input /dev/zero: a line that never ends stops at the limit") {
+  TempFile policy("spend.yaml", kSpendPolicy);
+  CliResult r = Run(cli::RunCheck, {"--policy", policy.path(), "--input", "/dev/zero"});
+  CHECK(r.code == 1);
+  CHECK(r.out == "{\"line\":1,\"allowed\":false,\"error\":\"line is longer than 1048576 bytes\",\"violations\":[]}\n");
+  CHECK(r.err == "agentos check: /dev/zero:1: line is longer than 1048576 bytes; the rest of the input is not read\n");
+}
+
+TEST_CASE("check --input DIRECTORY is refused before reading; a pipe still works") {
+  TempFile policy("spend.yaml", kSpendPolicy);
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  CliResult r = Run(cli::RunCheck, {"--policy", policy.path(), "--input", dir});
+  CHECK(r.code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err == "agentos check: input '" + dir + "' is a directory\n");
+
+  const std::string fifo = (std::filesystem::temp_directory_path() /
+                            ("agentos_cli_fifo_" + std::to_string(::getpid()))).string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::thread writer([&] {
+    std::ofstream w(fifo, std::ios::binary);
+    w << "{\"tool\":\"search\"}\n";
+  });
+  CliResult piped = Run(cli::RunCheck, {"--policy", policy.path(), "--input", fifo});
+  writer.join();
+  std::remove(fifo.c_str());
+  CHECK(piped.code == 0);
+  CHECK(piped.out == "{\"line\":1,\"allowed\":true,\"violations\":[]}\n");
+}
+
+TEST_CASE("check: a tool_call without \"tool\" is a malformed line, not an allowed action") {
+  TempFile policy("spend.yaml", kSpendPolicy);
+  CliResult r = Check(policy.path(), "{\"kind\":\"tool_call\",\"args\":{\"cmd\":\"rm -rf /\"}}\n");
+  CHECK(r.code == 1);
+  CHECK(r.out ==
+        "{\"line\":1,\"allowed\":false,\"error\":\"a tool_call action needs \\\"tool\\\"\",\"violations\":[]}\n");
 }
 
 TEST_CASE("check: output is valid JSON even for hostile text in reasons") {
@@ -179,7 +229,7 @@ TEST_CASE("check --input reads a file; '-' means standard input") {
   CHECK(dash.lines().size() == 1);
   CliResult missing = Run(cli::RunCheck, {"--policy", policy.path(), "--input", "/nonexistent/a.jsonl"}, "");
   CHECK(missing.code == 2);
-  CHECK(missing.err.find("cannot open input '/nonexistent/a.jsonl'") != std::string::npos);
+  CHECK(missing.err.rfind("agentos check: cannot open input '/nonexistent/a.jsonl': ", 0) == 0);
 }
 
 TEST_CASE("check: the issue's SQL policy denies what it says, with the policy and rule named") {
@@ -195,7 +245,7 @@ TEST_CASE("check: the issue's SQL policy denies what it says, with the policy an
   CHECK(r.code == 1);
   auto lines = r.lines();
   REQUIRE(lines.size() == 5);
-  CHECK(lines[0] == R"({"allowed":true,"violations":[]})");
+  CHECK(lines[0] == R"({"line":1,"allowed":true,"violations":[]})");
   for (int i : {1, 2, 3}) {
     auto d = Json(lines[static_cast<size_t>(i)]);
     CHECK_FALSE(d["allowed"].GetBool());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agentos.h"
+#include "tests/capi/capi_values.h"
 #include "capi_internal.h"
 #include "env_test_support.h"
 
@@ -65,6 +66,8 @@ TEST_CASE("C API: config defaults match the C++ defaults") {
   CHECK(c.low_penalty == -1.0);
   CHECK(c.clean_bonus == 0.0);
   CHECK(c.max_cost_usd == 0.0);
+  CHECK(c.min_envs_per_thread == 256);
+  CHECK(c.spin_us == 50);
   CHECK(agentos_env_config_init(nullptr) == AGENTOS_INVALID);
 }
 
@@ -101,6 +104,12 @@ TEST_CASE("C API: create refuses bad arguments with a message naming them") {
   bad.max_cost_usd = NAN;
   expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "max_cost_usd");
   bad = c;
+  bad.spin_us = 1000001;
+  expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "spin_us");
+  bad = c;
+  bad.min_envs_per_thread = 0;
+  expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "min_envs_per_thread");
+  bad = c;
   bad.terminate_on_critical = 2;
   expect(AGENTOS_INVALID, k.k, &bad, kNoop, strlen(kNoop), "terminate_on_critical");
   bad = c;
@@ -118,12 +127,12 @@ TEST_CASE("C API: reset, step and read the zero-copy buffers") {
   c.max_steps = 2;
   c.keep_results = 1;
   Venv v(k, c, R"({"type":"external"})");
-  CHECK(agentos_venv_num_envs(v.v) == 3);
+  CHECK(NumEnvs(v.v) == 3);
   const double* rewards = agentos_venv_rewards(v.v);
   const uint8_t* truncated = agentos_venv_truncated(v.v);
   REQUIRE(agentos_venv_reset(v.v, 1, 10, nullptr) == AGENTOS_OK);
   const double ext[] = {0.5, 0.5, 0.5};
-  agentos_step_extras x{};
+  agentos_step_extras x = Sized<agentos_step_extras>();
   x.external_reward = ext;
   REQUIRE(Step(v.v, {"SELECT 1", "SELECT HIGH", "SELECT LOW"}, &x) == AGENTOS_OK);
   CHECK(rewards[0] == 0.5);
@@ -137,12 +146,12 @@ TEST_CASE("C API: reset, step and read the zero-copy buffers") {
   CHECK(truncated[0] == 1);
   CHECK(agentos_venv_rewards(v.v) == rewards);  // same address for the handle's life
 
-  int32_t count = -1;
+  size_t count = 99;
   REQUIRE(Step(v.v, {"x", "x", "x"}) == AGENTOS_OK);  // NEXT_STEP reset step
   REQUIRE(Step(v.v, {"SELECT LOW MEDIUM", "x", "x"}) == AGENTOS_OK);
   REQUIRE(agentos_venv_violation_count(v.v, 0, &count) == AGENTOS_OK);
   REQUIRE(count == 2);
-  agentos_violation viol;
+  agentos_violation viol = Sized<agentos_violation>();
   REQUIRE(agentos_venv_violation(v.v, 0, 1, &viol) == AGENTOS_OK);
   CHECK(std::string(viol.policy) == "words");
   CHECK(std::string(viol.rule) == "word.medium");
@@ -158,7 +167,7 @@ TEST_CASE("C API: reset, step and read the zero-copy buffers") {
   CHECK(agentos_venv_task_error(v.v)[0] == 0);
   CHECK(agentos_venv_violation(v.v, 3, 0, &viol) == AGENTOS_INVALID);
 
-  agentos_env_metrics m;
+  agentos_env_metrics m = Sized<agentos_env_metrics>();
   REQUIRE(agentos_venv_metrics(v.v, &m) == AGENTOS_OK);
   CHECK(m.episodes == 3);
   CHECK(m.steps == 9);
@@ -166,7 +175,7 @@ TEST_CASE("C API: reset, step and read the zero-copy buffers") {
   CHECK(m.by_severity[AGENTOS_SEVERITY_HIGH] == 1);
   CHECK(m.success_rate == 0.0);
   CHECK(m.backend_destructive_ops == 0);
-  int32_t slots = 0;
+  size_t slots = 0;
   REQUIRE(agentos_venv_policy_slots(v.v, &slots) == AGENTOS_OK);
   REQUIRE(slots == 2);
   const char* name = nullptr;
@@ -197,10 +206,10 @@ TEST_CASE("C API: step and reset errors change nothing") {
   CHECK(agentos_venv_step(v.v, nullptr, 4, offsets, 2, nullptr) == AGENTOS_INVALID);
   CHECK(agentos_venv_step(nullptr, "abcd", 4, offsets, 2, nullptr) == AGENTOS_INVALID);
   uint8_t kinds[] = {0, 200};
-  agentos_step_extras x{};
+  agentos_step_extras x = Sized<agentos_step_extras>();
   x.kinds = kinds;
   CHECK(Step(v.v, {"SELECT 1", "SELECT 1"}, &x) == AGENTOS_INVALID);
-  agentos_env_metrics m;
+  agentos_env_metrics m = Sized<agentos_env_metrics>();
   REQUIRE(agentos_venv_metrics(v.v, &m) == AGENTOS_OK);
   CHECK(m.steps == 0);
   // DISABLED: a finished env blocks the batch until a masked reset.
@@ -221,11 +230,13 @@ TEST_CASE("C API: step and reset errors change nothing") {
   CHECK(std::string(agentos_signal_name(AGENTOS_SIGBUDGET)) == "SIGBUDGET");
   CHECK(std::string(agentos_signal_name(0)).empty());
   // Without keep_results there are no per-env decisions to read.
-  int32_t count = 0;
+  size_t count = 0;
   CHECK(agentos_venv_violation_count(v.v, 0, &count) == AGENTOS_STATE);
   // NULL handles.
   CHECK(agentos_venv_rewards(nullptr) == nullptr);
-  CHECK(agentos_venv_num_envs(nullptr) == -1);
+  size_t envs = 5;
+  CHECK(agentos_venv_num_envs(nullptr, &envs) == AGENTOS_INVALID);
+  CHECK(envs == 5);
   CHECK(agentos_venv_metrics(nullptr, &m) == AGENTOS_INVALID);
   CHECK(agentos_venv_reset(nullptr, 0, 0, nullptr) == AGENTOS_INVALID);
   agentos_venv_free(nullptr);
@@ -288,7 +299,7 @@ TEST_CASE("C API: metrics count episodes that changed the SQL database, once eac
   INFO(agentos_errmsg());
   REQUIRE(rc == AGENTOS_OK);
   agentos_kernel_free(kh);
-  agentos_env_metrics m;
+  agentos_env_metrics m = Sized<agentos_env_metrics>();
   REQUIRE(agentos_venv_reset(v, 1, 1, nullptr) == AGENTOS_OK);
   REQUIRE(agentos_venv_metrics(v, &m) == AGENTOS_OK);
   CHECK(m.changed_database_episodes == 0);
@@ -362,7 +373,7 @@ TEST_CASE("C API: a flight recorder audits every governed step; closing it stops
     uint64_t committed = 0;
     REQUIRE(agentos_recorder_counters(rec, &committed, nullptr) == AGENTOS_OK);
     CHECK(committed == 20);
-    agentos_audit_stats stats;
+    agentos_audit_stats stats = Sized<agentos_audit_stats>();
     REQUIRE(agentos_audit_stats_get(path, &stats) == AGENTOS_OK);
     CHECK(stats.records == 20);
     CHECK(stats.blocked_records == 10);
@@ -373,7 +384,7 @@ TEST_CASE("C API: a flight recorder audits every governed step; closing it stops
     CHECK(Step(v.v, {"SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1"}) == AGENTOS_STATE);
   }
   agentos_recorder_free(rec);
-  agentos_audit_verify_result vr;
+  agentos_audit_verify_result vr = Sized<agentos_audit_verify_result>();
   REQUIRE(agentos_audit_verify(path, nullptr, 0, &vr) == AGENTOS_OK);
   CHECK(vr.valid == 1);
   CHECK(vr.records == 20);

@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       continue;
     }
     Kernel().Check(action.view(), episodes[action.agent_id], decision);
-    RequireStrictJson(writer.Write(decision), decision.allowed());
+    RequireStrictJson(writer.Write(reader.line_number(), decision), decision.allowed());
   }
   return 0;
 }

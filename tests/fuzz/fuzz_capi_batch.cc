@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agentos.h"
+#include "tests/capi/capi_values.h"
 
 namespace {
 
@@ -80,13 +81,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   agentos_decision* d = nullptr;
   if (agentos_decision_new(&d) != AGENTOS_OK) std::abort();
   for (std::size_t i = 0; i < n; ++i) {
-    agentos_action a{};
+    agentos_action a = agentos::testing::Sized<agentos_action>();
     a.kind = kind;
     a.payload = bytes.get() + offsets[i];
     a.payload_len = static_cast<std::size_t>(offsets[i + 1] - offsets[i]);
     if (agentos_kernel_check(Kernel(), nullptr, &a, d) != AGENTOS_OK) std::abort();
-    if (allowed[i] != agentos_decision_allowed(d) || severity[i] != agentos_decision_max_severity(d) ||
-        static_cast<int>(violations[i]) != agentos_decision_total_violations(d)) {
+    if (allowed[i] != agentos::testing::Allowed(d) || severity[i] != agentos::testing::MaxSeverity(d) ||
+        static_cast<int>(violations[i]) != agentos::testing::TotalViolations(d)) {
       std::abort();
     }
   }

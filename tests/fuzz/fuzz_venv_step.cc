@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "agentos.h"
+#include "tests/capi/capi_values.h"
 
 namespace {
 
@@ -130,7 +131,7 @@ void CheckRows(const agentos_venv* v, const agentos_env_config& c, std::size_t n
 }
 
 void CheckMetrics(const agentos_venv* v) {
-  agentos_env_metrics m;
+  agentos_env_metrics m = agentos::testing::Sized<agentos_env_metrics>();
   Require(agentos_venv_metrics(v, &m) == AGENTOS_OK);
   Require(m.steps == m.executed + m.blocked);
   Require(m.successful_episodes <= m.episodes && m.episodes_with_violations <= m.episodes);
@@ -179,7 +180,7 @@ Batch ReadBatch(Reader& r, std::size_t n, std::uint32_t max_action_bytes) {
 }
 
 int StepBatch(agentos_venv* v, const Batch& b, std::size_t n) {
-  agentos_step_extras x{};
+  agentos_step_extras x = agentos::testing::Sized<agentos_step_extras>();
   if (!b.kinds.empty()) x.kinds = b.kinds.data();
   if (!b.cost.empty()) x.cost_usd = b.cost.data();
   if (!b.ext_reward.empty()) {
@@ -219,7 +220,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Require(created == AGENTOS_OK && v != nullptr);
   const bool external = std::strstr(spec, "external") != nullptr;
   const std::size_t n = c.num_envs;
-  Require(agentos_venv_num_envs(v) == static_cast<std::int64_t>(n));
+  Require(agentos::testing::NumEnvs(v) == static_cast<std::int64_t>(n));
   const double* rewards = agentos_venv_rewards(v);
   // Env i can step when it was reset and (DISABLED) has not ended since, or
   // is paused (a paused env's steps are no-ops, even after its end).
@@ -328,12 +329,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const int rc = agentos_venv_observation_text(v, env, &text, &len);
         Require(env < n ? rc == AGENTOS_OK : rc == AGENTOS_INVALID);
         if (rc == AGENTOS_OK && len > 0) Require(text != nullptr && std::memchr(text, 0, len) == nullptr);
-        std::int32_t count = -1;
+        std::size_t count = 99;
         const int vc = agentos_venv_violation_count(v, env, &count);
         if (env < n && c.keep_results) {
-          Require(vc == AGENTOS_OK && count >= 0 && count <= 8);
-          for (std::int32_t k = 0; k < count; ++k) {
-            agentos_violation viol;
+          Require(vc == AGENTOS_OK && count <= 8);
+          for (std::size_t k = 0; k < count; ++k) {
+            agentos_violation viol = agentos::testing::Sized<agentos_violation>();
             Require(agentos_venv_violation(v, env, k, &viol) == AGENTOS_OK);
             Require(viol.policy != nullptr && viol.rule != nullptr && viol.reason != nullptr);
           }

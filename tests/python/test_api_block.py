@@ -76,6 +76,8 @@ def report_agent(analysis, handle):
 
 def test_the_api_block_runs_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    # FlightRecorder() without a path writes under $AGENTOS_DATA_DIR: here.
+    monkeypatch.setenv("AGENTOS_DATA_DIR", str(tmp_path))
     from agent_os import FlightRecorder, KernelSpace
     from agent_os.integrations.agent_lightning import GovernedRunner, using_agent
     from agent_os.policies import SQLPolicy

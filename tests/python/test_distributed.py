@@ -1,4 +1,6 @@
-"""DistributedVectorEnv on a local Dask cluster of worker PROCESSES.
+"""DistributedVectorEnv on a local cluster of worker PROCESSES, every test
+once per backend: Dask (2 worker processes) and Ray (one node with 2 CPUs,
+each shard actor its own process).
 
 Specification:
   * the distributed env returns what the local VectorEnv returns, step for
@@ -21,10 +23,8 @@ import time
 import numpy as np
 import pytest
 
-pytest.importorskip("distributed", reason="agent_os.distributed needs dask.distributed (python3-distributed)")
-
 from agent_os import FlightRecorder, KernelSpace, VectorEnv  # noqa: E402
-from agent_os.distributed import DistributedVectorEnv, StepTimeoutError, local_cluster  # noqa: E402
+from agent_os.distributed import DaskBackend, DistributedVectorEnv, RayBackend, StepTimeoutError  # noqa: E402
 from agent_os.distributed.audit_merge import iter_records  # noqa: E402
 from agent_os.env_config import EnvironmentConfig  # noqa: E402
 from agent_os.errors import AgentOSError, InvalidArgument, StateError  # noqa: E402
@@ -33,16 +33,23 @@ from agent_os.recorder import verify_log  # noqa: E402
 from test_distributed_support import POLICY_YAML, assert_same_step, comparable, random_batch  # noqa: E402
 
 WORKERS = 2
+# distinct places shards land on: Dask worker processes, Ray nodes
+PLACES = {"dask": WORKERS, "ray": 1}
 
 
-@pytest.fixture(scope="module")
-def client():
-    c, cluster = local_cluster(WORKERS, timeout=120)
+@pytest.fixture(scope="module", params=["dask", "ray"])
+def client(request):
+    """The backend every test of the module runs on (the caller owns it)."""
+    if request.param == "dask":
+        pytest.importorskip("distributed", reason="backend dask needs dask.distributed")
+        backend = DaskBackend.local(WORKERS, timeout=120)
+    else:
+        pytest.importorskip("ray", reason="backend ray needs ray")
+        backend = RayBackend.local(WORKERS, timeout=120)
     try:
-        yield c
+        yield backend
     finally:
-        c.close()
-        cluster.close()
+        backend.close()
 
 
 @pytest.fixture
@@ -50,8 +57,15 @@ def kernel():
     return KernelSpace.from_yaml_text(POLICY_YAML)
 
 
-def _wait_for_workers(client, n, timeout=60):
-    client.wait_for_workers(n, timeout=timeout)
+def _wait_for_workers(client, n=None, timeout=60):
+    client.wait_for_workers(PLACES[client.name] if n is None else n, timeout)
+
+
+def _kill(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:  # a Ray shard process is gone with its actor
+        pass
 
 
 def test_distributed_results_equal_local_ones_step_for_step(client, kernel):
@@ -59,13 +73,13 @@ def test_distributed_results_equal_local_ones_step_for_step(client, kernel):
     config = EnvironmentConfig(max_steps=6)
     local = VectorEnv(kernel, n, seed=seed, config=config)
     with DistributedVectorEnv(kernel, n, seed=seed, config=config, client=client, num_shards=3) as dist:
-        assert len({w for _s, _r, w, _i in dist.shard_placement()}) == WORKERS
+        assert len({w for _s, _r, w, _i in dist.shard_placement()}) == PLACES[client.name]
         assert dist.metadata == local.metadata and dist.num_envs == local.num_envs
         obs_d, info_d = dist.reset(seed=99)
         obs_l, info_l = local.reset(seed=99)
         assert np.array_equal(obs_d, obs_l) and info_d == info_l == {}
         rng = np.random.default_rng(5)
-        for step in range(150):
+        for step in range(1000):
             actions, costs = random_batch(rng, n), rng.random(n) * 0.4
             d = dist.step(actions, cost_usd=costs)
             loc = local.step(actions, cost_usd=costs)
@@ -167,18 +181,35 @@ def test_bad_input_is_refused_before_any_shard_moves(client, kernel):
     local.close()
 
 
-def _shard_keys(client):
-    return {k for keys in client.has_what().values() for k in keys if str(k).startswith("agentos-shard-")}
+def _shards_running(backend):
+    """Dask: the shard actors' keys held by workers; Ray: the processes
+    holding a shard actor (Ray titles them ray::RayShardHost)."""
+    if backend.name == "dask":
+        c = backend.client
+        return {k for keys in c.has_what().values() for k in keys if str(k).startswith("agentos-shard-")}
+    pids = set()
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if f.read().startswith(b"ray::RayShardHost"):
+                    pids.add(int(entry))
+        except (OSError, ValueError):
+            continue
+    return pids
 
 
 def test_an_engine_error_on_a_worker_reaches_the_trainer_and_leaves_nothing_running(client, kernel, tmp_path):
-    before = _shard_keys(client)
+    none = set()
+    deadline = time.monotonic() + 20
+    while _shards_running(client) != none:  # earlier tests' shards go asynchronously
+        assert time.monotonic() < deadline, f"shards left running: {_shards_running(client)}"
+        time.sleep(0.1)
     with pytest.raises(AgentOSError) as e:
         DistributedVectorEnv(kernel, 4, task="sql", dataset_dir=str(tmp_path / "missing"), client=client)
     assert "missing" in str(e.value)
     deadline = time.monotonic() + 20
-    while _shard_keys(client) - before:  # cancelling is asynchronous
-        assert time.monotonic() < deadline, f"shards left running: {_shard_keys(client) - before}"
+    while _shards_running(client) != none:  # cancelling is asynchronous
+        assert time.monotonic() < deadline, f"shards left running: {_shards_running(client)}"
         time.sleep(0.1)
 
 
@@ -189,7 +220,7 @@ def test_a_worker_killed_mid_run_is_reported_and_the_run_completes(client, kerne
     try:
         dist.reset(seed=8)
         victim_shard, (lo, hi), victim, _inc = dist.shard_placement()[0]
-        pid = dist.worker_identities[victim]["pid"]
+        pid = dist.shard_identity(victim_shard)["pid"]
         rng = np.random.default_rng(4)
         for _ in range(5):
             dist.step(random_batch(rng, n))
@@ -214,7 +245,10 @@ def test_a_worker_killed_mid_run_is_reported_and_the_run_completes(client, kerne
         killer.join()
         (event,) = dist.fault_events
         assert event.reason == "worker lost" and event.during == "step" and event.shard == victim_shard
-        assert event.worker == victim and event.restarted_on != victim
+        assert event.worker == victim
+        if client.name == "dask":  # the process was the worker; on Ray the node lives on
+            assert event.restarted_on != victim
+        assert dist.shard_identity(victim_shard)["pid"] != pid
         assert dist.fault_counters["restarts"] == dist.fault_counters["worker_lost"] == 1
         assert dist.fault_counters["lost_env_steps"] == hi - lo
         assert dist.metrics()["distributed"]["restarts"] == 1
@@ -232,13 +266,13 @@ def test_a_worker_killed_mid_run_is_reported_and_the_run_completes(client, kerne
     merged = verify_log(str(tmp_path / "merged.db"))
     assert merged["valid"], merged["message"]
     assert merged["records"] == sum(verify_log(s["path"])["records"] for s in sources)
-    _wait_for_workers(client, WORKERS)  # the nanny brings the killed worker back for later tests
+    _wait_for_workers(client)  # Dask's nanny brings the killed worker back for later tests
 
 
 def test_a_shard_lost_during_a_seeded_reset_comes_back_with_exactly_the_requested_seeds(client, kernel):
     """A full reset with a seed restarts a lost shard with that very seed:
     the batch is again the local env's, step for step."""
-    _wait_for_workers(client, WORKERS)
+    _wait_for_workers(client)
     n = 16
     local = VectorEnv(kernel, n, seed=1)
     dist = DistributedVectorEnv(kernel, n, seed=1, client=client, step_timeout=60)
@@ -249,8 +283,7 @@ def test_a_shard_lost_during_a_seeded_reset_comes_back_with_exactly_the_requeste
         for _ in range(3):
             actions = random_batch(rng, n)
             assert_same_step(dist.step(actions), local.step(actions))
-        victim = dist.shard_placement()[0][2]
-        os.kill(dist.worker_identities[victim]["pid"], signal.SIGKILL)
+        os.kill(dist.shard_identity(0)["pid"], signal.SIGKILL)
         obs, infos = dist.reset(seed=77)
         assert np.array_equal(obs, local.reset(seed=77)[0])
         assert infos["shard_restarted"].any()
@@ -262,11 +295,11 @@ def test_a_shard_lost_during_a_seeded_reset_comes_back_with_exactly_the_requeste
     finally:
         dist.close()
         local.close()
-    _wait_for_workers(client, WORKERS)
+    _wait_for_workers(client)
 
 
 def test_a_stopped_worker_costs_at_most_the_step_timeout_and_is_reported(client, kernel):
-    _wait_for_workers(client, WORKERS)
+    _wait_for_workers(client)
     n = 8
     for on_timeout in ("restart", "raise"):
         dist = DistributedVectorEnv(kernel, n, seed=1, client=client, step_timeout=3.0, on_timeout=on_timeout)
@@ -275,7 +308,7 @@ def test_a_stopped_worker_costs_at_most_the_step_timeout_and_is_reported(client,
             dist.reset(seed=1)
             dist.step(["SELECT 1"] * n)
             slow = dist.shard_placement()[0][2]
-            pid = dist.worker_identities[slow]["pid"]
+            pid = dist.shard_identity(0)["pid"]
             os.kill(pid, signal.SIGSTOP)
             t0 = time.monotonic()
             if on_timeout == "raise":
@@ -287,19 +320,22 @@ def test_a_stopped_worker_costs_at_most_the_step_timeout_and_is_reported(client,
                 infos = dist.step(["SELECT 1"] * n)[4]
                 assert infos["shard_restarted"][:n // 2].all() and not infos["shard_restarted"][n // 2:].any()
                 (event,) = dist.fault_events
-                assert event.reason == "timeout" and event.restarted_on != slow
+                assert event.reason == "timeout"
+                if client.name == "dask":
+                    assert event.restarted_on != slow
                 assert dist.fault_counters["timeouts"] == 1
                 dist.step(["SELECT 1"] * n)  # the run goes on without the stopped worker
             assert time.monotonic() - t0 < 30
         finally:
             if pid is not None:
-                os.kill(pid, signal.SIGCONT)
+                _kill(pid, signal.SIGCONT)
             dist.close()
 
 
 def test_an_env_that_started_its_own_cluster_shuts_it_down(kernel):
+    pytest.importorskip("distributed", reason="backend dask needs dask.distributed")
     dist = DistributedVectorEnv(kernel, 4, workers=1, seed=2)
-    cluster = dist._cluster
+    cluster = dist.backend.cluster
     dist.reset(seed=2)
     local = VectorEnv(kernel, 4, seed=2)
     local.reset(seed=2)
@@ -307,6 +343,35 @@ def test_an_env_that_started_its_own_cluster_shuts_it_down(kernel):
     dist.close()
     assert cluster.status.name == "closed"
     assert dist.client.status == "closed"
+
+
+def test_a_ray_env_that_started_its_own_ray_shuts_it_down():
+    """backend="ray", workers=N starts Ray in the trainer process and close()
+    stops it. Ray allows one instance per process and this module's fixture
+    holds one, so the check runs in a fresh interpreter."""
+    pytest.importorskip("ray", reason="backend ray needs ray")
+    import subprocess
+    import sys
+    from conftest import PYTHON_DIR
+    from agent_os import _lib
+    script = (
+        "import ray\n"
+        "from agent_os import KernelSpace, VectorEnv\n"
+        "from agent_os.distributed import DistributedVectorEnv\n"
+        "from test_distributed_support import POLICY_YAML, assert_same_step\n"
+        "k = KernelSpace.from_yaml_text(POLICY_YAML)\n"
+        "dist = DistributedVectorEnv(k, 4, workers=1, seed=2, backend='ray')\n"
+        "assert ray.is_initialized() and dist.shard_placement()[0][2] in dist.worker_identities\n"
+        "local = VectorEnv(k, 4, seed=2)\n"
+        "dist.reset(seed=2); local.reset(seed=2)\n"
+        "assert_same_step(dist.step(['SELECT 1'] * 4), local.step(['SELECT 1'] * 4))\n"
+        "dist.close()\n"
+        "assert not ray.is_initialized()\n"
+        "print('closed')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PYTHON_DIR), os.path.dirname(__file__)]),
+               AGENTOS_LIBRARY=str(_lib.path))
+    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0 and r.stdout.strip().endswith("closed"), r.stdout + r.stderr
 
 
 def test_the_training_examples_envs_give_the_same_outcomes_on_the_cluster(client, tmp_path):
@@ -322,8 +387,8 @@ def test_the_training_examples_envs_give_the_same_outcomes_on_the_cluster(client
     dataset = os.path.join(root, "env", "sql", "data", "shop")
     policy = os.path.join(root, "examples", "policies", "train_governed.yaml")
     assert distributed_env.install(argparse.Namespace(workers=None, scheduler=None), engine) is engine
-    dist_engine = distributed_env.install(argparse.Namespace(workers=None, scheduler=client.scheduler.address),
-                                          engine)
+    dist_engine = distributed_env.install(argparse.Namespace(workers=None, scheduler=client.address(),
+                                                             backend=client.name), engine)
     n = 16
     rec = engine.open_recorder(str(tmp_path / "audit.db"))
     d = dist_engine.SqlTaskEnv(policy_file=policy, condition="governed", dataset_dir=dataset, split="train",
@@ -347,4 +412,5 @@ def test_the_training_examples_envs_give_the_same_outcomes_on_the_cluster(client
         loc.close()
     audit = engine.close_and_verify(rec, str(tmp_path / "audit.db"))
     assert audit["valid"] and audit["records"] == 3 * n
-    dist_engine.dask_client.close()
+    if client.name == "dask":
+        dist_engine.cluster_backend.close()  # Ray: the driver is this process's one Ray instance, kept

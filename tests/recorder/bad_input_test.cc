@@ -200,5 +200,5 @@ TEST_CASE("the CLI refuses bad usage with exit 2 and explains itself") {
   CHECK(Cli({"verify", "a.db", "--key-file", "/nonexistent/key"}).code == cli::kExitUsage);
   CliRun help = Cli({"--help"});
   CHECK(help.code == cli::kExitOk);
-  CHECK(help.out.find("agentos audit verify FILE") != std::string::npos);
+  CHECK(help.out.find("agentos audit verify LOG") != std::string::npos);
 }

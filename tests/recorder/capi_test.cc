@@ -9,6 +9,7 @@
 #include <string>
 
 #include "capi_internal.h"
+#include "tests/capi/capi_values.h"
 #include "kernel/kernel_space.h"
 #include "tests/recorder/recorder_support.h"
 
@@ -38,7 +39,7 @@ agentos_kernel* MakeKernel() {
 
 // The action points into `sql`, which must outlive it.
 agentos_action SqlAction(const std::string& sql) {
-  agentos_action a{};
+  agentos_action a = agentos::testing::Sized<agentos_action>();
   a.kind = AGENTOS_ACTION_SQL;
   a.agent_id = "agent-c";
   a.agent_id_len = 7;
@@ -72,11 +73,11 @@ TEST_CASE("C API: record kernel decisions, verify, stats and export") {
     std::string sql = i % 4 == 0 ? "DROP TABLE t" + std::to_string(i) : "SELECT " + std::to_string(i);
     agentos_action a = SqlAction(sql);
     REQUIRE(agentos_kernel_check(kernel, nullptr, &a, decision) == AGENTOS_OK);
-    agentos_record_context ctx{};
+    agentos_record_context ctx = agentos::testing::Sized<agentos_record_context>();
     ctx.env_id = 3;
     ctx.episode = i / 10;
     ctx.step = i % 10 + 1;
-    ctx.executed = agentos_decision_allowed(decision);
+    ctx.executed = agentos::testing::Allowed(decision);
     ctx.has_reward = 1;
     ctx.reward = ctx.executed ? 1.0 : -100.0;
     ctx.penalty = ctx.executed ? 0.0 : -100.0;
@@ -96,12 +97,12 @@ TEST_CASE("C API: record kernel decisions, verify, stats and export") {
   const std::string select = "SELECT 1";
   agentos_action a = SqlAction(select);
   REQUIRE(agentos_kernel_check(kernel, nullptr, &a, decision) == AGENTOS_OK);
-  agentos_record_context ctx{};
+  agentos_record_context ctx = agentos::testing::Sized<agentos_record_context>();
   CHECK(agentos_recorder_record(rec, &ctx, &a, decision, nullptr) == AGENTOS_STATE);
   CHECK(std::string(agentos_errmsg()).find("closed") != std::string::npos);
   agentos_recorder_free(rec);
 
-  agentos_audit_verify_result v;
+  agentos_audit_verify_result v = agentos::testing::Sized<agentos_audit_verify_result>();
   REQUIRE(agentos_audit_verify(path.c_str(), key, sizeof key, &v) == AGENTOS_OK);
   CHECK(v.valid == 1);
   CHECK(v.records == 100);
@@ -111,7 +112,7 @@ TEST_CASE("C API: record kernel decisions, verify, stats and export") {
   REQUIRE(agentos_audit_verify(path.c_str(), wrong, 1, &v) == AGENTOS_OK);
   CHECK(v.valid == 0);
 
-  agentos_audit_stats st;
+  agentos_audit_stats st = agentos::testing::Sized<agentos_audit_stats>();
   REQUIRE(agentos_audit_stats_get(path.c_str(), &st) == AGENTOS_OK);
   CHECK(st.records == 100);
   CHECK(st.violating_records == 25);
@@ -163,8 +164,9 @@ TEST_CASE("C API: bad arguments are refused with a message and change nothing") 
   CHECK(agentos_recorder_open(path.c_str(), &o, &rec) == AGENTOS_INVALID);
   CHECK(rec == nullptr);
 
-  agentos_audit_verify_result v;
+  agentos_audit_verify_result v = agentos::testing::Sized<agentos_audit_verify_result>();
   std::memset(&v, 0x5a, sizeof v);
+  v.struct_size = sizeof v;
   CHECK(agentos_audit_verify(dir.File("missing.db").c_str(), nullptr, 0, &v) == AGENTOS_NOTFOUND);
   CHECK(v.records == 0x5a5a5a5a5a5a5a5aULL);  // untouched on failure
   CHECK(agentos_audit_verify(nullptr, nullptr, 0, &v) == AGENTOS_INVALID);
@@ -174,7 +176,7 @@ TEST_CASE("C API: bad arguments are refused with a message and change nothing") 
   agentos_recorder_free(nullptr);
 
   REQUIRE(agentos_recorder_open(path.c_str(), nullptr, &rec) == AGENTOS_OK);
-  agentos_record_context ctx{};
+  agentos_record_context ctx = agentos::testing::Sized<agentos_record_context>();
   const std::string x = "x";
   agentos_action a = SqlAction(x);
   CHECK(agentos_recorder_record(rec, &ctx, &a, nullptr, nullptr) == AGENTOS_INVALID);
@@ -188,7 +190,7 @@ TEST_CASE("C API: bad arguments are refused with a message and change nothing") 
   REQUIRE(agentos_recorder_close(rec) == AGENTOS_OK);
   agentos_recorder_free(rec);
   agentos_decision_free(d);
-  agentos_audit_verify_result ok;
+  agentos_audit_verify_result ok = agentos::testing::Sized<agentos_audit_verify_result>();
   REQUIRE(agentos_audit_verify(path.c_str(), nullptr, 0, &ok) == AGENTOS_OK);
   CHECK(ok.valid == 1);
   CHECK(ok.records == 0);  // the refused calls recorded nothing
@@ -210,7 +212,7 @@ TEST_CASE("C API: an environment holds the recorder through RecorderSinkOf") {
     sink->Record(s.event);
   }
   sink.reset();  // the last holder: the recorder closes
-  agentos_audit_verify_result v;
+  agentos_audit_verify_result v = agentos::testing::Sized<agentos_audit_verify_result>();
   REQUIRE(agentos_audit_verify(path.c_str(), nullptr, 0, &v) == AGENTOS_OK);
   CHECK(v.valid == 1);
   CHECK(v.records == 10);

@@ -241,9 +241,16 @@ TEST_CASE("what cannot be tokenized unambiguously is a problem") {
   CHECK(ProblemOf("SELECT /* /* */ */") == Problem::kNestedComment);
   CHECK(ProblemOf("SELECT 1 --x") == Problem::kAmbiguousDashComment);
   CHECK(ProblemOf("SELECT 1 # x") == Problem::kHashCharacter);
+  CHECK(ProblemOf("SELECT 1 --\r'\n; DROP TABLE orders; --'") == Problem::kAmbiguousCommentEnd);
+  CHECK(ProblemOf("SELECT 1 -- x\r\n") == Problem::kNone);
   CHECK(ProblemOf("SELECT 'a\\'b'") == Problem::kAmbiguousBackslash);
   CHECK(ProblemOf("SELECT $$'$$") == Problem::kAmbiguousDollarQuote);
   CHECK(ProblemOf("SELECT a[';']") == Problem::kAmbiguousBracket);
+  CHECK(ProblemOf("SELECT `a;b` FROM t") == Problem::kAmbiguousBacktick);
+  CHECK(ProblemOf("SELECT `a``b` FROM t") == Problem::kAmbiguousBacktick);
+  CHECK(ProblemOf("SELECT `order_id`, `nÃ¤me` FROM t") == Problem::kNone);
+  CHECK(ProblemOf("SELECT 1into backup FROM t") == Problem::kAmbiguousNumber);
+  CHECK(ProblemOf("SELECT 1e5, 0x1F, 1.5e-3, .5, 3.") == Problem::kNone);
   std::string deep = std::string(Analysis::kMaxDepth + 1, '(') + "1" + std::string(Analysis::kMaxDepth + 1, ')');
   CHECK(ProblemOf(deep) == Problem::kTooDeep);
   std::string ok_deep = std::string(Analysis::kMaxDepth - 1, '(') + "SELECT 1" +

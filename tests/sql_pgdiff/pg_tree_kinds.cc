@@ -1,10 +1,11 @@
 #include "tests/sql_pgdiff/pg_tree_kinds.h"
 
 #include <pg_query.h>
-#include <rapidjson/document.h>
 
 #include <cstring>
 #include <string_view>
+
+#include "kernel/rapidjson.h"  // with the UBSan exemption clang's fuzz build needs
 
 namespace agentos::pgdiff {
 

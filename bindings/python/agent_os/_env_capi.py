@@ -39,6 +39,7 @@ class EnvConfig(Structure):
         ("max_cost_usd", c_double),
         ("max_action_bytes", c_uint32),
         ("min_envs_per_thread", c_uint32),
+        ("spin_us", c_uint32),
         ("agent_id", c_char_p),
         ("agent_id_len", c_size_t),
         ("recorder", c_void_p),  # agentos_recorder*: every governed step is recorded; NULL = none
@@ -46,9 +47,10 @@ class EnvConfig(Structure):
     ]
 
 
-class EnvMetrics(Structure):
+class EnvMetrics(_lib.SizedStructure):
     """agentos_env_metrics."""
     _fields_ = [
+        ("struct_size", c_uint32),
         ("episodes", c_uint64),
         ("successful_episodes", c_uint64),
         ("episodes_with_violations", c_uint64),
@@ -73,9 +75,10 @@ class EnvMetrics(Structure):
     ]
 
 
-class StepExtras(Structure):
+class StepExtras(_lib.SizedStructure):
     """agentos_step_extras: every member optional (NULL)."""
     _fields_ = [
+        ("struct_size", c_uint32),
         ("kinds", c_void_p),
         ("tool_bytes", c_void_p),
         ("tool_bytes_len", c_size_t),
@@ -113,18 +116,18 @@ PROTOTYPES: dict[str, Prototype] = {
     "agentos_env_config_init": (c_int, [POINTER(EnvConfig)]),
     "agentos_venv_create": (c_int, [P, POINTER(EnvConfig), c_char_p, c_size_t, PP]),
     "agentos_venv_free": (None, [P]),
-    "agentos_venv_num_envs": (c_int64, [P]),
+    "agentos_venv_num_envs": (c_int, [P, POINTER(c_size_t)]),
     "agentos_venv_reset": (c_int, [P, c_int32, c_uint64, c_void_p]),
     "agentos_venv_reset_seeds": (c_int, [P, c_void_p, c_void_p, c_void_p]),
     "agentos_venv_step": (c_int, [P, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p]),
     "agentos_venv_signal": (c_int, [P, c_size_t, c_uint32]),
     "agentos_signal_name": (c_char_p, [c_uint32]),
     "agentos_venv_observation_text": (c_int, [P, c_size_t, POINTER(c_void_p), POINTER(c_size_t)]),
-    "agentos_venv_violation_count": (c_int, [P, c_size_t, POINTER(c_int32)]),
-    "agentos_venv_violation": (c_int, [P, c_size_t, c_int32, POINTER(_lib.CViolation)]),
+    "agentos_venv_violation_count": (c_int, [P, c_size_t, POINTER(c_size_t)]),
+    "agentos_venv_violation": (c_int, [P, c_size_t, c_size_t, POINTER(_lib.CViolation)]),
     "agentos_venv_metrics": (c_int, [P, POINTER(EnvMetrics)]),
-    "agentos_venv_policy_slots": (c_int, [P, POINTER(c_int32)]),
-    "agentos_venv_policy_violations": (c_int, [P, c_int32, POINTER(c_char_p), POINTER(c_uint64)]),
+    "agentos_venv_policy_slots": (c_int, [P, POINTER(c_size_t)]),
+    "agentos_venv_policy_violations": (c_int, [P, c_size_t, POINTER(c_char_p), POINTER(c_uint64)]),
     "agentos_venv_policy_violations_by_name": (c_int, [P, c_char_p, c_size_t, POINTER(c_uint64)]),
 }
 for _name, _ctype, _dtype in BUFFERS.values():

@@ -60,9 +60,20 @@ def find_library() -> pathlib.Path:
 
 # ---- C types ---------------------------------------------------------------
 
-class CAction(Structure):
+class SizedStructure(Structure):
+    """A public C struct: its first field, struct_size, must hold sizeof the
+    struct (agentos.h), so every instance made here starts with it set.
+    Arrays of these are not constructed one by one: set it per element."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.struct_size = ctypes.sizeof(self)
+
+
+class CAction(SizedStructure):
     """agentos_action (agentos_kernel.h)."""
     _fields_ = [
+        ("struct_size", c_uint32),
         ("kind", c_int32),
         ("agent_id", c_char_p),
         ("agent_id_len", c_size_t),
@@ -75,9 +86,10 @@ class CAction(Structure):
     ]
 
 
-class CViolation(Structure):
+class CViolation(SizedStructure):
     """agentos_violation (agentos_kernel.h)."""
     _fields_ = [
+        ("struct_size", c_uint32),
         ("policy", c_char_p),
         ("rule", c_char_p),
         ("reason", c_char_p),
@@ -104,8 +116,8 @@ _REQUIRED = {
     "agentos_kernel_from_file": (c_int, [c_char_p, PP]),
     "agentos_kernel_allow_all": (c_int, [PP]),
     "agentos_kernel_free": (None, [P]),
-    "agentos_kernel_policy_count": (c_int, [P]),
-    "agentos_kernel_is_audit": (c_int, [P]),
+    "agentos_kernel_policy_count": (c_int, [P, POINTER(c_size_t)]),
+    "agentos_kernel_is_audit": (c_int, [P, i32p]),
     "agentos_state_new": (c_int, [PP]),
     "agentos_state_free": (None, [P]),
     "agentos_state_reset": (c_int, [P]),
@@ -113,18 +125,18 @@ _REQUIRED = {
     "agentos_decision_new": (c_int, [PP]),
     "agentos_decision_free": (None, [P]),
     "agentos_kernel_check": (c_int, [P, P, POINTER(CAction), P]),
-    "agentos_decision_allowed": (c_int, [P]),
-    "agentos_decision_violation_count": (c_int, [P]),
-    "agentos_decision_total_violations": (c_int, [P]),
-    "agentos_decision_max_severity": (c_int, [P]),
-    "agentos_decision_violation": (c_int, [P, c_int, POINTER(CViolation)]),
+    "agentos_decision_allowed": (c_int, [P, i32p]),
+    "agentos_decision_violation_count": (c_int, [P, POINTER(c_size_t)]),
+    "agentos_decision_total_violations": (c_int, [P, POINTER(c_size_t)]),
+    "agentos_decision_max_severity": (c_int, [P, i32p]),
+    "agentos_decision_violation": (c_int, [P, c_size_t, POINTER(CViolation)]),
     "agentos_kernel_check_batch": (c_int, [P, c_int32, c_void_p, c_size_t, c_void_p, c_size_t,
                                            c_void_p, c_void_p, c_void_p]),
 }
 
 _OPTIONAL = {
     "kernel_extras": {
-        "agentos_kernel_policy": (c_int, [P, c_int, POINTER(c_char_p), POINTER(c_char_p)]),
+        "agentos_kernel_policy": (c_int, [P, c_size_t, POINTER(c_char_p), POINTER(c_char_p)]),
         "agentos_kernel_check_actions": (c_int, [P, P, POINTER(CAction), c_size_t, c_void_p, c_void_p, c_void_p]),
     },
 }
@@ -204,6 +216,13 @@ def check(code: int) -> None:
     """Raises the exception for a non-zero result code, with the C message."""
     if code != errors.OK:
         raise errors.error_for(code, last_error_message())
+
+
+def query(fn, handle, ctype) -> int:
+    """Calls an agentos query that answers through one out-parameter."""
+    out = ctype()
+    check(fn(handle, ctypes.byref(out)))
+    return out.value
 
 
 def new_handle(ctor, *args) -> c_void_p:

@@ -65,6 +65,7 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _CHECK = _L.agentos_kernel_check
 _ALLOWED = _L.agentos_decision_allowed
 _COUNT = _L.agentos_decision_violation_count
+_ACTION_SIZE = ctypes.sizeof(_lib.CAction)
 
 
 # ---- actions -----------------------------------------------------------------
@@ -164,6 +165,7 @@ def _kind_value(kind) -> int:
 
 
 def _fill(c: _lib.CAction, a: Action) -> None:
+    c.struct_size = _ACTION_SIZE  # array elements are not built by CAction()
     c.kind = _kind_value(a.kind)
     agent = _encode(a.agent_id, "agent_id")
     tool = _encode(a.tool, "tool")
@@ -235,6 +237,10 @@ class _Scratch:
         self.sql_action_ptr = ctypes.pointer(self.sql_action)
         self.violation = _lib.CViolation()
         self.violation_ref = ctypes.byref(self.violation)
+        self.flag = ctypes.c_int32()
+        self.flag_ref = ctypes.byref(self.flag)
+        self.count = ctypes.c_size_t()
+        self.count_ref = ctypes.byref(self.count)
 
 
 _tls = threading.local()
@@ -249,8 +255,10 @@ def _scratch() -> _Scratch:
 
 def _read_decision(s: _Scratch) -> Decision:
     d = s.decision
-    allowed = _ALLOWED(d) == 1
-    n = _COUNT(d)
+    _lib.check(_ALLOWED(d, s.flag_ref))
+    allowed = s.flag.value == 1
+    _lib.check(_COUNT(d, s.count_ref))
+    n = s.count.value
     if n <= 0:
         return _CLEAN if allowed else Decision(False, (), 0, None)
     out = []
@@ -260,11 +268,13 @@ def _read_decision(s: _Scratch) -> Decision:
         out.append(Violation(_lib.text(cv.policy), _lib.text(cv.rule),
                              severity_name(cv.severity) or "critical", _lib.text(cv.reason),
                              bool(cv.blocked)))
-    total = _L.agentos_decision_total_violations(d)
+    _lib.check(_L.agentos_decision_total_violations(d, s.count_ref))
+    total = s.count.value
     if total <= n:  # every violation kept: their maximum is the decision's
         top: str | None = max(out, key=lambda v: _SEVERITY_RANK[v.severity]).severity
     else:
-        top = severity_name(_L.agentos_decision_max_severity(d))
+        _lib.check(_L.agentos_decision_max_severity(d, s.flag_ref))
+        top = severity_name(s.flag.value)
     return Decision(allowed, tuple(out), max(total, n), top)
 
 
@@ -460,11 +470,11 @@ class KernelSpace:
 
     @property
     def mode(self) -> str:
-        return "audit" if _L.agentos_kernel_is_audit(self.handle) == 1 else "enforce"
+        return "audit" if _lib.query(_L.agentos_kernel_is_audit, self.handle, ctypes.c_int32) == 1 else "enforce"
 
     @property
     def policy_count(self) -> int:
-        return _L.agentos_kernel_policy_count(self.handle)
+        return _lib.query(_L.agentos_kernel_policy_count, self.handle, ctypes.c_size_t)
 
     def policy_names(self) -> list[str]:
         """Policy names as the kernel holds them (sorted by name)."""
@@ -520,7 +530,7 @@ class KernelSpace:
             _lib.check(code)
         if recorder is not None:
             ctx = dict(record_context or {})
-            ctx.setdefault("executed", _ALLOWED(s.decision) == 1)
+            ctx.setdefault("executed", _lib.query(_ALLOWED, s.decision, ctypes.c_int32) == 1)
             recorder._record_raw(ptr, s.decision, **ctx)
         return _read_decision(s)
 

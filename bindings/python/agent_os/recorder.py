@@ -7,10 +7,16 @@
 
 One record per decision, written once, after the verdict, hash-chained (an
 HMAC chain with ``hmac_key``), in an SQLite file plus ``FILE.checkpoint``.
+``FlightRecorder()`` without a path writes ``flight_recorder.db`` under
+``default_data_dir()`` ($AGENTOS_DATA_DIR, else $XDG_DATA_HOME/agentos, else
+~/.local/share/agentos), never into the working directory.
 Durability: "sync" (default; a committed record survives power loss) or
 "relaxed" (survives a process crash). A full queue blocks the producer;
 records are never dropped; a failed write stops the recorder, and every
-later call raises AgentOSIOError with the original error.
+later call raises AgentOSIOError with the original error. A log has one
+writer at a time: opening a second FlightRecorder on a log that one (in this
+process or another) holds open raises StateError. ``hmac_key=None`` makes an
+unkeyed log; an empty key is refused (InvalidArgument).
 
 Everything is the C++ recorder (kernel/recorder/): this class only opens it,
 hands it decisions, and reads the log back through the C API's export,
@@ -26,6 +32,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import json
+import operator
 import os
 import threading
 import weakref
@@ -40,8 +47,9 @@ LEVELS = {"all": 0, "violations": 1}
 FORMATS = {"json": 0, "spans": 1}
 
 
-class RecorderOptions(Structure):
+class RecorderOptions(_lib.SizedStructure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("durability", c_int32),
         ("level", c_int32),
         ("sample_rate", c_double),
@@ -55,8 +63,9 @@ class RecorderOptions(Structure):
     ]
 
 
-class RecordContext(Structure):
+class RecordContext(_lib.SizedStructure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("env_id", c_uint64),
         ("episode", c_uint64),
         ("step", c_uint32),
@@ -68,8 +77,9 @@ class RecordContext(Structure):
     ]
 
 
-class VerifyResult(Structure):
+class VerifyResult(_lib.SizedStructure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("valid", c_int32),
         ("records", c_uint64),
         ("first_bad_seq", c_uint64),
@@ -77,8 +87,9 @@ class VerifyResult(Structure):
     ]
 
 
-class AuditStats(Structure):
+class AuditStats(_lib.SizedStructure):
     _fields_ = [
+        ("struct_size", c_uint32),
         ("level", c_int32),
         ("sample_rate", c_double),
         ("records", c_uint64),
@@ -93,7 +104,7 @@ class AuditStats(Structure):
 
 P, PP = c_void_p, POINTER(c_void_p)
 PROTOTYPES = {
-    "agentos_recorder_options_init": (None, [POINTER(RecorderOptions)]),
+    "agentos_recorder_options_init": (c_int, [POINTER(RecorderOptions)]),
     "agentos_recorder_open": (c_int, [c_char_p, POINTER(RecorderOptions), PP]),
     "agentos_recorder_record": (c_int, [P, POINTER(RecordContext), POINTER(_lib.CAction), P, POINTER(c_uint64)]),
     "agentos_recorder_flush": (c_int, [P]),
@@ -109,6 +120,30 @@ PROTOTYPES = {
     "agentos_audit_buffer_free": (None, [c_void_p]),
 }
 AVAILABLE = _lib.declare_part("recorder", PROTOTYPES)
+
+
+def default_data_dir() -> str:
+    """Where ``FlightRecorder()`` without a path writes: ``$AGENTOS_DATA_DIR``,
+    else ``$XDG_DATA_HOME/agentos`` (an absolute XDG_DATA_HOME only, as the XDG
+    Base Directory spec says), else ``~/.local/share/agentos``. Never the
+    working directory: a default must not litter wherever a script runs."""
+    explicit = os.environ.get("AGENTOS_DATA_DIR")
+    if explicit:
+        return explicit
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if xdg and os.path.isabs(xdg):
+        return os.path.join(xdg, "agentos")
+    home = os.path.expanduser("~")
+    if home == "~" or not os.path.isabs(home):
+        raise InvalidArgument("FlightRecorder() has no data directory (no home directory): "
+                              "pass a path or set AGENTOS_DATA_DIR")
+    return os.path.join(home, ".local", "share", "agentos")
+
+
+def _default_log_path() -> str:
+    directory = default_data_dir()
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    return os.path.join(directory, "flight_recorder.db")
 
 
 def _path_bytes(path) -> bytes:
@@ -136,10 +171,27 @@ def _u32(name, v, lo=0, hi=2**32 - 1):
     return v
 
 
+U32_MAX, U64_MAX = 2**32 - 1, 2**64 - 1
+
+
+def _unsigned(name, v, hi):
+    """v as an int in [0, hi]. ctypes would store 2**64 as 0 and -1 as the
+    largest value without a word, so a record would name another env or step."""
+    if isinstance(v, bool):
+        raise TypeError(f"{name} must be an int, not a bool")
+    try:
+        i = operator.index(v)  # int and integer types such as numpy.int64; never a float
+    except TypeError:
+        raise TypeError(f"{name} must be an int, not {type(v).__name__}") from None
+    if not 0 <= i <= hi:
+        raise InvalidArgument(f"{name} must be in [0, {hi}], not {i}")
+    return i
+
+
 class FlightRecorder:
     """See the module docstring."""
 
-    def __init__(self, db_path="flight_recorder.db", *, durability: str = "sync", level: str = "all",
+    def __init__(self, db_path=None, *, durability: str = "sync", level: str = "all",
                  sample_rate: float = 0.0, hmac_key: bytes | None = None, payload_max_bytes: int | None = None,
                  redact_payloads: bool = False, queue_capacity: int | None = None,
                  checkpoint_every: int | None = None, group_commit_us: int | None = None):
@@ -153,15 +205,20 @@ class FlightRecorder:
             raise TypeError("sample_rate must be a number")
         if hmac_key is not None and not isinstance(hmac_key, (bytes, bytearray)):
             raise TypeError("hmac_key must be bytes")
+        if db_path is None:
+            db_path = _default_log_path()
         self.path = os.fspath(db_path)
         self._path_b = _path_bytes(db_path)
-        self.hmac_key = bytes(hmac_key) if hmac_key else None
+        # An empty key is handed to the engine as given (not as "no key"),
+        # which refuses it: b"" is a missing secret, not a request for an
+        # unkeyed log (that is hmac_key=None).
+        self.hmac_key = bytes(hmac_key) if hmac_key is not None else None
         o = RecorderOptions()
-        lib.agentos_recorder_options_init(ctypes.byref(o))
+        _lib.check(lib.agentos_recorder_options_init(ctypes.byref(o)))
         o.durability, o.level, o.sample_rate = DURABILITY[durability], LEVELS[level], float(sample_rate)
         self._key_buf = None
-        if self.hmac_key:
-            self._key_buf = ctypes.create_string_buffer(self.hmac_key, len(self.hmac_key))
+        if self.hmac_key is not None:
+            self._key_buf = ctypes.create_string_buffer(self.hmac_key, max(1, len(self.hmac_key)))
             o.hmac_key, o.hmac_key_len = ctypes.addressof(self._key_buf), len(self.hmac_key)
         for name, v in (("payload_max_bytes", payload_max_bytes), ("queue_capacity", queue_capacity),
                         ("checkpoint_every", checkpoint_every), ("group_commit_us", group_commit_us)):
@@ -191,8 +248,10 @@ class FlightRecorder:
         """Records the decision in a C decision buffer for a C action (used
         by KernelSpace.check right after it filled them, on the same thread)."""
         c = RecordContext()
-        c.env_id, c.episode, c.step = int(env_id), int(episode), int(step)
-        c.executed, c.signals = 1 if executed else 0, int(signals)
+        c.env_id = _unsigned("env_id", env_id, U64_MAX)
+        c.episode = _unsigned("episode", episode, U64_MAX)
+        c.step = _unsigned("step", step, U32_MAX)
+        c.executed, c.signals = 1 if executed else 0, _unsigned("signals", signals, U32_MAX)
         if reward is not None:
             c.has_reward, c.reward, c.penalty = 1, float(reward), float(penalty or 0.0)
         seq = c_uint64()
@@ -245,8 +304,8 @@ class FlightRecorder:
         if format not in FORMATS:
             raise InvalidArgument(f"format must be one of {sorted(FORMATS)}, not {format!r}")
         for name, v in (("after_seq", after_seq), ("max_records", max_records)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise InvalidArgument(f"{name} must be a non-negative int")
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= U64_MAX:
+                raise InvalidArgument(f"{name} must be an int in [0, {U64_MAX}]")
         self._sync()
         buf, n, last = c_void_p(), c_size_t(), c_uint64()
         _lib.check(self._lib.agentos_audit_export(self._path_b, FORMATS[format], after_seq, max_records,
@@ -297,8 +356,10 @@ def verify_log(path, key: bytes | None = None) -> dict:
     _lib.require_part("recorder", "verify_log")
     lib = _lib.lib
     r = VerifyResult()
-    kb = bytes(key) if key else None
-    _lib.check(lib.agentos_audit_verify(_path_bytes(path), kb, len(kb) if kb else 0, ctypes.byref(r)))
+    if key is not None and not isinstance(key, (bytes, bytearray)):
+        raise TypeError("key must be bytes")
+    kb = bytes(key) if key is not None else None  # b"" reaches the engine, which refuses an empty key
+    _lib.check(lib.agentos_audit_verify(_path_bytes(path), kb, len(kb) if kb is not None else 0, ctypes.byref(r)))
     return {"valid": bool(r.valid), "records": r.records, "first_bad_seq": r.first_bad_seq,
             "message": r.message.decode("utf-8", "replace")}
 

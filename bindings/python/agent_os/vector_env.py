@@ -184,7 +184,8 @@ class VectorEnv(_VectorBase):
     def __init__(self, kernel: KernelSpace, num_envs: int, *, task: Any = "noop",
                  config: EnvironmentConfig | None = None, autoreset: Any = "next_step", num_threads: int = 1,
                  seed: int = 0, keep_results: bool = False, action_kind: str = "sql",
-                 min_envs_per_thread: int | None = None, recorder: Any = None, **task_options: Any) -> None:
+                 min_envs_per_thread: int | None = None, spin_us: int | None = None, recorder: Any = None,
+                 **task_options: Any) -> None:
         lib = _env.require("VectorEnv")
         self.kernel = require_kernel(kernel, "VectorEnv")
         if isinstance(num_envs, bool) or not isinstance(num_envs, numbers.Integral) or not 1 <= num_envs < 2**32:
@@ -210,8 +211,13 @@ class VectorEnv(_VectorBase):
         c.autoreset = _env.AUTORESET[autoreset]
         c.keep_results = 1 if keep_results else 0
         c.default_action_kind = _kind_value(action_kind)
-        if min_envs_per_thread is not None:
-            c.min_envs_per_thread = int(min_envs_per_thread)
+        # The engine validates both; here they only must fit the C field.
+        for name, v in (("min_envs_per_thread", min_envs_per_thread), ("spin_us", spin_us)):
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < 2**32:
+                raise InvalidArgument(f"{name} must be an int in [0, 2^32), not {v!r}")
+            setattr(c, name, int(v))
         if recorder is not None:
             from .recorder import FlightRecorder
             if not isinstance(recorder, FlightRecorder):
@@ -500,7 +506,7 @@ class VectorEnv(_VectorBase):
         from .kernel import Violation
         h = self._handle()
         self._check_env(env)
-        count = ctypes.c_int32()
+        count = ctypes.c_size_t()
         _lib.check(self._lib.agentos_venv_violation_count(h, env, ctypes.byref(count)))
         out, cv = [], _lib.CViolation()
         for i in range(count.value):
@@ -514,7 +520,7 @@ class VectorEnv(_VectorBase):
         m = _env.EnvMetrics()
         _lib.check(self._lib.agentos_venv_metrics(h, ctypes.byref(m)))
         out = {field[0]: getattr(m, field[0]) for field in _env.EnvMetrics._fields_
-               if field[0] not in ("by_severity", "signals")}
+               if field[0] not in ("struct_size", "by_severity", "signals")}
         out["by_severity"] = {severity_name(i): m.by_severity[i] for i in range(4)}
         out["signals"] = {_env.SIGNAL_NAMES[1 << i]: m.signals[i] for i in range(6)}
         out["by_policy"] = self.policy_violations()
@@ -522,7 +528,7 @@ class VectorEnv(_VectorBase):
 
     def policy_violations(self) -> dict:
         h = self._handle()
-        count = ctypes.c_int32()
+        count = ctypes.c_size_t()
         _lib.check(self._lib.agentos_venv_policy_slots(h, ctypes.byref(count)))
         out = {}
         for slot in range(count.value):

@@ -87,6 +87,14 @@ class Topology:
         return subprocess.run(["ip", "netns", "exec", self.ns[host], *argv], env=env, capture_output=True,
                               text=True, timeout=timeout)
 
+    def kill_host(self, host: str) -> None:
+        """Takes a host down: SIGKILLs every process in its namespace."""
+        for pid in _ip("netns", "pids", self.ns[host], check=False).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+
     def down(self) -> None:
         # Last started first: workers leave before their scheduler goes.
         for p in reversed(self.procs):

@@ -1,8 +1,9 @@
 """The trainer of the multi-host test, run inside the scheduler's namespace.
 
     python3 trainer.py --scheduler tcp://10.253.7.1:8786 --workers 2 --audit-dir DIR --out RESULT.json
+    python3 trainer.py --backend ray --scheduler 10.253.7.1:6379 ...
 
-Connects to the scheduler, places one shard on each of the two workers
+Connects to the scheduler (a Dask scheduler or a Ray head), places one shard on each of the two workers
 (other namespaces, reached over the bridge), steps the distributed env and
 a local VectorEnv with the same seeds and random actions, and writes what
 it saw as JSON: whether every step matched, the workers' addresses and
@@ -28,10 +29,13 @@ from test_distributed_support import POLICY_YAML, assert_same_step, random_batch
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--scheduler", required=True)
+    p.add_argument("--backend", default="dask", choices=("dask", "ray"))
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--audit-dir", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--steps", type=int, default=60)
+    p.add_argument("--lose-host-file", help="after the equal steps, write this file and keep stepping until a "
+                                            "shard is lost (the test takes a host down), then 10 steps more")
     a = p.parse_args()
     kernel = KernelSpace.from_yaml_text(POLICY_YAML)
     n = 24
@@ -40,11 +44,13 @@ def main() -> int:
     rec = FlightRecorder(merged_path)
     local = VectorEnv(kernel, n, seed=21)
     dist = DistributedVectorEnv(kernel, n, seed=21, scheduler=a.scheduler, recorder=rec,
-                                audit_dir=os.path.join(a.audit_dir, "shards"), connect_timeout=60,
-                                min_workers=a.workers)
+                                audit_dir=os.path.join(a.audit_dir, "shards"), connect_timeout=90,
+                                min_workers=a.workers, backend=a.backend)
     try:
         result["placement"] = dist.shard_placement()
-        result["workers"] = {addr: ident["host"] for addr, ident in dist.worker_identities.items()}
+        # where each worker is: a Dask worker's address holds its host; a Ray node reports its own
+        result["workers"] = {addr: ident.get("node_address") or addr.split("//")[1].split(":")[0]
+                             for addr, ident in dist.worker_identities.items()}
         dist.reset(seed=5)
         local.reset(seed=5)
         rng = np.random.default_rng(1)
@@ -52,6 +58,17 @@ def main() -> int:
             actions = random_batch(rng, n)
             assert_same_step(dist.step(actions), local.step(actions), f"step {step}")
             result["steps_matched"] += 1
+        if a.lose_host_file:
+            with open(a.lose_host_file, "w") as f:
+                f.write("ready")
+            after, restarted_rows = 0, 0
+            while after < 10:
+                infos = dist.step(random_batch(rng, n))[4]
+                restarted_rows += int(infos["shard_restarted"].sum())
+                after += bool(dist.fault_events)
+            result["faults"] = [e.as_dict() for e in dist.fault_events]
+            result["restarted_rows"] = restarted_rows
+            result["placement_after"] = dist.shard_placement()
     finally:
         dist.close()
         local.close()

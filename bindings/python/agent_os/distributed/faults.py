@@ -89,7 +89,10 @@ def is_comm_error(exc: BaseException) -> bool:
     if isinstance(exc, (OSError, EOFError, ConnectionError, asyncio.CancelledError, WorkerLost)):
         return True
     # Actor.__getattr__ raises ValueError("Worker holding Actor was lost...")
-    return isinstance(exc, ValueError) and "Worker holding Actor was lost" in str(exc)
+    if isinstance(exc, ValueError) and "Worker holding Actor was lost" in str(exc):
+        return True
+    from .ray_backend import is_ray_comm_error
+    return is_ray_comm_error(exc)
 
 
 async def _settle(fut):

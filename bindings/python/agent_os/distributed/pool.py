@@ -1,6 +1,6 @@
 """ShardPool: the shards' actors on the cluster, and nothing else.
 
-It knows the Dask client, which worker holds which shard incarnation, every
+It knows the backend (dask_backend.py or ray_backend.py), which worker holds which shard incarnation, every
 actor future it ever submitted (all are cancelled at the end), and each
 incarnation's audit source record (its log path, env range, first step and
 the recorder counters after every step). It places shards, builds and
@@ -15,10 +15,9 @@ import os
 import time
 
 from ..errors import AgentOSError, StateError
-from . import cluster as _cluster
-from .faults import CallTimedOut, ShardLostError, WorkerLost, gather
+from .faults import ShardLostError
 from .seeding import plan_shards
-from .shard import AuditSpec, ShardActor, ShardSpec, worker_identity
+from .shard import AuditSpec, ShardSpec
 
 
 class Shard:
@@ -37,9 +36,9 @@ def library_version() -> str:
 
 
 class ShardPool:
-    def __init__(self, client, *, base_spec: dict, audit_dir, audit: dict, run_id: str, call_timeout: float,
+    def __init__(self, backend, *, base_spec: dict, audit_dir, audit: dict, run_id: str, call_timeout: float,
                  restart_wait: float):
-        self.client = client
+        self.backend = backend
         self.base_spec = base_spec
         self.audit_dir = audit_dir
         self.audit = audit
@@ -59,20 +58,16 @@ class ShardPool:
     def start(self, num_envs: int, num_shards, seed_of) -> None:
         """Checks every worker's library, plans the shards and builds them,
         shard k on worker k mod W. seed_of(offset) is a shard's base seed."""
-        try:
-            identities = self.client.run(worker_identity)
-        except Exception as e:  # noqa: BLE001 - any worker-side import failure
-            raise StateError(f"a Dask worker cannot load agent_os: {type(e).__name__}: {e}; "
-                             + _cluster.library_path_hint()) from e
+        identities = self.backend.identities()
         if not identities:
-            raise StateError("the Dask cluster has no workers")
+            raise StateError(f"the {self.backend.name} cluster has no workers")
         want = self.base_spec["library_version"]
         for addr, ident in identities.items():
             if ident["library_version"] != want:
                 raise StateError(f"worker {addr} loads libagentos {ident['library_version']} from "
-                                 f"{ident['library_path']}, the trainer {want}; " + _cluster.library_path_hint())
+                                 f"{ident['library_path']}, the trainer {want}; use the same build everywhere")
         self.identities = identities
-        workers = sorted(identities)
+        workers = self.backend.slots(identities)
         self.plan = plan_shards(num_envs, min(len(workers), num_envs) if num_shards is None else num_shards)
         if self.audit_dir is not None:
             os.makedirs(self.audit_dir, exist_ok=True)
@@ -94,30 +89,17 @@ class ShardPool:
         spec = ShardSpec(index=sl.index, incarnation=incarnation, offset=sl.offset, count=sl.count, seed=seed,
                          audit=audit, **self.base_spec)
         self.incarnations[sl.index] = incarnation
-        fut = self.client.submit(ShardActor, spec, actor=True, workers=[worker], allow_other_workers=False,
-                                 pure=False, key=f"agentos-shard-{self.run_id}-{sl.index}-{incarnation}")
+        fut = self.backend.submit(spec, worker, f"agentos-shard-{self.run_id}-{sl.index}-{incarnation}")
         self.futures.append(fut)
         return fut, source
 
     def _await_actor(self, fut, worker):
-        """The Actor once built. Engine errors (a bad config or task) are
+        """The actor once built. Engine errors (a bad config or task) are
         raised as they are; a lost worker raises WorkerLost."""
-        deadline = time.monotonic() + self.call_timeout
-        while True:
-            try:
-                return fut.result(timeout=min(1.0, max(0.01, deadline - time.monotonic())))
-            except AgentOSError:
-                raise
-            except Exception as e:  # noqa: BLE001 - sorted below
-                if not _is_timeout(e):
-                    raise
-            if worker not in self.alive():
-                raise WorkerLost(f"worker {worker} left the cluster while building a shard")
-            if time.monotonic() >= deadline:
-                raise CallTimedOut(f"worker {worker} did not build its shard within {self.call_timeout:g} s")
+        return self.backend.await_actor(fut, worker, self.call_timeout)
 
     def alive(self) -> set:
-        return _cluster.worker_addresses(self.client, fresh=True)
+        return self.backend.alive()
 
     def pick_worker(self, exclude: set) -> str:
         """The live worker holding the fewest shards, not in exclude (and
@@ -156,7 +138,7 @@ class ShardPool:
                 raise
             except Exception as e:  # noqa: BLE001 - this worker failed too: try another
                 source["end"] = "failed at start"
-                cancel(self.client, fut)
+                self.backend.cancel(fut)
                 exclude = exclude | {worker}
                 attempts += 1
                 if attempts > max_attempts:
@@ -169,7 +151,7 @@ class ShardPool:
         sh = self.shards[k]
         sh.source["end"] = end
         sh.source["end_step"] = step
-        cancel(self.client, sh.future)
+        self.backend.cancel(sh.future)
 
     # ---- calls ----------------------------------------------------------------------
 
@@ -182,17 +164,17 @@ class ShardPool:
             if args is None:
                 continue
             try:
-                calls[k] = (getattr(sh.actor, method)(*args), sh.worker)
+                calls[k] = (self.backend.invoke(sh.actor, method, args), sh.worker)
             except Exception as e:  # noqa: BLE001 - e.g. "Worker holding Actor was lost"
                 failed[k] = (False, e)
-        results = gather(self.client, calls, timeout=self.call_timeout, alive=self.alive) if calls else {}
+        results = self.backend.gather(calls, self.call_timeout) if calls else {}
         results.update(failed)
         return results
 
     def call(self, actor, worker, method: str, *args):
         """One call on an actor that is not (yet) in the pool."""
-        ok, value = gather(self.client, {0: (getattr(actor, method)(*args), worker)}, timeout=self.call_timeout,
-                           alive=self.alive)[0]
+        ok, value = self.backend.gather({0: (self.backend.invoke(actor, method, args), worker)},
+                                        self.call_timeout)[0]
         if not ok:
             raise value
         return value
@@ -212,19 +194,6 @@ class ShardPool:
             elif sh.source["end"] == "open":
                 sh.source["end"] = "not closed: " + (f"{type(value).__name__}: {value}" if value else "?")
         for fut in self.futures:
-            cancel(self.client, fut)
+            self.backend.cancel(fut)
         self.futures = []
         self.shards = []
-
-
-def cancel(client, fut) -> None:
-    try:
-        client.cancel([fut], force=True)
-    except Exception:  # noqa: BLE001 - the future may already be gone with its worker
-        pass
-
-
-def _is_timeout(e) -> bool:
-    import asyncio
-    from distributed import TimeoutError as DaskTimeoutError
-    return isinstance(e, (TimeoutError, asyncio.TimeoutError, DaskTimeoutError))

@@ -1,9 +1,11 @@
-"""DistributedVectorEnv: the local VectorEnv's API over shards on Dask workers.
+"""DistributedVectorEnv: the local VectorEnv's API over shards on Ray or Dask workers.
 
     env = VectorEnv(kernel, 4096, task="noop", seed=7)                   # local
     env = DistributedVectorEnv(kernel, 4096, task="noop", seed=7,
-                               workers=4)                               # 4 worker processes
+                               workers=4)                               # 4 Dask worker processes
+    env = DistributedVectorEnv(kernel, 4096, ..., backend="ray", workers=4)  # Ray, 4 CPUs on this machine
     env = DistributedVectorEnv(kernel, 4096, ..., scheduler="tcp://10.0.0.1:8786")
+    env = DistributedVectorEnv(kernel, 4096, ..., backend="ray", scheduler="10.0.0.1:6379")
     obs, infos = env.reset(seed=42)
     obs, rewards, terminated, truncated, infos = env.step(actions)
 
@@ -11,9 +13,11 @@ Same arguments, same return values, same dtypes and shapes, same seeds: env
 i of the union is env i of a local VectorEnv with the same num_envs and
 seed, step for step (seeding.py). Differences, all additions:
 
-  * the cluster: ``workers=N`` (a LocalCluster of N processes, owned and
-    shut down by close()), ``scheduler=ADDRESS`` (an existing cluster) or
-    ``client=`` (a dask.distributed Client the caller owns);
+  * the cluster: ``backend="dask"`` (default) or ``"ray"``; ``workers=N``
+    (a local cluster of N worker processes / CPUs, owned and shut down by
+    close()), ``scheduler=ADDRESS`` (an existing cluster: a Dask scheduler or
+    a Ray head) or ``client=`` (a dask.distributed Client, or a backend
+    object such as RayBackend.attach(), the caller owns);
     ``min_workers`` to wait for (scheduler/client); ``num_shards``
     (default: one per worker present at construction);
   * the policy travels as text: pass a KernelSpace made from Python policy
@@ -53,7 +57,6 @@ from ..env_config import EnvironmentConfig
 from ..errors import InvalidArgument, StateError
 from ..kernel import KernelSpace, _kind_value, pack_payloads, require_kernel
 from ..vector_env import _MODES, INFO_KEYS, PackedActions, gym_infos, task_spec
-from . import cluster as _cluster
 from . import layout
 from .batching import ShardedActions, bool_array, split_extras, sum_metrics, u64_seed
 from .faults import CallTimedOut, FaultEvent, ShardLostError, StepTimeoutError, WorkerLost, is_comm_error, \
@@ -98,13 +101,37 @@ def _check_recorder(recorder, hmac_key):
         raise InvalidArgument("hmac_key differs from the recorder's key")
 
 
-def _shutdown(client, cluster):
-    for thing in (client, cluster):
-        if thing is not None:
-            try:
-                thing.close()
-            except Exception:  # noqa: BLE001 - best effort at interpreter exit
-                pass
+_BACKENDS = ("dask", "ray")
+
+
+def _backend_class(name):
+    if name == "dask":
+        from .dask_backend import DaskBackend
+        return DaskBackend
+    from .ray_backend import RayBackend
+    return RayBackend
+
+
+def _make_backend(name, client, scheduler, workers, connect_timeout, min_workers):
+    """(backend, owned): the caller's client wrapped, or a cluster this env starts or joins."""
+    if client is not None:
+        if hasattr(client, "slots") and hasattr(client, "exclude_after_loss"):  # a backend object
+            return client, False
+        if name != "dask":
+            raise InvalidArgument("client= for backend='ray' must be a RayBackend (RayBackend.attach())")
+        from .dask_backend import DaskBackend
+        return DaskBackend(client), False
+    cls = _backend_class(name)
+    if workers is not None:
+        return cls.local(workers, timeout=connect_timeout), True
+    return cls.connect(scheduler, timeout=connect_timeout, min_workers=min_workers), True
+
+
+def _shutdown(backend):
+    try:
+        backend.close()
+    except Exception:  # noqa: BLE001 - best effort at interpreter exit
+        pass
 
 
 class DistributedVectorEnv:
@@ -113,15 +140,14 @@ class DistributedVectorEnv:
     def __init__(self, policy, num_envs: int, *, task="noop", config: EnvironmentConfig | None = None,
                  autoreset: str = "next_step", num_threads: int = 1, seed: int = 0, keep_results: bool = False,
                  action_kind: str = "sql", min_envs_per_thread: int | None = None, recorder=None,
-                 client=None, scheduler: str | None = None, workers: int | None = None,
+                 client=None, scheduler: str | None = None, workers: int | None = None, backend: str = "dask",
                  num_shards: int | None = None, audit_dir=None, audit_durability: str = "sync",
                  hmac_key: bytes | None = None, step_timeout: float = 120.0, on_timeout: str = "restart",
                  max_restarts: int = 8, restart_wait: float = 60.0, connect_timeout: float = 120.0,
                  min_workers: int = 1, **task_options):
         self._closed = True  # until fully built
         self._pool = None
-        self._client = self._cluster = self._finalizer = None
-        self._owns_client = False
+        self._backend = self._finalizer = None
         self._broken = None
         self.policy_yaml, self.policy_name, self.kernel = _policy_text(policy)
         if isinstance(num_envs, bool) or not isinstance(num_envs, numbers.Integral) or not 1 <= num_envs < 2**32:
@@ -144,9 +170,11 @@ class DistributedVectorEnv:
             raise InvalidArgument(f"on_timeout must be 'restart' or 'raise', not {on_timeout!r}")
         _kind_value(action_kind)
         self._seed = u64_seed(seed, 1)
+        if backend not in _BACKENDS:
+            raise InvalidArgument(f"backend must be one of {_BACKENDS}, not {backend!r}")
         if sum(x is not None for x in (client, scheduler, workers)) != 1:
-            raise InvalidArgument("give exactly one of client= (a dask Client), scheduler= (an address) or "
-                                  "workers= (a number of local worker processes)")
+            raise InvalidArgument("give exactly one of client= (a dask Client or a backend), scheduler= (an "
+                                  "address) or workers= (a number of local worker processes)")
         if recorder is not None:
             _check_recorder(recorder, hmac_key)
             hmac_key = recorder.hmac_key
@@ -194,31 +222,21 @@ class DistributedVectorEnv:
         self.fault_counters = {"restarts": 0, "worker_lost": 0, "timeouts": 0, "lost_env_steps": 0,
                                "cut_episodes": 0, "lost_episode_steps": 0}
 
-        if workers is not None:
-            self._client, self._cluster = _cluster.local_cluster(workers, timeout=connect_timeout)
-        elif scheduler is not None:
-            self._client = _cluster.connect(scheduler, timeout=connect_timeout, min_workers=min_workers)
-        else:
-            self._client = client
-        self._owns_client = client is None
-        if self._owns_client:
-            self._finalizer = weakref.finalize(self, _shutdown, self._client, self._cluster)
+        self._backend, owned = _make_backend(backend, client, scheduler, workers, connect_timeout, min_workers)
+        if owned:
+            self._finalizer = weakref.finalize(self, _shutdown, self._backend)
         base_spec = dict(policy_yaml=self.policy_yaml, policy_name=self.policy_name, task=self.task,
                          config=dataclasses.asdict(config), autoreset=autoreset, num_threads=int(num_threads),
                          keep_results=self.keep_results, action_kind=action_kind,
                          min_envs_per_thread=min_envs_per_thread, library_version=library_version())
         audit = dict(durability=audit_durability, hmac_key=hmac_key,
                      payload_max_bytes=min(config.max_action_bytes, 1 << 20))
-        self._pool = ShardPool(self._client, base_spec=base_spec, audit=audit, run_id=uuid.uuid4().hex[:12],
+        self._pool = ShardPool(self._backend, base_spec=base_spec, audit=audit, run_id=uuid.uuid4().hex[:12],
                                audit_dir=os.path.abspath(os.fspath(audit_dir)) if audit_dir is not None else None,
                                call_timeout=self.step_timeout, restart_wait=float(restart_wait))
         try:
             if client is not None:
-                try:
-                    client.wait_for_workers(min_workers, timeout=connect_timeout)
-                except Exception as e:  # noqa: BLE001 - dask raises its own TimeoutError
-                    raise StateError(f"the cluster has fewer than {min_workers} workers after "
-                                     f"{connect_timeout:g} s") from e
+                self._backend.wait_for_workers(min_workers, connect_timeout)
             self._pool.start(n, num_shards, lambda offset: shard_seed(self._seed, offset))
         except BaseException:
             self._teardown(merge=False)
@@ -313,7 +331,8 @@ class DistributedVectorEnv:
                 reply = pool.call(actor, worker, "reset", s, requested_mask[rows].astype(np.uint8).tobytes())
             return reply
 
-        new, reply = pool.respawn(k, seed_of, self._step_count + 1, {old.worker}, prepare, self.max_restarts)
+        new, reply = pool.respawn(k, seed_of, self._step_count + 1, self._backend.exclude_after_loss(old.worker),
+                                  prepare, self.max_restarts)
         pool.shards[k] = new
         self._write_rows(k, reply[0])
         for name, value in layout.RESTART_ROW.items():
@@ -561,7 +580,17 @@ class DistributedVectorEnv:
 
     @property
     def client(self):
-        return self._client
+        """The Dask client (backend "dask") or the RayBackend."""
+        return getattr(self._backend, "client", self._backend)
+
+    @property
+    def backend(self):
+        return self._backend
+
+    def shard_identity(self, shard: int) -> dict:
+        """The process holding shard ``shard`` now: pid, host, library."""
+        self._check_open()
+        return self._call_one(shard, "identity")
 
     @property
     def steps_taken(self) -> int:
@@ -592,7 +621,7 @@ class DistributedVectorEnv:
                 self._pool.close()
         finally:
             if self._finalizer is not None:
-                self._finalizer()  # shuts down the client and cluster this env started
+                self._finalizer()  # shuts down the cluster this env started or joined
         pool = self._pool
         if pool is None or pool.audit_dir is None or not pool.sources:
             return

@@ -1,0 +1,3 @@
+SELECT ' ㅤᅠALTER TABLE customers ADD COLUMN x;'
+;
+SELECT [id] FROM orders

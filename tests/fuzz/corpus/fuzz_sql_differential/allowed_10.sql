@@ -1,0 +1,1 @@
+SELECT "  ;ㅤ REPLACE INTO categories (id, name) VALUES (1, 'x')‮ "

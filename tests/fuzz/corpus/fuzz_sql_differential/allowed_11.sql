@@ -1,0 +1,1 @@
+SELECT '﻿  ᠎;INSERT INTO categories (name) VALUES ('smuggled')  ‭'

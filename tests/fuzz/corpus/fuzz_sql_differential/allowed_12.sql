@@ -1,0 +1,1 @@
+INSERT INTO categories (name) VALUES ('g')	U&" # /*+ CREATE TEMP VIEW v AS SELECT 1;  /*+# U&"

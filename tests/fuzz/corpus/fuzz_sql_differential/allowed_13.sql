@@ -1,0 +1,1 @@
+SELECT " ㅤ""  ;᠎CREATE TEMP VIEW v AS SELECT 1  ;  ";SELECT count(*) FROM orders WHERE status = 'paid'

@@ -1,0 +1,1 @@
+SELECT "id" FROM orders B'   ;  ALTER TABLE customers ADD COLUMN x ;B'

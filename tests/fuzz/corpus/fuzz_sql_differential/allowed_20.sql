@@ -1,0 +1,1 @@
+SELECT '  U&" ‮; DETACH aux‏'	;SELECT "id" FROM orders

@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE status = E'  \;DROP VIEW IF EXISTS v᠎/*M!';UPDATE products SET stock = 1 WHERE id = 1

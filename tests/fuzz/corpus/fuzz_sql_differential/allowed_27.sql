@@ -1,0 +1,1 @@
+SELECT `id` FROM orders	' ]  CREATE INDEX i ON orders (status);  ]'

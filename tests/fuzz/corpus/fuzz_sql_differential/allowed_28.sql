@@ -1,0 +1,1 @@
+INSERT INTO categories (name) VALUES ('g')/* 	 U&';UPDATE orders SET status = 'paid'᠎᠎;(  */ 

@@ -1,0 +1,1 @@
+SELECT E'ᅟ‬  SAVEPOINT s; '

@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE status = E'CREATE TABLE t2 (a) '

@@ -1,0 +1,1 @@
+SELECT X'  ᅠ  REPLACE INTO categories (id, name) VALUES (1, 'x') ;: ﾠ';SELECT 1

@@ -1,0 +1,1 @@
+SELECT X'‌  ㅤ;DELETE FROM orders WHERE id = 1'

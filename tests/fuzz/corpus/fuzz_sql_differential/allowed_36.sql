@@ -1,0 +1,3 @@
+SELECT id FROM orders WHERE status = E'
+
+　; ‬DROP TABLE orders;*'

@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE status = ` ‫CREATE TEMP VIEW v AS SELECT 1`	

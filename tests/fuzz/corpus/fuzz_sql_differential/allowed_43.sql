@@ -1,0 +1,1 @@
+SELECT N' PRAGMA user_version = 7 ​?  '

@@ -1,0 +1,2 @@
+SELECT id FROM orders WHERE status = '‫  ‍VACUUM ;-'
+; SELECT name FROM customers

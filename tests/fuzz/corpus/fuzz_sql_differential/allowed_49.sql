@@ -1,0 +1,1 @@
+SELECT E';UPDATE orders SET status = 'paid'; ' 

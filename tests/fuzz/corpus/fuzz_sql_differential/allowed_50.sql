@@ -1,0 +1,2 @@
+SELECT '\" ;‭UPDATE products SET price = 0 -- WHERE id = 1
+‮   '	

@@ -1,0 +1,1 @@
+SELECT " ᅟ ;ALTER TABLE customers ADD COLUMN x;ﾠ"

@@ -1,0 +1,2 @@
+SELECT 'a''  
+  DELETE FROM orders WHERE id = 1 ; '

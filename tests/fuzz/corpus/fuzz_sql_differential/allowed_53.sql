@@ -1,0 +1,1 @@
+SELECT X'ᅟ ; DELETE FROM orders W\HERE id = 1 ; 	'

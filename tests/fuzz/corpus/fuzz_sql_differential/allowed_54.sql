@@ -1,0 +1,1 @@
+SELECT name FROM customers /*   ; ALTER TABLE customers ADD COLUMN x; */

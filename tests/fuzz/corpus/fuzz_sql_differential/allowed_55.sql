@@ -1,0 +1,1 @@
+SELECT 1/* (͏UPDATE orders SET status = 'paid'; */;SELECT id FROM orders WHERE id = 1

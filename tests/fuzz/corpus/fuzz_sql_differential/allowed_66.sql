@@ -1,0 +1,1 @@
+SELECT name FROM customers/* ͏\"ﾠ;  UPDATE orders SET status = 'paid'  */

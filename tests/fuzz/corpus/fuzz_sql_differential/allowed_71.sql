@@ -1,0 +1,1 @@
+SELECT id FROM orders WHERE status = X'‍‮‌SELECT 1 INTO t3 ;--   ' 

@@ -1,0 +1,2 @@
+insert into  deleted_r--	ows (delete, a)
+default values

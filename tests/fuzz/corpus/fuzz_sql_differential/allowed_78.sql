@@ -1,0 +1,2 @@
+SELECT E';﻿ CREATE TABLE t2 (a)
+;-- ' 

@@ -1,0 +1,1 @@
+TABLﾠE t UNION SELECT 1;

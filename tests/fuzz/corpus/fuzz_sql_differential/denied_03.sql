@@ -1,0 +1,1 @@
+{ = 1SELECT [id] FROM ordersWHERE id = 1SELECT * FROM orders o JOIN customers c ON c.id = o.customer_id

@@ -1,0 +1,1 @@
+SELEC [T id FROM orders WHERE id = 1\";BEGIN　‪; \"

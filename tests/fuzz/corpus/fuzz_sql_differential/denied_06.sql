@@ -1,0 +1,1 @@
+SELECT `id` FROM orders	' ‭; ATTACH ':memory:' AS aux /*

@@ -1,0 +1,2 @@
+SELECT [id] FROM orders	$$‫ UPDATE orders SET status = 'paid'
+$$

@@ -1,0 +1,1 @@
+ AS N'SELECT * FROM orders o JOIN customers c ON c.id = o.customer_idALTER TABLE customers ADD COLUMN xU&"

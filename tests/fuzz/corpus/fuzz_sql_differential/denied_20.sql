@@ -1,0 +1,1 @@
+SELECT [id] FROM orders}­⁠B'  e'  ; ALTER TABLE customers ADD COLUMN xN'--- B'

@@ -1,0 +1,1 @@
+//* FROM ordersSELECT 'a'

@@ -1,0 +1,1 @@
+SELECT [ U&" ;ATTACH ':memory/*:' AS aux​*/᠎] 

@@ -1,0 +1,3 @@
+SELECT [id] FROM orders
+U&" ­
+ INSERT INTO categories (name) VALUES ('smuggled') ;⁠U&" U&"

@@ -1,0 +1,2 @@
+SELECT 1 -- note
+FROM orders

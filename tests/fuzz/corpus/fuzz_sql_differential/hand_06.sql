@@ -1,0 +1,1 @@
+INSERT INTO categories (id, name) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET name = excluded.name

@@ -1,0 +1,1 @@
+SELECT [id] FROM orders; SELECT `id` FROM orders

@@ -1,0 +1,3 @@
+SELECT `id` FROM orders -- `
+;	ALTER TABLE orders RENAME TO gone
+; -- `

@@ -1,0 +1,2 @@
+INSERT INTO categories (name) VALUES ('g') -- '
+; ALTER TABLE customers ADD COLUMN x;--	'

@@ -1,0 +1,4 @@
+SELECT "id" FROM orders-- E'
+;
+PRAGMA user_version = 7
+/*'

@@ -1,0 +1,4 @@
+SELECT 1
+-- E'‪
+; CREATE TEMP VIEW v AS SELECT 1
+; # '

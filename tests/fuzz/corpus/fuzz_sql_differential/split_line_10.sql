@@ -1,0 +1,4 @@
+SELECT `id` FROM orders --U&'
+;ALTER TABLE orders RENAME TO gone
+
+/*'

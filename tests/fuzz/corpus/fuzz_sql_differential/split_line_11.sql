@@ -1,0 +1,6 @@
+SELECT [id] FROM orders
+-- ͏`
+;
+DETACH aux
+;
+-- ᅟ‬`

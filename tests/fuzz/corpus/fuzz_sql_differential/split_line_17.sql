@@ -1,0 +1,5 @@
+SELECT count(*) FROM orders WHERE status = 'paid'
+-- E'
+;
+SAVEPOINT s;
+#'

@@ -1,0 +1,3 @@
+WITH x AS (SELECT 1) SELECT * FROM x-- "
+;
+SAVEPOINT s /*"

@@ -1,0 +1,3 @@
+SELECT [id] FROM orders -- `
+; CREATE TEMP VIEW v AS SELECT 1
+; --	`

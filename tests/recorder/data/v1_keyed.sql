@@ -1,0 +1,63 @@
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) STRICT, WITHOUT ROWID;
+INSERT INTO meta VALUES('created_ns','1796536966002108993');
+INSERT INTO meta VALUES('durability','relaxed');
+INSERT INTO meta VALUES('file_id','739e73057fda1c72e6ec175074935a61');
+INSERT INTO meta VALUES('format','agentos-audit');
+INSERT INTO meta VALUES('genesis','b4cf2d8246bab31d0de2c27b1b87dda3c89d6c78d7e5c6d4b1d986c203859c72');
+INSERT INTO meta VALUES('hash','hmac-sha256');
+INSERT INTO meta VALUES('key_check','6b74ac9602da1a8010014c1c8e3c48a23b15784ffe8a9a4351494ae0b169cbb3');
+INSERT INTO meta VALUES('level','all');
+INSERT INTO meta VALUES('payload_max_bytes','64');
+INSERT INTO meta VALUES('redact_payloads','0');
+INSERT INTO meta VALUES('sample_rate','1');
+INSERT INTO meta VALUES('version','1');
+CREATE TABLE records(
+  seq INTEGER PRIMARY KEY,
+  time_ns INTEGER NOT NULL,
+  env_id INTEGER NOT NULL,
+  agent_id TEXT NOT NULL,
+  episode INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  tool TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  payload_form INTEGER NOT NULL,
+  payload_len INTEGER NOT NULL,
+  cost_usd REAL,
+  tokens INTEGER NOT NULL,
+  allowed INTEGER NOT NULL,
+  total_violations INTEGER NOT NULL,
+  executed INTEGER NOT NULL,
+  signals INTEGER NOT NULL,
+  reward REAL,
+  penalty REAL,
+  prev_hash BLOB NOT NULL,
+  entry_hash BLOB NOT NULL) STRICT;
+INSERT INTO records VALUES(1,1796536966061592954,3,'',1,1,0,'','SELECT * FROM orders WHERE id = 1',0,33,0.0,0,1,0,1,0,NULL,NULL,X'b4cf2d8246bab31d0de2c27b1b87dda3c89d6c78d7e5c6d4b1d986c203859c72',X'58e064a9da0c5243c07f885f2ab98a494de72332efedafc21713c6db455a2af0');
+INSERT INTO records VALUES(2,1796536966061617875,3,'',1,2,0,'','DROP TABLE orders',0,17,0.0,0,0,1,0,0,NULL,NULL,X'58e064a9da0c5243c07f885f2ab98a494de72332efedafc21713c6db455a2af0',X'994d723b50ba51b8add2419f7953ad6852ba47ba581cf14d2ce3ce5ef9df10db');
+INSERT INTO records VALUES(3,1796536966061694317,3,'',1,3,0,'','UPDATE orders SET total = 0',0,27,0.0,0,0,1,0,0,NULL,NULL,X'994d723b50ba51b8add2419f7953ad6852ba47ba581cf14d2ce3ce5ef9df10db',X'13c4934ac418480cb6a162495f8d59009cba6bb8851250aa8789943f72a3daab');
+INSERT INTO records VALUES(4,1796536966061718086,3,'',1,4,0,'','SELECT name FROM customers',0,26,0.0,0,1,0,1,0,NULL,NULL,X'13c4934ac418480cb6a162495f8d59009cba6bb8851250aa8789943f72a3daab',X'd6458b56bcfe1c324885f38061e040761ae8bf09d5fe9a6c50d2022751230ff8');
+INSERT INTO records VALUES(5,1796536966061728609,3,'',1,5,0,'','DELETE FROM orders WHERE id = 7',0,31,0.0,0,0,1,0,0,NULL,NULL,X'd6458b56bcfe1c324885f38061e040761ae8bf09d5fe9a6c50d2022751230ff8',X'f1a0151a7dfba71b7fa4b1c16531c865692e310d2797154ceb5ddd806fc4a752');
+CREATE TABLE violations(
+  seq INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  policy TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  blocked INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY(seq, idx)) STRICT, WITHOUT ROWID;
+INSERT INTO violations VALUES(2,0,'sql_safety','sql.denied_kind',3,1,'statement 1 is DROP, which is denied');
+INSERT INTO violations VALUES(3,0,'sql_safety','sql.update_without_where',2,1,'statement 1: UPDATE without a WHERE clause at statement level');
+INSERT INTO violations VALUES(5,0,'sql_safety','sql.denied_kind',2,1,'statement 1 is DELETE, which is denied');
+CREATE TABLE checkpoints(
+  records INTEGER PRIMARY KEY,
+  time_ns INTEGER NOT NULL,
+  decisions INTEGER NOT NULL,
+  head_hash BLOB NOT NULL,
+  closed INTEGER NOT NULL,
+  mac BLOB NOT NULL) STRICT;
+INSERT INTO checkpoints VALUES(5,1796536966065059666,5,X'f1a0151a7dfba71b7fa4b1c16531c865692e310d2797154ceb5ddd806fc4a752',1,X'9af70b0a79d163adad15d56954606ab83f2dc9eb4656485d8324054957b66335');
+COMMIT;
