@@ -4,10 +4,11 @@
 #include <string.h>
 
 static int allowed(const agentos_kernel* k, const char* sql) {
-  agentos_action a = {AGENTOS_ACTION_SQL, "agent", 5, NULL, 0, sql, strlen(sql), 0.0, 0};
+  agentos_action a = {sizeof a, AGENTOS_ACTION_SQL, "agent", 5, NULL, 0, sql, strlen(sql), 0.0, 0};
   agentos_decision* d = NULL;
-  int ok = agentos_decision_new(&d) == AGENTOS_OK && agentos_kernel_check(k, NULL, &a, d) == AGENTOS_OK
-               ? agentos_decision_allowed(d) : -1;
+  int32_t ok = -1;
+  if (agentos_decision_new(&d) != AGENTOS_OK || agentos_kernel_check(k, NULL, &a, d) != AGENTOS_OK ||
+      agentos_decision_allowed(d, &ok) != AGENTOS_OK) ok = -1;
   agentos_decision_free(d);
   return ok;
 }
