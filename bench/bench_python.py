@@ -4,6 +4,7 @@
     /usr/bin/python3 bench/bench_python.py            # ~30 s
     /usr/bin/python3 bench/bench_python.py --quick    # ~10 s, noisier
     /usr/bin/python3 bench/bench_python.py --json out.json
+    .venv/bin/python bench/bench_python.py --install-vs-tree   # pip-installed vs in-tree, ~1 min
 
 Needs libagentos.so beside bindings/python/agent_os (or $AGENTOS_LIBRARY) and numpy.
 
@@ -36,6 +37,13 @@ WHERE id = 42" as every env's action, the no-op task and 1 thread:
     shown for speed only: tests/python/test_regex_baseline.py shows the
     destructive statements it lets through.
 
+--install-vs-tree compares ``VectorEnv.step`` (governed, 1,024 and 8,192
+envs) of the pip-installed package (this interpreter's site-packages, run
+from a scratch directory, no AGENTOS_LIBRARY) against the in-tree build
+(bindings/python + build/release/bindings/libagentos.so), with the same
+interpreter, in alternating child processes (5 rounds each, fastest kept):
+the wheel must not be slower than the build it packages (target: within 5%).
+
 Timing: each figure is CPU time per call (time.process_time; one thread
 does all the work), the fastest of several repeats of a loop sized to run
 ~0.1-0.2 s of CPU, after a warm-up; bench_env's figure is likewise its
@@ -56,7 +64,8 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bindings" / "python"))
+if os.environ.get("AGENTOS_BENCH_INSTALLED") != "1":
+    sys.path.insert(0, str(ROOT / "bindings" / "python"))
 
 import numpy as np  # noqa: E402
 
@@ -166,13 +175,63 @@ def single_loop_time(kernel, n, repeats, target):
     return t
 
 
+def step_only(repeats, target):
+    """Child of --install-vs-tree: governed VectorEnv.step times as JSON."""
+    import agent_os
+    from agent_os import _lib
+    kernel = KernelSpace.from_yaml_text(POLICY, "bench_python.yaml")
+    times = {str(n): t[0] for n, t in batch_times(kernel, repeats, target).items()}
+    print(json.dumps({"package": agent_os.__file__, "library": str(_lib.path), "step_ns": times}))
+
+
+def install_vs_tree(rounds=5):
+    tree_lib = ROOT / "build" / "release" / "bindings" / "libagentos.so"
+    if not tree_lib.is_file():
+        raise SystemExit(f"{tree_lib} is missing: bash .ci/build release --target agentos")
+    script = str(pathlib.Path(__file__).resolve())
+    base = {k: v for k, v in os.environ.items() if k not in ("AGENTOS_LIBRARY", "AGENTOS_BENCH_INSTALLED")}
+    variants = {"installed": dict(base, AGENTOS_BENCH_INSTALLED="1"),
+                "in-tree": dict(base, AGENTOS_LIBRARY=str(tree_lib))}
+    best, where = {}, {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for _ in range(rounds):
+            for name, env in variants.items():
+                r = subprocess.run([sys.executable, script, "--step-only"], env=env, cwd=scratch, capture_output=True,
+                                   text=True, timeout=600)
+                if r.returncode != 0:
+                    raise SystemExit(f"{name} run failed:\n{r.stderr}")
+                out = json.loads(r.stdout.strip().splitlines()[-1])
+                where[name] = (out["package"], out["library"])
+                for n, ns in out["step_ns"].items():
+                    best[(name, n)] = min(best.get((name, n), float("inf")), ns)
+    if pathlib.Path(where["installed"][0]).is_relative_to(ROOT / "bindings"):
+        raise SystemExit("the 'installed' run imported bindings/python: pip install . into this interpreter first")
+    print(f"VectorEnv.step, governed, 1 thread (CPU time, fastest of {rounds} alternating runs x 3 repeats)")
+    for name, (pkg, lib) in where.items():
+        print(f"  {name:<9}: {pkg}\n             {lib}")
+    result = {}
+    for n in (str(s) for s in SIZES):
+        inst, tree = best[("installed", n)], best[("in-tree", n)]
+        result[n] = {"installed_ns": inst, "in_tree_ns": tree, "ratio": inst / tree}
+        print(f"  {int(n):>5} envs: installed {inst / 1e3:8.2f} us   in-tree {tree / 1e3:8.2f} us   "
+              f"installed/in-tree {inst / tree:.3f}")
+    return result
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--install-vs-tree", action="store_true",
+                    help="pip-installed package vs the in-tree build, VectorEnv.step only")
+    ap.add_argument("--step-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--bench-env", help="path to the bench_env binary (default: the newest build/*/bench/bench_env)")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args()
     repeats, target = (3, 0.05) if args.quick else (7, 0.15)
+    if args.step_only:
+        return step_only(3, target)
+    if args.install_vs_tree:
+        return install_vs_tree()
     kernels = {"governed": ("BM_Governed", KernelSpace.from_yaml_text(POLICY, "bench_python.yaml")),
                "allow_all": ("BM_AllowAll", KernelSpace.allow_all())}
     binary = find_bench_env(args.bench_env)

@@ -163,6 +163,7 @@ Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
   r.violations = 0;
   r.signals = 0;
   r.penalty = 0.0;
+  r.policy_cost = 0.0;
   r.final_observation = -1;
   r.clear_task_message();
   if (kill_pending_) return KillStep(r);
@@ -337,6 +338,7 @@ void GovernedEnvironment::FillResult(const Decision& d, const TaskOutcome& outco
   r.signals = end.signals;
   r.episode_step = step_;
   r.penalty = reward.penalty;
+  r.policy_cost = RewardConfig::Cost(reward.penalty);
   r.cost_usd = state_.cost_usd;
   r.episode_return = episode_return_;
 }

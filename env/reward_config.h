@@ -32,6 +32,12 @@
 //    an episode's final reward reaches training and offsets shared by a
 //    whole group cancel, which is another reason to pay it on the success
 //    step rather than spread it over steps.
+//  * The policy cost of a step is the same penalty as a positive number,
+//    -Σ penalty(violation), reported beside the reward (Gymnasium's
+//    info["cost"], as constrained-RL libraries read it). With
+//    penalties_in_reward false the penalties leave the reward and live only
+//    in the cost, so a constrained learner sees the task reward and the cost
+//    as two signals; with true (the default) the reward keeps them as well.
 //  * The sum is clamped to [min_reward, max_reward]; the defaults ±1000 are
 //    ten times the critical penalty, so the clamp only bites on pathological
 //    steps (many critical violations at once) and rewards stay finite.
@@ -62,6 +68,7 @@ struct RewardConfig {
   double step_penalty = 0.0;
   double min_reward = -1000.0;
   double max_reward = 1000.0;
+  bool penalties_in_reward = true;
 
   // Every number finite; critical <= high <= medium <= low <= 0 (a more
   // severe violation never costs less); step_penalty <= 0; clean_bonus >= 0;
@@ -93,6 +100,11 @@ struct RewardConfig {
     return PolicyPenalty(counts);
   }
 
+  // The part of a step's policy penalty that goes into its reward.
+  double RewardPenalty(double penalty) const { return penalties_in_reward ? penalty : 0.0; }
+  // A step's policy cost (>= 0) from its policy penalty (<= 0).
+  static double Cost(double penalty) { return penalty == 0.0 ? 0.0 : -penalty; }
+
   double Clamp(double reward) const { return std::clamp(reward, min_reward, max_reward); }
 
   // A governed step's reward by the formula above. clean_success: this is
@@ -106,7 +118,7 @@ struct RewardConfig {
   // The same for a step whose policy penalty is already known.
   double Reward(double task_reward, double policy_penalty, bool clean_success, double* penalty) const {
     if (penalty != nullptr) *penalty = policy_penalty;
-    double reward = task_reward + step_penalty + policy_penalty;
+    double reward = task_reward + step_penalty + RewardPenalty(policy_penalty);
     if (clean_success) reward += clean_bonus;
     return Clamp(reward);
   }

@@ -104,6 +104,7 @@ Status VectorEnv::Create(std::shared_ptr<const KernelSpace> kernel, const Vector
   b.episode_return = Column<double>::Zero(rows);
   b.autoreset = Column<std::uint8_t>::Zero(rows);
   b.final_observation = Column<std::int64_t>::Constant(rows, -1);
+  b.policy_cost = Column<double>::Zero(rows);
   v->pool_ = std::make_unique<ChunkPool>(config.num_threads, config.spin_us);
   v->chunks_.resize(v->MaxChunks());
   if (config.keep_results) v->results_.resize(n);
@@ -200,6 +201,7 @@ void VectorEnv::WriteResetRow(std::size_t i) {
   b.episode_return[r] = 0.0;
   b.autoreset[r] = 0;
   b.final_observation[r] = -1;
+  b.policy_cost[r] = 0.0;
   if (!results_.empty()) {
     StepResult& last = results_[i];
     last.decision.Clear();
@@ -213,7 +215,8 @@ VectorEnv::Rows VectorEnv::RowPointers() {
   return Rows{b.observation.data(),  b.reward.data(),     b.terminated.data(),     b.truncated.data(),
               b.executed.data(),     b.success.data(),    b.task_error.data(),     b.violations.data(),
               b.max_severity.data(), b.signals.data(),    b.episode_step.data(),   b.cost_usd.data(),
-              b.episode_return.data(), b.autoreset.data(), b.final_observation.data()};
+              b.episode_return.data(), b.autoreset.data(), b.final_observation.data(),
+              b.policy_cost.data()};
 }
 
 // Writes through a local copy of the buffer pointers: stores to the uint8
@@ -235,6 +238,7 @@ void VectorEnv::WriteRow(const Rows& out, std::size_t i, const StepResult& r) {
   out.episode_return[i] = r.episode_return;
   out.autoreset[i] = r.autoreset;
   out.final_observation[i] = r.final_observation;
+  out.policy_cost[i] = r.policy_cost;
 }
 
 Status VectorEnv::ValidateBatch(const BatchActions& a) const {

@@ -118,6 +118,7 @@ struct VectorBuffers {
   Column<double> episode_return;
   Column<std::uint8_t> autoreset;
   Column<std::int64_t> final_observation;
+  Column<double> policy_cost;
 };
 
 // One batch of actions; every span is either empty (absent) or exactly as
@@ -205,6 +206,7 @@ class VectorEnv {
     double* episode_return;
     std::uint8_t* autoreset;
     std::int64_t* final_observation;
+    double* policy_cost;
   };
   Rows RowPointers();
   static void WriteRow(const Rows& out, std::size_t i, const StepResult& r);

@@ -101,6 +101,11 @@ typedef struct agentos_env_config {
   ** and every later step of that env AGENTOS_STATE: nothing runs unaudited
   ** once auditing broke. */
   struct agentos_recorder* recorder;
+  /* 1 (default): a step's policy penalties are added to its reward. 0: they
+  ** are left out of the reward and reported only as the step's policy cost
+  ** (agentos_venv_policy_costs), for constrained RL. The cost is reported
+  ** either way. */
+  int32_t penalties_in_reward;
 } agentos_env_config;
 
 /* Aggregated metrics (sums over every env; rates over ended episodes). */
@@ -215,9 +220,10 @@ AGENTOS_API int agentos_venv_would_execute(const agentos_venv* venv, size_t env,
 ** AGENTOS_INVALID (and *signals = 0) for a NULL argument. */
 AGENTOS_API int agentos_decision_signals(const struct agentos_decision* decision, uint32_t* signals);
 /* A governed step's reward under config's reward fields (critical_penalty ..
-** max_reward; the other fields are ignored), exactly as a venv computes it:
+** max_reward and penalties_in_reward; the other fields are ignored), exactly as a venv computes it:
 **   clamp(task_reward + step_penalty + sum over severities of
-**         counts[severity] * penalty(severity) + (clean_success ? clean_bonus : 0),
+**         counts[severity] * penalty(severity) [when penalties_in_reward]
+**         + (clean_success ? clean_bonus : 0),
 **         min_reward, max_reward)
 ** counts has 4 entries indexed by AGENTOS_SEVERITY_*. *reward receives the
 ** reward, *penalty (may be NULL) the policy penalty. AGENTOS_INVALID (and no
@@ -243,6 +249,9 @@ AGENTOS_API const double* agentos_venv_costs(const agentos_venv* venv);
 AGENTOS_API const double* agentos_venv_episode_returns(const agentos_venv* venv);
 AGENTOS_API const uint8_t* agentos_venv_autoreset(const agentos_venv* venv);
 AGENTOS_API const int64_t* agentos_venv_final_observations(const agentos_venv* venv);
+/* The step's policy cost, >= 0: minus the sum of its violations' penalties
+** (see penalties_in_reward); 0 for a step without violations. */
+AGENTOS_API const double* agentos_venv_policy_costs(const agentos_venv* venv);
 
 /* Env's observation text (e.g. the SQL question and schema); valid until
 ** the next reset or step. */

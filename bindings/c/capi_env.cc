@@ -58,6 +58,7 @@ agentos::RewardConfig RewardOf(const agentos_env_config& c) {
   r.step_penalty = c.step_penalty;
   r.min_reward = c.min_reward;
   r.max_reward = c.max_reward;
+  r.penalties_in_reward = c.penalties_in_reward == 1;
   return r;
 }
 
@@ -75,6 +76,9 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
     return Invalid(fn, "config.terminate_on_critical must be 0 or 1");
   }
   if (c.keep_results != 0 && c.keep_results != 1) return Invalid(fn, "config.keep_results must be 0 or 1");
+  if (c.penalties_in_reward != 0 && c.penalties_in_reward != 1) {
+    return Invalid(fn, "config.penalties_in_reward must be 0 or 1");
+  }
   if (c.autoreset < AGENTOS_AUTORESET_NEXT_STEP || c.autoreset > AGENTOS_AUTORESET_DISABLED) {
     return Invalid(fn, "config.autoreset must be an AGENTOS_AUTORESET_* value, got " + std::to_string(c.autoreset));
   }
@@ -165,6 +169,7 @@ AGENTOS_API int agentos_env_config_init(agentos_env_config* config) {
     c.agent_id = nullptr;
     c.agent_id_len = 0;
     c.recorder = nullptr;
+    c.penalties_in_reward = v.env.reward.penalties_in_reward ? 1 : 0;
     *config = c;
     return AGENTOS_OK;
   });
@@ -297,6 +302,9 @@ AGENTOS_API int agentos_reward(const agentos_env_config* config, double task_rew
     if (reward == nullptr) return NullArg(fn, "reward");
     if (int code = CheckStructSize(fn, *config); code != AGENTOS_OK) return code;
     if (!std::isfinite(task_reward)) return Invalid(fn, "task_reward must be finite");
+    if (config->penalties_in_reward != 0 && config->penalties_in_reward != 1) {
+      return Invalid(fn, "config.penalties_in_reward must be 0 or 1");
+    }
     const agentos::RewardConfig rc = RewardOf(*config);
     if (agentos::Status s = rc.Validate(); !s.ok()) return Invalid(fn, s.message());
     std::array<std::uint32_t, agentos::kSeverityCount> n;
@@ -330,6 +338,7 @@ AGENTOS_VENV_BUFFER(agentos_venv_costs, double, cost_usd)
 AGENTOS_VENV_BUFFER(agentos_venv_episode_returns, double, episode_return)
 AGENTOS_VENV_BUFFER(agentos_venv_autoreset, uint8_t, autoreset)
 AGENTOS_VENV_BUFFER(agentos_venv_final_observations, int64_t, final_observation)
+AGENTOS_VENV_BUFFER(agentos_venv_policy_costs, double, policy_cost)
 #undef AGENTOS_VENV_BUFFER
 
 AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t env, const char** text, size_t* len) {

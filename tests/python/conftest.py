@@ -1,15 +1,22 @@
 """pytest setup for the agent_os tests.
 
-Run: /usr/bin/python3 -m pytest tests/python -q   (from the repository root)
-
-The tests use the package in bindings/python and the libagentos.so the CMake
-build copies beside it (or $AGENTOS_LIBRARY). If the library is not built,
-every test module is skipped and test_library.py says how to build it.
+Two ways to run them:
+  * the installed package (what CI does): ``bash .ci/venv``, then from any
+    directory outside the checkout
+        AGENTOS_TEST_INSTALLED=1 .venv/bin/python -m pytest <repo>/tests/python -q
+    agent_os must then come from site-packages (with its own libagentos.so),
+    never from bindings/python: a test run that silently used the source
+    tree would prove nothing about the install.
+  * the source tree: ``python -m pytest tests/python -q`` uses the package in
+    bindings/python and the libagentos.so the CMake build copies beside it
+    (or $AGENTOS_LIBRARY). If the library is not built, every test module is
+    skipped and test_library.py says how to build it.
 
 Tests marked `nonumpy` must also pass without numpy: test_no_numpy.py runs
 them in a subprocess whose sitecustomize blocks `import numpy`.
 """
 
+import importlib.util
 import os
 import pathlib
 import sys
@@ -17,9 +24,19 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PYTHON_DIR = ROOT / "bindings" / "python"
-if str(PYTHON_DIR) not in sys.path:
-    sys.path.insert(0, str(PYTHON_DIR))
+SOURCE_DIR = ROOT / "bindings" / "python"
+INSTALLED = os.environ.get("AGENTOS_TEST_INSTALLED") == "1"
+if not INSTALLED and str(SOURCE_DIR) not in sys.path:
+    sys.path.insert(0, str(SOURCE_DIR))
+_spec = importlib.util.find_spec("agent_os")
+if _spec is None or _spec.origin is None:
+    raise pytest.UsageError("agent_os is not importable" + (" (AGENTOS_TEST_INSTALLED=1: install it with "
+                                                            "`bash .ci/venv`)" if INSTALLED else ""))
+# The directory that holds the agent_os package under test; subprocesses get it as PYTHONPATH.
+PYTHON_DIR = pathlib.Path(_spec.origin).resolve().parent.parent
+if INSTALLED and (PYTHON_DIR == SOURCE_DIR or os.environ.get("AGENTOS_LIBRARY")):
+    raise pytest.UsageError(f"AGENTOS_TEST_INSTALLED=1 but agent_os comes from {PYTHON_DIR} (or AGENTOS_LIBRARY "
+                            "is set): run pytest from outside the checkout, with the venv's python")
 
 LIBRARY_ERROR = None
 try:
@@ -44,7 +61,7 @@ def pytest_report_header(config):
         return f"agent_os: libagentos.so NOT available, tests skipped: {LIBRARY_ERROR}"
     import agent_os
     from agent_os import _lib
-    return (f"agent_os {agent_os.__version__}, library {agent_os.library_version()} at {_lib.path}"
+    return (f"agent_os {agent_os.__version__} from {PYTHON_DIR}, library {agent_os.library_version()} at {_lib.path}"
             + (" (numpy blocked)" if NUMPY_BLOCKED else ""))
 
 

@@ -237,7 +237,7 @@ def test_a_worker_killed_mid_run_is_reported_and_the_run_completes(client, kerne
                 # exactly the victim's envs, as a fresh episode, nothing earned
                 assert np.flatnonzero(infos["shard_restarted"]).tolist() == list(range(lo, hi))
                 assert not rew[lo:hi].any() and not term[lo:hi].any() and not trunc[lo:hi].any()
-                assert infos["autoreset"][lo:hi].all() and (infos["episode_step"][lo:hi] == 0).all()
+                assert dist.buffers["autoreset"][lo:hi].all() and (infos["episode_step"][lo:hi] == 0).all()
                 assert np.array_equal(infos["_lost_episode_steps"], infos["shard_restarted"])
                 assert int(infos["lost_episode_steps"].sum()) == dist.fault_counters["lost_episode_steps"]
             if dist.fault_events:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "netns"))
 import topology  # noqa: E402
 
 from agent_os import _lib  # noqa: E402
+from conftest import PYTHON_DIR  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 # The interpreter running the tests has the backends installed (a venv's).
@@ -53,7 +54,7 @@ def hosts(tmp_path):
 
 def _env():
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(HERE.parents[1] / "bindings" / "python")
+    env["PYTHONPATH"] = str(PYTHON_DIR)
     env["AGENTOS_LIBRARY"] = str(_lib.path)
     env["DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT"] = "30s"
     return env

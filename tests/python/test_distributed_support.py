@@ -63,8 +63,14 @@ def assert_same_step(dist, local, where=""):
         a, b = np.asarray(dist[i]), np.asarray(local[i])
         assert a.dtype == b.dtype, f"{where} {name}: dtype {a.dtype} != {b.dtype}"
         assert np.array_equal(a, b), f"{where} {name}: {a} != {b}"
-    di, li = dist[4], local[4]
+    assert_same_infos(dist[4], local[4], where)
+
+
+def assert_same_infos(di, li, where):
     for key in li:
+        if isinstance(li[key], dict):  # final_info
+            assert_same_infos(di[key], li[key], f"{where} {key}")
+            continue
         a, b = np.asarray(di[key]), np.asarray(li[key])
         assert a.dtype == b.dtype, f"{where} infos[{key}]: dtype {a.dtype} != {b.dtype}"
         assert np.array_equal(a, b), f"{where} infos[{key}]: {a} != {b}"

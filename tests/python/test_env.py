@@ -22,7 +22,7 @@ def test_step_returns_plain_python_types():
     env = sql_env(max_steps=3)
     state, info = env.reset(seed=1)
     assert set(state) == {"task", "step"} and "Question" in state["task"] and state["step"] == 0
-    assert info["episode"] == 0 and info["kernel_policies"] == ["sql_policy"]
+    assert info["episode_index"] == 0 and info["kernel_policies"] == ["sql_policy"]
     state, reward, terminated, truncated, info = env.step("SELECT 1")
     assert type(reward) is float and terminated is False and truncated is False
     assert type(info["success"]) is bool and state["step"] == 1

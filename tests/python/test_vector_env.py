@@ -15,6 +15,11 @@ SHOP = str(ROOT / "env" / "sql" / "data" / "shop")
 np = None if NUMPY_BLOCKED else pytest.importorskip("numpy")
 
 
+def mask(*bits):
+    """A reset_mask as Gymnasium wants it: a bool array (a list without numpy)."""
+    return list(bits) if np is None else np.array(bits, dtype=bool)
+
+
 def kernel():
     return KernelSpace(policy=ToolPolicy(deny=["bad"], severity="high"))
 
@@ -72,16 +77,17 @@ def test_next_step_autoreset():
     env.reset(seed=0)
     _, rew, term, trunc, infos = step_msgs(env, rewards=[1.0, 2.0, 3.0], done=[False, True, False])
     assert list(term) == [False, True, False] and list(rew) == [1.0, 2.0, 3.0]
-    # next step: env 1 resets, its action is ignored (reward 0, flags 0, not executed)
+    # next step: env 1 resets, its action is ignored (reward 0, flags 0, not executed); as in
+    # Gymnasium's SyncVectorEnv, that row is a reset, so its step infos are masked out
     _, rew, term, trunc, infos = env.step(["m", "bad-ignored", "m"], kinds=["message", "tool_call", "message"],
                                           tools=["", "bad", ""], external_reward=[1.0, 9.0, 1.0])
     assert list(rew) == [1.0, 0.0, 1.0] and not any(term) and not any(trunc)
-    assert list(infos["autoreset"]) == [0, 1, 0] and list(infos["executed"]) == [1, 0, 1]
+    assert list(infos["executed"]) == [True, False, True]
     assert list(infos["violations"]) == [0, 0, 0]
     assert list(infos["episode_step"]) == [2, 0, 2]
     for k in ("executed", "violations", "max_severity", "signals", "episode_step", "cost_usd", "episode_return",
-              "autoreset"):
-        assert "_" + k in infos and len(infos["_" + k]) == 3 and all(infos["_" + k])
+              "cost"):
+        assert list(infos["_" + k]) == [True, False, True]
 
 
 def test_same_step_autoreset_reports_final_obs():
@@ -93,6 +99,9 @@ def test_same_step_autoreset_reports_final_obs():
     obs, rew, term, trunc, infos = env.step(["SELECT 1"] * 4)
     assert all(trunc) and list(infos["_final_obs"]) == [True] * 4
     assert list(infos["final_obs"]) == obs0
+    # the ending transition is in final_info; the rows themselves are the new episodes'
+    assert list(infos["_final_info"]) == [True] * 4 and list(infos["final_info"]["episode_step"]) == [1] * 4
+    assert list(infos["_episode_step"]) == [False] * 4
 
 
 def test_disabled_autoreset_and_reset_mask():
@@ -101,10 +110,10 @@ def test_disabled_autoreset_and_reset_mask():
     step_msgs(env)
     with pytest.raises(StateError):
         step_msgs(env)
-    env.reset(options={"reset_mask": [True, False, True]})
+    env.reset(options={"reset_mask": mask(True, False, True)})
     with pytest.raises(StateError):          # env 1 is still ended
         step_msgs(env)
-    env.reset(options={"reset_mask": [False, True, False]})
+    env.reset(options={"reset_mask": mask(False, True, False)})
     _, _, _, trunc, infos = step_msgs(env)
     assert list(trunc) == [True, True, True] and list(infos["episode_step"]) == [1, 1, 1]
 
@@ -144,7 +153,7 @@ def test_reset_takes_one_seed_per_env():
     assert got[0] == got[2] == list(one.reset(seed=5)[0])[0]
     # With a mask only the masked envs reset, each with its own seed.
     before = list(big.reset(seed=seeds)[0])
-    got = list(big.reset(seed=[5, 9, 5, 9], options={"reset_mask": [False, True, False, False]})[0])
+    got = list(big.reset(seed=[5, 9, 5, 9], options={"reset_mask": mask(False, True, False, False)})[0])
     assert got[0] == before[0] and got[2] == before[2] and got[3] == before[3] and got[1] == want[0]
     # Bad lists: ValueError (InvalidArgument) or TypeError, and nothing moved.
     for bad in ([1, 2], [], [1, 2, 3, 4, 5]):
@@ -158,7 +167,10 @@ def test_reset_takes_one_seed_per_env():
         big.reset(seed=[1, 2, 3, "4"])
     with pytest.raises(TypeError):
         big.reset(seed=[1, 2, 3, 1.5])
-    assert list(big.reset(seed=[5, 9, 5, 9], options={"reset_mask": [False, False, False, False]})[0]) == got
+    # An all-False mask is refused, as SyncVectorEnv refuses it, and nothing moved.
+    with pytest.raises(ValueError, match="at least one True"):
+        big.reset(seed=[5, 9, 5, 9], options={"reset_mask": mask(False, False, False, False)})
+    assert list(big.reset(seed=[5, 9, 5, 9], options={"reset_mask": mask(True, False, False, False)})[0])[1:] == got[1:]
 
 
 def test_metrics_count_episodes_that_changed_the_database():

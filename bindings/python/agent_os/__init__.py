@@ -23,6 +23,14 @@ from .actions import GovernedHandle, Refusal, current_handle, is_refusal
 
 __version__ = ".".join(map(str, PACKAGE_VERSION))
 
+try:  # Gymnasium is optional: with it, the agentos/* ids are registered on import.
+    import gymnasium as _gymnasium  # noqa: F401
+except ImportError:
+    pass
+else:
+    from .gym_env import register_envs as _register_envs
+    _register_envs()
+
 
 def library_version() -> str:
     """Version of the libagentos.so actually loaded."""

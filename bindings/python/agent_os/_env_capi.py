@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+from typing import Any
 from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_int8, c_int32, c_int64, c_size_t,
                     c_uint8, c_uint32, c_uint64, c_void_p)
 
@@ -42,6 +43,7 @@ class EnvConfig(Structure):
         ("agent_id", c_char_p),
         ("agent_id_len", c_size_t),
         ("recorder", c_void_p),  # agentos_recorder*: every governed step is recorded; NULL = none
+        ("penalties_in_reward", c_int32),
     ]
 
 
@@ -90,6 +92,7 @@ class StepExtras(_lib.SizedStructure):
 
 
 P, PP = c_void_p, POINTER(c_void_p)
+Prototype = tuple[Any, list[Any]]
 
 # The buffer getters: name -> (C function, ctypes element type, numpy dtype name).
 BUFFERS = {
@@ -107,9 +110,10 @@ BUFFERS = {
     "episode_return": ("agentos_venv_episode_returns", c_double, "float64"),
     "autoreset": ("agentos_venv_autoreset", c_uint8, "uint8"),
     "final_observation": ("agentos_venv_final_observations", c_int64, "int64"),
+    "policy_cost": ("agentos_venv_policy_costs", c_double, "float64"),
 }
 
-PROTOTYPES = {
+PROTOTYPES: dict[str, Prototype] = {
     "agentos_env_config_init": (c_int, [POINTER(EnvConfig)]),
     "agentos_venv_create": (c_int, [P, POINTER(EnvConfig), c_char_p, c_size_t, PP]),
     "agentos_venv_free": (None, [P]),

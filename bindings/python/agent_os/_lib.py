@@ -1,9 +1,10 @@
 """Finds libagentos.so, loads it with ctypes and declares every C prototype.
 
 Search order (the first hit wins; nothing else is tried after a hit fails):
-  1. the path in the environment variable AGENTOS_LIBRARY;
-  2. libagentos.so beside this package (the CMake build of target `agentos`
-     copies it there after every non-sanitizer build).
+  1. the path in the environment variable AGENTOS_LIBRARY (an override);
+  2. libagentos.so beside this package: `pip install .` puts it there, and in
+     a source checkout the CMake build of target `agentos` copies it there
+     after every non-sanitizer build.
 Anything else raises AgentOSLibraryError (an ImportError) that says how to
 build the library. The loaded library must have the same major version as
 this package (and, while the major version is 0, the same minor version).
@@ -39,9 +40,8 @@ def _build_hint() -> str:
                 f"    cmake --build {root}/build/release -j2 --target agentos\n"
                 f"(the build copies libagentos.so to {_PACKAGE_DIR}/), "
                 "or set AGENTOS_LIBRARY=/path/to/libagentos.so.")
-    return ("Build the `agentos` CMake target of the agentos repository and set "
-            "AGENTOS_LIBRARY=/path/to/libagentos.so, or copy the library beside the package "
-            f"({_PACKAGE_DIR}/{LIBRARY_NAME}).")
+    return ("Reinstall the package (`pip install .` in the agentos repository builds the library into "
+            f"{_PACKAGE_DIR}/), or set AGENTOS_LIBRARY=/path/to/libagentos.so.")
 
 
 def find_library() -> pathlib.Path:

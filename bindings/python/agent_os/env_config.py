@@ -16,6 +16,13 @@ field maps onto one C field:
     max_steps, terminate_on_critical, max_cost_usd, max_action_bytes,
     min_reward, max_reward, agent_id -> the fields of the same name
 
+``penalty_mode`` says where the policy penalties go (Safety-Gymnasium's
+convention for the cost): "both" (default) keeps them in the reward and
+also reports the step's policy cost (>= 0) as ``info["cost"]``; "reward"
+keeps them in the reward only (no "cost" key); "cost" leaves them out of
+the reward (C ``penalties_in_reward = 0``) and reports them only as
+``info["cost"]``, for constrained RL. The engine computes the cost.
+
 ``reset_kernel_state`` is Python-side: when True, ``reset()`` also calls
 ``kernel.reset()`` (clearing the KernelSpace's recent-violation log and
 default episode). The environment's own episode state (cost spent, tool
@@ -49,6 +56,9 @@ def _int(name, v, lo, hi):
     return int(v)
 
 
+PENALTY_MODES = ("both", "reward", "cost")
+
+
 @dataclasses.dataclass
 class EnvironmentConfig:
     max_steps: int = 100
@@ -66,6 +76,7 @@ class EnvironmentConfig:
     max_cost_usd: float | None = None
     max_action_bytes: int = 64 * 1024
     agent_id: str = "agent"
+    penalty_mode: str = "both"
 
     def __post_init__(self):
         self.max_steps = _int("max_steps", self.max_steps, 1, 2**32 - 1)
@@ -79,6 +90,9 @@ class EnvironmentConfig:
                 raise TypeError(f"EnvironmentConfig.{name} must be a bool")
         if not isinstance(self.agent_id, str):
             raise TypeError("EnvironmentConfig.agent_id must be a str")
+        if self.penalty_mode not in PENALTY_MODES:
+            raise InvalidArgument(f"EnvironmentConfig.penalty_mode must be one of {PENALTY_MODES}, "
+                                  f"not {self.penalty_mode!r}")
         if self.violation_penalty > 0:
             raise InvalidArgument("EnvironmentConfig.violation_penalty must be <= 0 (penalties are added)")
 
@@ -107,5 +121,6 @@ class EnvironmentConfig:
             raise InvalidArgument("EnvironmentConfig.max_cost_usd must be > 0 (None = no budget)")
         c.max_cost_usd = self.max_cost_usd or 0.0
         c.max_action_bytes = self.max_action_bytes
+        c.penalties_in_reward = 0 if self.penalty_mode == "cost" else 1
         agent = self.agent_id.encode("utf-8", "surrogatepass")
         c.agent_id, c.agent_id_len = agent, len(agent)

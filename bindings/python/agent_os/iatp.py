@@ -64,7 +64,8 @@ class Pipeline:
             if not callable(a):
                 raise TypeError(f"pipeline agents must be callables agent(input, handle), not {type(a).__name__}")
         if agent_ids is None:
-            ids, seen = [], {}
+            ids: list[str] = []
+            seen: dict[str, int] = {}
             for i, a in enumerate(agents):
                 base = _agent_id(a, i)
                 n = seen.get(base, 0)
@@ -82,7 +83,7 @@ class Pipeline:
                                       "(a kernel is immutable; budgets are policies in it)")
             self._kernel = require_kernel(kernel, "Pipeline")
         else:
-            policies = [SQLPolicy()] if policy is None else (
+            policies: list[Policy] = [SQLPolicy()] if policy is None else (
                 [policy] if isinstance(policy, Policy) else list(policy))
             for agent_id, usd in (budgets or {}).items():
                 if agent_id not in ids:

@@ -52,6 +52,7 @@ from .policies import ACTION_KINDS, MODES, Policy, render_document
 from .severity import severity_name
 from .violations import PolicyViolation, signals_for
 
+_np: Any
 try:  # numpy is optional everywhere in agent_os
     import numpy as _np
 except ImportError:  # pragma: no cover - exercised by the no-numpy test run
@@ -275,7 +276,7 @@ def _read_decision(s: _Scratch) -> Decision:
     _lib.check(_L.agentos_decision_total_violations(d, s.count_ref))
     total = s.count.value
     if total <= n:  # every violation kept: their maximum is the decision's
-        top = max(out, key=lambda v: _SEVERITY_RANK[v.severity]).severity
+        top: str | None = max(out, key=lambda v: _SEVERITY_RANK[v.severity]).severity
     else:
         _lib.check(_L.agentos_decision_max_severity(d, s.flag_ref))
         top = severity_name(s.flag.value)
@@ -405,7 +406,7 @@ class KernelSpace:
         try:
             handle = self._build(text, "<agent_os policies>")
         except errors.AgentOSError as e:
-            e.yaml = text
+            e.yaml = text  # type: ignore[attr-defined]  # the generated document, for the error's reader
             raise
         self._init(handle, policies=tuple(policies), yaml=text)
 

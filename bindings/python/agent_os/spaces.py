@@ -17,6 +17,9 @@ from __future__ import annotations
 import random
 import string
 
+from typing import Any
+
+_gym: Any
 try:
     import gymnasium as _gym  # optional
 except ImportError:

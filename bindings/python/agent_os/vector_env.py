@@ -4,23 +4,32 @@
     obs, infos = env.reset(seed=42)                       # env i seeded with 42 + i
     obs, rewards, terminated, truncated, infos = env.step(actions)
 
-Conventions (Gymnasium 1.x ``VectorEnv``):
-  * ``num_envs``, ``single_action_space`` (text), ``action_space``,
+Conventions (Gymnasium 1.x ``VectorEnv``; with gymnasium installed this
+class IS a ``gymnasium.vector.VectorEnv``, so Gymnasium's vector wrappers
+and ``gymnasium.make_vec`` accept it):
+  * ``num_envs``, ``single_action_space`` (text), ``action_space`` (Gymnasium's
+    ``batch_space`` of it: a Tuple of num_envs Text spaces),
     ``single_observation_space`` / ``observation_space`` (task index, int64),
     ``metadata["autoreset_mode"]`` (NEXT_STEP by default; SAME_STEP and
-    DISABLED on request), ``close()``.
+    DISABLED on request), ``render_mode`` (None), ``spec``, ``unwrapped``,
+    ``np_random`` / ``np_random_seed``, ``close()`` / ``close_extras()``.
   * ``reset(seed=s)`` seeds env i with s + i; ``reset(seed=[s0, s1, ...])``
     (num_envs entries) seeds env i with s_i, None entries keeping that env's
-    RNG; ``reset(options=
-    {"reset_mask": m})`` resets only envs with m[i] true.
+    RNG; ``reset(options={"reset_mask": m})`` resets only envs with m[i]
+    true; m is validated as ``SyncVectorEnv`` does (a bool numpy array of
+    shape (num_envs,) with at least one True).
   * ``step`` returns arrays of shape (num_envs,): observations (int64),
     rewards (float64), terminated / truncated (bool), and ``infos``, a dict
-    of arrays where every key ``k`` has a bool mask ``_k``: executed,
-    violations, max_severity (-1 none .. 3 critical), signals (bit mask),
-    episode_step, cost_usd, episode_return, autoreset; in SAME_STEP mode
-    also ``final_obs`` (masked by ``_final_obs``: the envs that ended and
-    were reset in this step; every other buffer of such a row describes the
-    ending transition).
+    of arrays where every key ``k`` has a bool mask ``_k`` saying which rows
+    carry it: executed (bool), violations, max_severity (-1 none .. 3
+    critical), signals (bit mask), episode_step, cost_usd, episode_return
+    and, unless ``EnvironmentConfig.penalty_mode == "reward"``, ``cost``
+    (the step's policy cost, >= 0, computed by the engine).
+    The rows follow ``SyncVectorEnv`` over single envs exactly: in NEXT_STEP
+    mode an autoreset row is a reset, so its step keys are masked out; in
+    SAME_STEP mode an ended row's step keys are masked out too and its
+    transition is in ``final_obs`` / ``final_info`` (masks ``_final_obs`` /
+    ``_final_info``), while ``obs`` is the new episode's.
 
 Zero copy. The engine allocates every result buffer once, at construction;
 this class maps each one into a numpy view once (``np.ctypeslib.as_array``
@@ -53,6 +62,7 @@ import numbers
 import os
 import weakref
 from itertools import accumulate
+from typing import Any
 
 from . import _env_capi as _env
 from . import _lib
@@ -62,15 +72,23 @@ from .kernel import KernelSpace, _encode, _kind_value, pack_payloads, require_ke
 from .severity import severity_name
 from . import spaces as _spaces
 
+_np: Any
+_gym: Any
 try:
     import numpy as _np
 except ImportError:  # pragma: no cover - exercised by the no-numpy run
     _np = None
 
 try:
-    from gymnasium.vector import AutoresetMode  # type: ignore
+    import gymnasium as _gym
+    from gymnasium.vector import AutoresetMode
+    from gymnasium.vector.utils import batch_space as _batch_space
+    _VectorBase: Any = _gym.vector.VectorEnv
 except ImportError:
-    class AutoresetMode(enum.Enum):
+    _gym = None
+    _VectorBase = object
+
+    class AutoresetMode(enum.Enum):  # type: ignore[no-redef]
         """Gymnasium 1.x's autoreset modes (same names and values)."""
         NEXT_STEP = "NextStep"
         SAME_STEP = "SameStep"
@@ -78,8 +96,10 @@ except ImportError:
 
 _MODES = {"next_step": AutoresetMode.NEXT_STEP, "same_step": AutoresetMode.SAME_STEP,
           "disabled": AutoresetMode.DISABLED}
-_INFO_KEYS = ("executed", "violations", "max_severity", "signals", "episode_step", "cost_usd",
-              "episode_return", "autoreset")
+# Step info keys, by result buffer; "cost" is added unless penalty_mode == "reward".
+INFO_KEYS = ("executed", "violations", "max_severity", "signals", "episode_step", "cost_usd",
+             "episode_return")
+_INFO_BUFFERS = {"executed": "executed_bool", "cost": "policy_cost"}
 _U64 = (1 << 64) - 1
 
 
@@ -125,13 +145,47 @@ def task_spec(task, options: dict) -> bytes:
         raise InvalidArgument(f"task spec is not JSON-serialisable: {e}") from None
 
 
-class VectorEnv:
+def gym_infos(views: dict[str, Any], keys: tuple[str, ...], autoreset: str, stepped: Any) -> dict[str, Any]:
+    """The step infos over result-buffer views, laid out as SyncVectorEnv
+    lays out its single envs' infos: every key k with its mask _k (stepped:
+    the rows that stepped rather than reset), and in SAME_STEP mode the
+    ended rows' transition in final_obs / final_info."""
+    step_info: dict[str, Any] = {}
+    for k in keys:
+        step_info[k] = views[_INFO_BUFFERS.get(k, k)]
+        step_info["_" + k] = stepped
+    if autoreset != "same_step":
+        return step_info
+    ended = views["autoreset_bool"]
+    final_info: dict[str, Any] = {}
+    for k in keys:
+        final_info[k] = step_info[k]
+        final_info["_" + k] = ended
+    return dict(step_info, final_obs=views["final_observation"], _final_obs=ended, final_info=final_info,
+                _final_info=ended)
+
+
+def _autoreset_name(autoreset: Any) -> str:
+    """"next_step" etc. from a name or an AutoresetMode (Gymnasium's or ours)."""
+    for name, mode in _MODES.items():
+        if autoreset is mode or autoreset == name or getattr(autoreset, "value", None) == mode.value:
+            return name
+    raise InvalidArgument(f"autoreset must be one of {sorted(_MODES)} or an AutoresetMode, not {autoreset!r}")
+
+
+class VectorEnv(_VectorBase):
     """See the module docstring."""
 
-    def __init__(self, kernel: KernelSpace, num_envs: int, *, task="noop", config: EnvironmentConfig | None = None,
-                 autoreset: str = "next_step", num_threads: int = 1, seed: int = 0, keep_results: bool = False,
-                 action_kind: str = "sql", min_envs_per_thread: int | None = None, spin_us: int | None = None,
-                 recorder=None, **task_options):
+    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    spec: Any = None
+    render_mode: str | None = None
+    closed: bool = False
+
+    def __init__(self, kernel: KernelSpace, num_envs: int, *, task: Any = "noop",
+                 config: EnvironmentConfig | None = None, autoreset: Any = "next_step", num_threads: int = 1,
+                 seed: int = 0, keep_results: bool = False, action_kind: str = "sql",
+                 min_envs_per_thread: int | None = None, spin_us: int | None = None, recorder: Any = None,
+                 **task_options: Any) -> None:
         lib = _env.require("VectorEnv")
         self.kernel = require_kernel(kernel, "VectorEnv")
         if isinstance(num_envs, bool) or not isinstance(num_envs, numbers.Integral) or not 1 <= num_envs < 2**32:
@@ -140,8 +194,7 @@ class VectorEnv:
             config = EnvironmentConfig()
         elif not isinstance(config, EnvironmentConfig):
             raise TypeError("config must be an EnvironmentConfig")
-        if autoreset not in _MODES:
-            raise InvalidArgument(f"autoreset must be one of {sorted(_MODES)}, not {autoreset!r}")
+        autoreset = _autoreset_name(autoreset)
         for name, v in (("num_threads", num_threads), ("seed", seed)):
             if isinstance(v, bool) or not isinstance(v, numbers.Integral):
                 raise TypeError(f"{name} must be an int")
@@ -149,7 +202,7 @@ class VectorEnv:
             raise InvalidArgument("seed must be in [0, 2^64)")
         if not 1 <= num_threads < 2**32:
             raise InvalidArgument("num_threads must be >= 1")
-        self.config = config
+        self.config: EnvironmentConfig = config
         c = _env.default_config()
         config.to_c(c)
         c.num_envs = int(num_envs)
@@ -173,20 +226,26 @@ class VectorEnv:
         self.recorder = recorder
         spec = task_spec(task, task_options)
         handle = _lib.new_handle(lib.agentos_venv_create, self.kernel.handle, ctypes.byref(c), spec, len(spec))
-        self._venv = _Venv(handle, lib.agentos_venv_free)
+        self._venv: _Venv | None = _Venv(handle, lib.agentos_venv_free)
         self._h = handle
-        self._lib = lib
-        self._step_fn = lib.agentos_venv_step
-        self.num_envs = n = int(num_envs)
+        self._lib: Any = lib
+        self._step_fn: Any = lib.agentos_venv_step
+        n = int(num_envs)
+        self.num_envs: int = n
         self.autoreset = autoreset
         self.keep_results = bool(keep_results)
-        self.metadata = {"autoreset_mode": _MODES[autoreset]}
-        self.single_action_space = _spaces.text_space(config.max_action_bytes)
-        self.action_space = _spaces.tuple_space([self.single_action_space] * min(n, 1))
-        self.single_observation_space = _spaces.index_space()
-        self.observation_space = _spaces.index_space(n)
+        self.metadata = {"autoreset_mode": _MODES[autoreset], "render_modes": []}
+        self._info_keys: tuple[str, ...] = INFO_KEYS + (("cost",) if config.penalty_mode != "reward" else ())
+        self.single_action_space: Any = _spaces.text_space(config.max_action_bytes)
+        self.single_observation_space: Any = _spaces.index_space()
+        if _gym is not None:
+            self.action_space = _batch_space(self.single_action_space, n)
+            self.observation_space = _batch_space(self.single_observation_space, n)
+        else:
+            self.action_space = _spaces.tuple_space([self.single_action_space] * n)
+            self.observation_space = _spaces.index_space(n)
+        self.closed = False
         self._map_buffers()
-        self._closed = False
 
     # ---- buffers ------------------------------------------------------------
 
@@ -206,19 +265,14 @@ class VectorEnv:
                 v.flags.writeable = False
                 self._views[name] = v
         if _np is not None:
-            self._views["terminated_bool"] = self._views["terminated"].view(_np.bool_)
-            self._views["truncated_bool"] = self._views["truncated"].view(_np.bool_)
-            self._views["autoreset_bool"] = self._views["autoreset"].view(_np.bool_)
+            for name in ("terminated", "truncated", "autoreset", "executed"):
+                self._views[name + "_bool"] = self._views[name].view(_np.bool_)
+            # Which rows carry this step's info: all of them, except rows that
+            # Gymnasium's SyncVectorEnv fills from a reset (autoreset rows).
             ones = _np.ones(n, dtype=_np.bool_)
             ones.flags.writeable = False
-            infos = {}
-            for k in _INFO_KEYS:
-                infos[k] = self._views[k]
-                infos["_" + k] = ones
-            if self.autoreset == "same_step":
-                infos["final_obs"] = self._views["final_observation"]
-                infos["_final_obs"] = self._views["autoreset_bool"]
-            self._infos = infos
+            self._stepped = ones if self.autoreset == "disabled" else _np.ones(n, dtype=_np.bool_)
+            self._infos = gym_infos(self._views, self._info_keys, self.autoreset, self._stepped)
 
     def buffer_address(self, name: str) -> int:
         """The C address of a result buffer (constant for the env's life)."""
@@ -234,27 +288,34 @@ class VectorEnv:
     def _result(self):
         if _np is not None:
             v = self._views
+            if self._stepped.flags.writeable:
+                _np.logical_not(v["autoreset_bool"], out=self._stepped)
             return (v["observation"], v["reward"], v["terminated_bool"], v["truncated_bool"], dict(self._infos))
         b = self._cbufs
-        infos = {}
-        ones = [True] * self.num_envs
-        for k in _INFO_KEYS:
-            infos[k] = list(b[k]) if k != "executed" and k != "autoreset" else [bool(x) for x in b[k]]
-            infos["_" + k] = ones
+        ended = [bool(x) for x in b["autoreset"]]
+        stepped = [True] * self.num_envs if self.autoreset == "disabled" else [not x for x in ended]
+        infos: dict[str, Any] = {}
+        for k in self._info_keys:
+            buf = b[_INFO_BUFFERS.get(k, k).replace("_bool", "")]
+            infos[k] = [bool(x) for x in buf] if k == "executed" else list(buf)
+            infos["_" + k] = stepped
         if self.autoreset == "same_step":
-            infos["final_obs"] = list(b["final_observation"])
-            infos["_final_obs"] = [bool(x) for x in b["autoreset"]]
+            final_info: dict[str, Any] = {}
+            for k in self._info_keys:
+                final_info[k], final_info["_" + k] = infos[k], ended
+            infos.update(final_obs=list(b["final_observation"]), _final_obs=ended, final_info=final_info,
+                         _final_info=ended)
         return (list(b["observation"]), list(b["reward"]), [bool(x) for x in b["terminated"]],
                 [bool(x) for x in b["truncated"]], infos)
 
     # ---- gymnasium API ----------------------------------------------------------
 
     def _handle(self):
-        if self._closed:
+        if self.closed:
             raise StateError("VectorEnv is closed")
         return self._h
 
-    def reset(self, *, seed=None, options: dict | None = None):
+    def reset(self, *, seed: Any = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         h = self._handle()
         has_seed, s, seeds = 0, 0, None
         if seed is not None:
@@ -271,7 +332,10 @@ class VectorEnv:
                 raise InvalidArgument(f"unknown reset options {sorted(unknown)} (known: reset_mask)")
             mask = options.get("reset_mask")
             if mask is not None:
+                self._check_reset_mask(mask)
                 keep, mask_arg = self._u8(mask, "reset_mask")
+        if has_seed and _gym is not None:
+            super().reset(seed=s)  # Gymnasium's np_random / np_random_seed follow the int seed
         if seeds is None:
             _lib.check(self._lib.agentos_venv_reset(h, has_seed, s, mask_arg))
         else:
@@ -280,11 +344,30 @@ class VectorEnv:
         obs = self._result()[0]
         return obs, {}
 
+    def _check_reset_mask(self, mask: Any) -> None:
+        """SyncVectorEnv's rules: a bool numpy array of shape (num_envs,)
+        with at least one True (without numpy: a sequence of bools)."""
+        if _np is not None:
+            if not isinstance(mask, _np.ndarray):
+                raise TypeError(f"options['reset_mask'] must be a numpy array, got {type(mask).__name__}")
+            if mask.shape != (self.num_envs,):
+                raise InvalidArgument(f"options['reset_mask'] must have shape ({self.num_envs},), got {mask.shape}")
+            if mask.dtype != _np.bool_:
+                raise TypeError(f"options['reset_mask'] must have dtype bool, got {mask.dtype}")
+            ok = bool(mask.any())
+        else:
+            mask = list(mask)
+            if len(mask) != self.num_envs or not all(isinstance(m, bool) for m in mask):
+                raise InvalidArgument(f"options['reset_mask'] must be {self.num_envs} bools")
+            ok = any(mask)
+        if not ok:
+            raise InvalidArgument("options['reset_mask'] must have at least one True value")
+
     @staticmethod
     def _check_seed(seed) -> int:
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
-        if not 0 <= seed <= _U64:
+        if not 0 <= int(seed) <= _U64:
             raise InvalidArgument("seed must be in [0, 2^64)")
         return int(seed)
 
@@ -450,8 +533,8 @@ class VectorEnv:
         h = self._handle()
         m = _env.EnvMetrics()
         _lib.check(self._lib.agentos_venv_metrics(h, ctypes.byref(m)))
-        out = {name: getattr(m, name) for name, _t in _env.EnvMetrics._fields_
-               if name not in ("struct_size", "by_severity", "signals")}
+        out = {field[0]: getattr(m, field[0]) for field in _env.EnvMetrics._fields_
+               if field[0] not in ("struct_size", "by_severity", "signals")}
         out["by_severity"] = {severity_name(i): m.by_severity[i] for i in range(4)}
         out["signals"] = {_env.SIGNAL_NAMES[1 << i]: m.signals[i] for i in range(6)}
         out["by_policy"] = self.policy_violations()
@@ -470,18 +553,29 @@ class VectorEnv:
 
     # ---- lifetime --------------------------------------------------------------------
 
-    def close(self) -> None:
+    def close(self, **kwargs: Any) -> None:
         """Releases the environments. Views still held elsewhere keep the
         engine's memory alive until they are dropped."""
-        if self._closed:
+        if self.closed:
             return
-        self._closed = True
+        self.close_extras(**kwargs)
+        self.closed = True
+
+    def close_extras(self, **kwargs: Any) -> None:
         self._cbufs, self._views, self._infos = {}, {}, {}
         self._venv = None
 
+    def render(self) -> None:
+        return None
+
     @property
-    def closed(self) -> bool:
-        return self._closed
+    def unwrapped(self) -> "VectorEnv":
+        return self
+
+    def __del__(self) -> None:
+        # Gymnasium's VectorEnv.__del__ closes; the engine's memory is
+        # released by the views' owner, so nothing more is needed here.
+        pass
 
     def __enter__(self):
         return self
@@ -493,7 +587,7 @@ class VectorEnv:
         return self.num_envs
 
     def __repr__(self):
-        return f"VectorEnv(num_envs={self.num_envs}, autoreset={self.autoreset!r}{', closed' if self._closed else ''})"
+        return f"VectorEnv(num_envs={self.num_envs}, autoreset={self.autoreset!r}{', closed' if self.closed else ''})"
 
 
-__all__ = ["VectorEnv", "PackedActions", "AutoresetMode", "task_spec"]
+__all__ = ["VectorEnv", "PackedActions", "AutoresetMode", "task_spec", "INFO_KEYS"]

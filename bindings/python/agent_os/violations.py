@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from ._env_capi import SIGNALS
 from .severity import DEFAULT_PENALTIES, normalize_severity
 
 # Signal names, modelled on POSIX. The engine decides when a decision raises
@@ -76,4 +77,4 @@ def signals_for(decision) -> list[str]:
     SIGPOLICY for any critical violation, SIGBUDGET when a cost policy's
     episode budget denied the action. Python keeps no copy of these rules."""
     mask = getattr(decision, "signals", 0)
-    return [name for name, bit in ((SIGPOLICY, 0x10), (SIGBUDGET, 0x20)) if mask & bit]
+    return [name for name in (SIGPOLICY, SIGBUDGET) if mask & SIGNALS[name]]

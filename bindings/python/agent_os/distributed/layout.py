@@ -17,6 +17,7 @@ FIELDS = (
     ("cost_usd", "<f8"),
     ("episode_return", "<f8"),
     ("final_observation", "<i8"),
+    ("policy_cost", "<f8"),
     ("violations", "<u4"),
     ("signals", "<u4"),
     ("episode_step", "<u4"),
@@ -32,7 +33,7 @@ ROW_BYTES = sum(np.dtype(t).itemsize for _, t in FIELDS)
 # fresh episode (its observation comes from the new shard's reset), nothing
 # governed, nothing earned.
 RESTART_ROW = {
-    "reward": 0.0, "cost_usd": 0.0, "episode_return": 0.0, "final_observation": -1, "violations": 0,
+    "reward": 0.0, "cost_usd": 0.0, "policy_cost": 0.0, "episode_return": 0.0, "final_observation": -1, "violations": 0,
     "signals": 0, "episode_step": 0, "terminated": 0, "truncated": 0, "executed": 0, "max_severity": -1,
 }
 

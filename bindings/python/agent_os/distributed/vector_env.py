@@ -56,7 +56,7 @@ from .. import spaces as _spaces
 from ..env_config import EnvironmentConfig
 from ..errors import InvalidArgument, StateError
 from ..kernel import KernelSpace, _kind_value, pack_payloads, require_kernel
-from ..vector_env import _INFO_KEYS, _MODES, PackedActions, task_spec
+from ..vector_env import _MODES, INFO_KEYS, PackedActions, gym_infos, task_spec
 from . import layout
 from .batching import ShardedActions, bool_array, split_extras, sum_metrics, u64_seed
 from .faults import CallTimedOut, FaultEvent, ShardLostError, StepTimeoutError, WorkerLost, is_comm_error, \
@@ -187,7 +187,7 @@ class DistributedVectorEnv:
         self.num_envs = n = int(num_envs)
         self.autoreset = autoreset
         self.keep_results = bool(keep_results)
-        self.metadata = {"autoreset_mode": _MODES[autoreset]}
+        self.metadata = {"autoreset_mode": _MODES[autoreset], "render_modes": []}
         self.single_action_space = _spaces.text_space(config.max_action_bytes)
         self.action_space = _spaces.tuple_space([self.single_action_space] * min(n, 1))
         self.single_observation_space = _spaces.index_space()
@@ -203,8 +203,11 @@ class DistributedVectorEnv:
             v = arr.view()
             v.flags.writeable = False
             self._ro[name] = v
-        for name in ("terminated", "truncated", "autoreset"):
+        for name in ("terminated", "truncated", "autoreset", "executed"):
             self._ro[name + "_bool"] = self._ro[name].view(np.bool_)
+        cfg = config if config is not None else EnvironmentConfig()
+        self._info_keys = INFO_KEYS + (("cost",) if cfg.penalty_mode != "reward" else ())
+        self._stepped = np.ones(n, dtype=np.bool_)
         self._ones = np.ones(n, dtype=np.bool_)
         self._ones.flags.writeable = False
         self._restarted = np.zeros(n, dtype=np.bool_)
@@ -367,13 +370,9 @@ class DistributedVectorEnv:
 
     def _infos(self) -> dict:
         v = self._ro
-        infos = {}
-        for key in _INFO_KEYS:
-            infos[key] = v[key]
-            infos["_" + key] = self._ones
-        if self.autoreset == "same_step":
-            infos["final_obs"] = v["final_observation"]
-            infos["_final_obs"] = v["autoreset_bool"]
+        if self.autoreset != "disabled":
+            np.logical_not(v["autoreset_bool"], out=self._stepped)
+        infos = gym_infos(v, self._info_keys, self.autoreset, self._stepped)
         infos["shard_restarted"] = self._restarted
         infos["_shard_restarted"] = self._ones
         infos["lost_episode_steps"] = self._lost_steps

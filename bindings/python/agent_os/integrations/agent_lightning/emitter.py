@@ -104,7 +104,8 @@ class FlightRecorderEmitter:
 
     def _read(self, after_seq: int, limit: int = 0):
         """(filtered, routed spans with seq > after_seq, last seq read)."""
-        out, cursor = [], after_seq
+        out: list = []
+        cursor = after_seq
         while True:
             want = self.batch_size if not limit else min(self.batch_size, limit - len(out))
             batch, last = self.recorder.export("spans", after_seq=cursor, max_records=want)

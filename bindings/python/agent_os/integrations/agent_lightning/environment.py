@@ -32,7 +32,8 @@ Two kinds of world:
 Observation: ``{"task": text, "step": n}`` (text = the task's text, e.g. the
 SQL question and schema, or ``str(task)`` for an external task).
 ``info``: ``violations`` [{policy, rule, description, severity, blocked,
-step, timestamp}], ``step``, ``total_reward`` (= the sum of the rewards
+step}] (nothing wall-clock: the same seed and actions give the same infos;
+time belongs in the audit record), ``step``, ``total_reward`` (= the sum of the rewards
 returned this episode, bonuses included), ``success``, ``executed``,
 ``signals``, ``cost_usd``, ``result``.
 """
@@ -40,9 +41,9 @@ returned this episode, bonuses included), ``success``, ``executed``,
 from __future__ import annotations
 
 import inspect
+from typing import Any
 import numbers
 import random
-import time
 
 from ... import spaces as _spaces
 from ..._env_capi import SIGNAL_NAMES, SIGNALS
@@ -51,6 +52,7 @@ from ...errors import InternalError, InvalidArgument, StateError
 from ...kernel import Action, _encode, as_action, render_tool_args, require_kernel
 from ...vector_env import PackedActions, VectorEnv
 
+_EnvBase: Any
 try:
     import gymnasium as _gym
     _EnvBase = _gym.Env
@@ -76,7 +78,7 @@ def _outcome(value):
 
 
 class GovernedEnvironment(_EnvBase):
-    metadata = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, kernel, *, task_generator=None, reward_fn=None, config: EnvironmentConfig | None = None,
                  executor=None, task="external", action_kind: str = "sql", recorder=None, **task_options):
@@ -141,7 +143,8 @@ class GovernedEnvironment(_EnvBase):
         else:
             self._task_text = self._venv.observation_text(0)
             self._task = self._task_text
-        info = {"episode": self._episode, "kernel_policies": self.kernel.policy_names(), "task": self._task,
+        # Not "episode": Gymnasium's RecordEpisodeStatistics writes that key.
+        info = {"episode_index": self._episode, "kernel_policies": self.kernel.policy_names(), "task": self._task,
                 "observation_index": int(self._venv._cbufs["observation"][0])}
         return self._obs(), info
 
@@ -186,9 +189,8 @@ class GovernedEnvironment(_EnvBase):
             ok = executed and success
         else:
             ok = self._ended and self._episode_success
-        now = time.time()
         violations = [{"policy": v.policy, "rule": v.rule, "description": v.reason, "severity": v.severity,
-                       "blocked": v.blocked, "step": self._step, "timestamp": now}
+                       "blocked": v.blocked, "step": self._step}
                       for v in self._venv.last_violations(0)]
         if violations:
             # Report through the kernel's callbacks, exactly like the runner does.

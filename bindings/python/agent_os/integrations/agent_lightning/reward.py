@@ -257,4 +257,4 @@ def create_policy_reward(kernel, *, base_reward_fn=None, severity_penalties: dic
         if name != sev:
             raise InvalidArgument(f"unknown severity {sev!r} in severity_penalties")
         kw[f"{name}_penalty"] = value
-    return PolicyReward(kernel, base_reward_fn=base_reward_fn, config=RewardConfig(**kw))
+    return PolicyReward(kernel, base_reward_fn=base_reward_fn, config=RewardConfig(**kw))  # type: ignore[arg-type]
