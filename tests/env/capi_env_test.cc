@@ -356,7 +356,7 @@ TEST_CASE("C API: a flight recorder audits every governed step; closing it stops
   REQUIRE(fd >= 0);
   close(fd);
   agentos_recorder_options ro;
-  agentos_recorder_options_init(&ro);
+  REQUIRE(agentos_recorder_options_init(&ro) == AGENTOS_OK);
   ro.durability = AGENTOS_DURABILITY_RELAXED;
   agentos_recorder* rec = nullptr;
   REQUIRE(agentos_recorder_open(path, &ro, &rec) == AGENTOS_OK);
@@ -378,13 +378,13 @@ TEST_CASE("C API: a flight recorder audits every governed step; closing it stops
     CHECK(stats.records == 20);
     CHECK(stats.blocked_records == 10);
     REQUIRE(agentos_recorder_close(rec) == AGENTOS_OK);
-    agentos_env_metrics before;
+    agentos_env_metrics before = Sized<agentos_env_metrics>();
     REQUIRE(agentos_venv_metrics(v.v, &before) == AGENTOS_OK);
     CHECK(Step(v.v, {"SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1"}) == AGENTOS_STATE);
     CHECK(std::string(agentos_errmsg()).find("the action was not run") != std::string::npos);
     CHECK(std::string(agentos_errmsg()).find("is closed") != std::string::npos);
     CHECK(Step(v.v, {"SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1"}) == AGENTOS_STATE);
-    agentos_env_metrics after;
+    agentos_env_metrics after = Sized<agentos_env_metrics>();
     REQUIRE(agentos_venv_metrics(v.v, &after) == AGENTOS_OK);
     CHECK(after.steps == 20);  // the refused steps neither ran nor counted
     CHECK(after.executed == before.executed);

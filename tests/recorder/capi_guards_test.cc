@@ -38,7 +38,7 @@ TEST_CASE("C API: an empty HMAC key is refused at open and at verify, and no log
   const std::string path = dir.File("c.db");
   const std::uint8_t key_storage[1] = {0};
   agentos_recorder_options o;
-  agentos_recorder_options_init(&o);
+  REQUIRE(agentos_recorder_options_init(&o) == AGENTOS_OK);
   o.hmac_key = key_storage;
   o.hmac_key_len = 0;
   agentos_recorder* rec = nullptr;
@@ -53,6 +53,7 @@ TEST_CASE("C API: an empty HMAC key is refused at open and at verify, and no log
   REQUIRE(agentos_recorder_close(rec) == AGENTOS_OK);
   agentos_recorder_free(rec);
   agentos_audit_verify_result v{};
+  v.struct_size = sizeof v;
   CHECK(agentos_audit_verify(path.c_str(), key_storage, 0, &v) == AGENTOS_INVALID);
   CHECK(std::string(agentos_errmsg()) ==
         "agentos_audit_verify: key is empty (pass NULL to verify an unkeyed log)");
