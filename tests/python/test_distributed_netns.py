@@ -16,6 +16,7 @@ the test and always removed. Skipped, saying why, without root or `ip`.
 import importlib.util
 import json
 import os
+import secrets
 import pathlib
 import shutil
 import subprocess
@@ -109,6 +110,9 @@ def test_ray_head_and_two_worker_nodes_on_other_hosts_equal_the_local_env(hosts,
     ray_tmp = tempfile.mkdtemp(prefix="aosray", dir="/tmp")
     env["HOME"] = ray_tmp
     env["RAY_USAGE_STATS_ENABLED"] = "0"
+    # A cluster reached over non-loopback addresses needs token authentication; one token,
+    # given to every process up front, leaves no race with the head writing its token file.
+    env["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
     ray = os.path.join(os.path.dirname(PYTHON), "ray")
     head = hosts.address("s")
     common = ["--include-dashboard=false", "--block", "--object-store-memory=80000000", "--disable-usage-stats"]
