@@ -2,7 +2,7 @@
 
 Every Markdown file and every source, build and CI file tracked by git is
 scanned for citations a reader cannot follow: numbered issues of a tracker
-that is not named ("issue 6", "issues 2 and 3"), section signs pointing into
+that is not named (the word issue followed by a number), section signs pointing into
 documents that are not in the repository, and internal shorthand for such
 documents. A link to a public issue (https://github.com/owner/repo/issues/123)
 is a public URL and is allowed. Each hit is reported as file:line.
@@ -89,7 +89,7 @@ def test_the_checker_reports_each_bad_citation_with_its_line():
         "// fine: see tests/python/test_api_block.py",
         "// WHY: the bonus (anchors " + "\u00a7" + "1.2 #8) paid 5.0",
         "Every line of issue" + " 6's API block runs",
-        "// targets (issues 2" + " and 3)",
+        "// targets (iss" + "ues 2 and 3)",
         "# the seed" + "-era store interface",
         "see https://github.com/owner/repo/issues/123 for the upstream bug",
     ])
