@@ -1,6 +1,6 @@
 // Batch checks through the C API (agentos_kernel_check_batch) against the
 // same checks made by a C++ loop over KernelSpace::Check, in the same run.
-// The policy is the three-rule SQL policy, loaded from YAML; the
+// The policy is the three-rule SQL policy of sql_safety.yaml, loaded from YAML; the
 // statements are short and mixed (allowed and denied).
 //
 // Target: >= 10M checks/s on one core through the C API, and a C API cost

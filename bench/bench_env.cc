@@ -8,12 +8,12 @@
 //                 governance at all;
 //   * allow_all — VectorEnv over KernelSpace::AllowAll(): the whole engine
 //                 (screen, check with no policy, reward, counters, buffers);
-//   * governed  — VectorEnv over the issue's three-rule SQL policy, loaded
+//   * governed  — VectorEnv over the three-rule SQL policy of sql_safety.yaml, loaded
 //                 from YAML, with a short SELECT as every action.
 //
 // Governance overhead per env-step = governed − allow_all (the policy
-// check itself) and governed − baseline (everything agentos adds). Targets
-// (issue 3): governed − baseline ≤ 100 ns; ≥ 10M governed env-steps/s on 2
+// check itself) and governed − baseline (everything agentos adds). Targets:
+// governed − baseline ≤ 100 ns; ≥ 10M governed env-steps/s on 2
 // cores; ≤ 1 KB per no-op env.
 //
 //   build/release/bench/bench_env                       (full run, ~1 min)
@@ -218,7 +218,8 @@ void BM_GovernedCApi(benchmark::State& state) {
 }
 
 // One batch handed to the pool and back with no work in it: the fixed cost
-// a split must earn back (anchors §4.1: ~35–50 µs with condition variables).
+// a split must earn back (a queue + condition variable handoff costs ~35–50 µs
+// on a 2-core machine; see env/thread_pool.h).
 void BM_PoolHandoff(benchmark::State& state) {
   agentos::ChunkPool pool(2);
   int sink[2] = {0, 0};

@@ -8,8 +8,8 @@
 
 Needs libagentos.so beside bindings/python/agent_os (or $AGENTOS_LIBRARY) and numpy.
 
-What is compared, for two kernels - "governed" (issue 2's three-rule SQL
-policy, as in bench/bench_env.cc) and "allow_all" (the engine with no
+What is compared, for two kernels - "governed" (the three-rule SQL
+policy of examples/policies/sql_safety.yaml, as in bench/bench_env.cc) and "allow_all" (the engine with no
 policy: what the framework itself costs) - with "SELECT name FROM customers
 WHERE id = 42" as every env's action, the no-op task and 1 thread:
 
@@ -242,7 +242,7 @@ def main():
             stale = (f"{binary} is older than {_lib.path}: the two may come from different sources; "
                      "rebuild both (cmake --build <dir> --target agentos bench_env)")
     cpp = cpp_step_times(binary, args.quick) if binary else {}
-    results = {"policy": "issue 2 three-rule SQL policy (governed) / allow-all", "action": ACTION, "threads": 1,
+    results = {"policy": "three-rule SQL policy (governed) / allow-all", "action": ACTION, "threads": 1,
                "bench_env": binary, "bench_env_warning": stale, "timing": "CPU time, fastest repeat"}
     lo, hi = SIZES
     print(f"agent_os Python benchmark (1 thread; CPU time, fastest of {repeats} repeats)")

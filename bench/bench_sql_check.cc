@@ -1,6 +1,6 @@
 // SQLPolicy check vs PostgreSQL's parser (pg_query_parse) on the same
 // statements, in the same binary and run. The agentos side is the full
-// kernel path (KernelSpace::Check under the three-rule policy); the
+// kernel path (KernelSpace::Check under the three-rule policy of sql_safety.yaml); the
 // baseline only parses. bench/sql_report.py turns the JSON output into the
 // ratio table.
 //

@@ -4,8 +4,8 @@
 // printed at the end):
 //
 //   * kernel overhead = Execute with a kernel check in front / Execute alone
-//     (target, issue 3: the kernel adds <= 5%), for the training kernel
-//     (examples/policies/train_governed.yaml) and the issue's sql_safety.yaml;
+//     (target: the kernel adds <= 5%), for the training kernel
+//     (examples/policies/train_governed.yaml) and examples/policies/sql_safety.yaml;
 //   * reset cost = Reset after an episode that wrote, against a plain memcpy
 //     of the template image (the floor for any copy-based restore), and
 //     Reset + first query against the same query on a warm connection (what

@@ -3,7 +3,7 @@
 Used ONLY as a baseline: bench/bench_python.py times it against
 KernelSpace.check, and tests/python/test_regex_baseline.py shows the inputs
 it gets wrong (written for this project; it mimics the approach of the
-public Python project's SQL checks, anchors §1.2 #10, not its code).
+SQL checks of the agent-os-kernel Python package on PyPI, not its code).
 
 How it decides, like those checks: upper-case the text, look for
 destructive keyword sequences with regexes (DROP TABLE, DELETE FROM,

@@ -7,7 +7,7 @@
 
 For every statement: the median CPU time of the agentos check (full kernel
 path, three-rule policy) and of pg_query_parse, their ratio, and the heap
-allocations per check. Exits 1 if a target of issue 2 is missed: median
+allocations per check. Exits 1 if one of these targets is missed: median
 <= 100 ns for statements <= 150 bytes, >= 20x faster than pg_query_parse on
 every statement, 0 allocations per check for statements <= 4 KB.
 """

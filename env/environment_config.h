@@ -17,7 +17,7 @@
 namespace agentos {
 
 // What stepping an environment whose episode has ended does (Gymnasium 1.x
-// vector autoreset modes; anchors §3). The numeric values are part of the
+// vector autoreset modes). The numeric values are part of the
 // C API (AGENTOS_AUTORESET_*).
 enum class AutoresetMode : std::uint8_t {
   // The ending step returns the true terminal observation. The NEXT step
@@ -41,7 +41,7 @@ struct EnvironmentConfig {
   std::uint32_t max_steps = 100;
   // A critical violation raises SIGPOLICY and, when true, ends the episode
   // (terminated). Block-and-continue is the default for every other
-  // severity (anchors §1.2 #5).
+  // severity.
   bool terminate_on_critical = true;
   RewardConfig reward;
   AutoresetMode autoreset = AutoresetMode::kNextStep;

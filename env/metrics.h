@@ -4,8 +4,8 @@
 // hot path takes no lock and shares no cache line between envs.
 //
 // Episode metrics count ENDED episodes (terminated or truncated), each once
-// (the public project counted success per step and reported success rates
-// of 2.0: anchors §1.2 #7). An episode cut short by an explicit reset() is
+// (the agent-os-kernel Python package, 2.0.1, counts success per step and
+// can report success rates of 2.0). An episode cut short by an explicit reset() is
 // not counted as an episode; its steps still count as steps.
 #ifndef AGENTOS_ENV_METRICS_H_
 #define AGENTOS_ENV_METRICS_H_

@@ -21,14 +21,14 @@
 //  * The clean bonus is paid at most once per episode: on the first step at
 //    which the task reports success, and only if the episode has had no
 //    violation at all up to and including that step. Its default is 0.
-//    WHY: in the public project this replaces (anchors §1.2 #8) a 5.0 bonus
+//    WHY: in the agent-os-kernel Python package (PyPI, 2.0.1) a 5.0 bonus
 //    was paid to every violation-free rollout, successful or not, against a
 //    success reward of 1.0: a failed clean rollout scored 5.0, a successful
 //    one 6.0, and a success with one low violation 0.0. An agent learned
 //    that "do nothing, cleanly" is nearly as good as solving the task. Here
 //    the bonus can only ever be earned together with task success, so it
 //    can sharpen "succeed cleanly" over "succeed with violations" but can
-//    never make a failure outrank a success. Under GRPO (anchors §2.5) only
+//    never make a failure outrank a success. Under GRPO only
 //    an episode's final reward reaches training and offsets shared by a
 //    whole group cancel, which is another reason to pay it on the success
 //    step rather than spread it over steps.

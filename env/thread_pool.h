@@ -5,7 +5,7 @@
 // The threads are owned by a boost::asio::thread_pool: each runs one
 // long-lived worker loop posted at construction. The per-batch handoff does
 // not go through Asio's queue, because queue + condition variable round
-// trips cost 35–50 µs on the target machine (anchors §4.1) — more than a
+// trips cost 35–50 µs on a 2-core machine — more than a
 // whole batch of 1,000 no-op env-steps. Instead:
 //  * the caller publishes the batch by bumping an atomic generation;
 //    workers wait on it by spinning (with a CPU pause) for up to `spin_us`

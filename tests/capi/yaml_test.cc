@@ -1,4 +1,4 @@
-// Kernels from YAML through the C API: the issue's three-rule policy file
+// Kernels from YAML through the C API: the three-rule policy file
 // loads and means what it says; bad files fail with a located message and
 // produce no handle.
 #include <catch2/catch.hpp>
@@ -69,7 +69,7 @@ std::string TempPath(const std::string& leaf) {
 
 }  // namespace
 
-TEST_CASE("the issue's policy file loads from text and means what it says") {
+TEST_CASE("the three-rule policy file loads from text and means what it says") {
   agentos_kernel* k = FromYaml(kIssuePolicy);
   CHECK(agentos::testing::PolicyCount(k) == 2);
   CHECK(agentos::testing::IsAudit(k) == 0);

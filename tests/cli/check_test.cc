@@ -232,7 +232,7 @@ TEST_CASE("check --input reads a file; '-' means standard input") {
   CHECK(missing.err.rfind("agentos check: cannot open input '/nonexistent/a.jsonl': ", 0) == 0);
 }
 
-TEST_CASE("check: the issue's SQL policy denies what it says, with the policy and rule named") {
+TEST_CASE("check: the three-rule SQL policy denies what it says, with the policy and rule named") {
   TempFile policy("issue.yaml", kIssuePolicy);
   const std::string input =
       R"({"sql":"SELECT * FROM users WHERE id = 1"})" "\n"

@@ -16,7 +16,7 @@ TEST_CASE("policy validate: a valid file prints a summary of its policies") {
   CHECK(r.out == f.path() + ": OK (2 policies: budget (cost), tools (tool))\n");
 }
 
-TEST_CASE("policy validate: the issue's file") {
+TEST_CASE("policy validate: the three-rule policy file") {
   TempFile f("issue.yaml", kIssuePolicy);
   CliResult r = Run(cli::RunPolicy, {"validate", f.path()});
   INFO(r.err);

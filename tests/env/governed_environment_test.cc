@@ -173,7 +173,7 @@ TEST_CASE("the clean bonus is paid once, only with success, only to a violation-
   SECTION("clean success earns it once") {
     REQUIRE(e.env->Reset(1).ok());
     REQUIRE(e.Step("SELECT 1").ok());
-    CHECK(e.r.reward == 0.0);  // clean but no success: no bonus (the anchor paid 5.0 here)
+    CHECK(e.r.reward == 0.0);  // clean but no success: no bonus (agent-os-kernel 2.0.1 pays 5.0 here)
     REQUIRE(e.Step("SELECT WIN").ok());
     CHECK(e.r.reward == 1.5);
     REQUIRE(e.Step("SELECT WIN").ok());
@@ -396,7 +396,7 @@ TEST_CASE("metrics: episodes and success are counted once per episode; rates sta
   SingleEnv e(cfg);
   for (int ep = 0; ep < 5; ++ep) {
     REQUIRE(e.env->Reset(ep).ok());
-    // Four successful steps per episode: the anchor reported success_rate 4.0 here.
+    // Four successful steps per episode: counting per step (as agent-os-kernel 2.0.1 does) would report 4.0 here.
     for (int i = 0; i < 4; ++i) REQUIRE(e.Step(ep == 4 ? "SELECT LOW" : "SELECT WIN").ok());
   }
   EnvMetrics m = e.env->Metrics();

@@ -28,7 +28,7 @@ TEST_CASE("invalid reward configs are refused, naming the field") {
   };
   Case cases[] = {
       {"critical", [](RewardConfig& c) { c.critical = std::numeric_limits<double>::quiet_NaN(); }},
-      {"high", [](RewardConfig& c) { c.high = 5.0; }},  // a positive penalty: the anchor's sign bug
+      {"high", [](RewardConfig& c) { c.high = 5.0; }},  // a positive penalty: a sign error that would reward violations
       {"low", [](RewardConfig& c) { c.low = 1.0; }},
       {"step_penalty", [](RewardConfig& c) { c.step_penalty = 0.1; }},
       {"clean_bonus", [](RewardConfig& c) { c.clean_bonus = -1.0; }},

@@ -1,5 +1,5 @@
 // The SQL task behind the governed VectorEnv, end to end through a JSON task
-// spec and the SQL policy loaded from YAML: blocked statements never
+// spec and the three-rule SQL policy loaded from YAML: blocked statements never
 // reach SQLite, the authorizer counter stays 0, correct answers succeed once
 // per episode. (The SQL task's own specification is tests/sql_task.)
 #include <catch2/catch.hpp>

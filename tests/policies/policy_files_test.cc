@@ -58,7 +58,7 @@ TEST_CASE("files: every example policy file loads") {
   CHECK(count >= 5);
 }
 
-TEST_CASE("files: sql_safety.yaml is the issue's example and means what it says") {
+TEST_CASE("files: sql_safety.yaml is the three-rule example and means what it says") {
   auto k = LoadExample("sql_safety.yaml");
   CHECK(k->Check(Sql("SELECT * FROM orders")).allowed());
   CHECK(HasRule(k->Check(Sql("DROP TABLE orders")), "sql.denied_kind"));

@@ -23,7 +23,7 @@ bool Allowed(const KernelSpace& k, const Action& a) { return k.Check(a).allowed(
 
 }  // namespace
 
-// The file from the issue, verbatim: it must load and mean what it says.
+// examples/policies/sql_safety.yaml, verbatim: it must load and mean what it says.
 constexpr std::string_view kIssueExample = R"(version: 1
 policies:
   - name: sql_safety
@@ -36,7 +36,7 @@ policies:
     max_cost_usd: 100
 )";
 
-TEST_CASE("loader: the issue's example loads and means what it says") {
+TEST_CASE("loader: the three-rule example loads and means what it says") {
   auto k = Load(kIssueExample);
   CHECK(k->mode() == EnforcementMode::kEnforce);
   CHECK_FALSE(k->allow_all());

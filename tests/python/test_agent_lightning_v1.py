@@ -17,7 +17,7 @@ Specification:
   * a rollout whose audit log is tampered with (a violation row deleted
     after the rollout ended) is failed by the hook: no reward for the
     trainer and the reason among its events; the others are accepted;
-  * the seed-era FlightRecorderEmitter.emit_to_store puts the same
+  * the v0.x-style FlightRecorderEmitter.emit_to_store puts the same
     violation events on the v1 gateway.
 
 Needs agentlightning 1.0.x (Python >= 3.12): skipped without it.

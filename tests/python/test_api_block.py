@@ -1,4 +1,4 @@
-"""Every line of issue 6's API block runs as written, backed by the engine."""
+"""Every line of the API block in bindings/python/README.md runs as written, backed by the engine."""
 
 import ast
 import asyncio
@@ -10,7 +10,7 @@ from fake_store import FakeLightningStore
 
 pytestmark = pytest.mark.nonumpy
 
-# Verbatim from issue 6, "The API to honour".
+# Verbatim from the quick start of bindings/python/README.md.
 API_BLOCK = '''
 from agent_os import KernelSpace, FlightRecorder
 from agent_os.policies import SQLPolicy, CostControlPolicy
@@ -92,7 +92,7 @@ def test_the_api_block_runs_as_written(tmp_path, monkeypatch):
     ns = {"task_input": "how many users?", "action": "SELECT count(*) FROM users", "lightning_store": store,
           "accuracy_reward": lambda rollout: rollout.task_output["accuracy"] if rollout.success else 0.0,
           "research_agent": research_agent, "analysis_agent": analysis_agent, "report_agent": report_agent}
-    code = compile(API_BLOCK, "<issue 6 API block>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    code = compile(API_BLOCK, "<README API block>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     with using_agent(fake_agent):
         result = eval(code, ns)  # noqa: S307 - our own constant
         if asyncio.iscoroutine(result):

@@ -45,7 +45,7 @@ def test_sums_and_clamps(kernel):
 
 
 def test_clean_bonus_never_outweighs_success(kernel):
-    r = PolicyReward(kernel, clean_bonus=5.0, min_reward=-100.0, max_reward=100.0)  # the seed's numbers
+    r = PolicyReward(kernel, clean_bonus=5.0, min_reward=-100.0, max_reward=100.0)  # the 5.0 bonus of env/reward_config.h's WHY note
     clean_success, clean_failure = r(rollout(True)), r(rollout(False))
     assert clean_success == 6.0 and clean_failure == 0.0
     for sev in SEVERITY_PENALTY:

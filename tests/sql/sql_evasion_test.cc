@@ -446,7 +446,7 @@ bool DeniedFor(const Decision& d, std::string_view rule) {
 TEST_CASE("evasion suite: every case is denied, for the named rule") {
   auto cases = EvasionCases();
   auto variants = VariantCases();
-  // The issue asks for at least 200 hand-written evasion cases; the
+  // At least 200 hand-written evasion cases are required; the
   // generated variants come on top.
   REQUIRE(cases.size() >= 200);
   cases.insert(cases.end(), variants.begin(), variants.end());

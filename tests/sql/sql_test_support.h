@@ -1,5 +1,5 @@
 // Helpers shared by the SQL policy specifications: the two policies the
-// issue names, and a one-call check that returns the decision.
+// specifications use, and a one-call check that returns the decision.
 #ifndef AGENTOS_TESTS_SQL_SQL_TEST_SUPPORT_H_
 #define AGENTOS_TESTS_SQL_SQL_TEST_SUPPORT_H_
 
@@ -13,7 +13,7 @@
 namespace agentos::sqltest {
 
 // allow [SELECT, INSERT, UPDATE], deny [DROP, DELETE, TRUNCATE],
-// require_where_on_update: true (the issue's YAML example).
+// require_where_on_update: true (examples/policies/sql_safety.yaml).
 inline SqlPolicyConfig ThreeRuleConfig() {
   SqlPolicyConfig c;
   c.allow = {"SELECT", "INSERT", "UPDATE"};

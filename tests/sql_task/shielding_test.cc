@@ -1,4 +1,4 @@
-// Shielding, end to end (issue 3's evidence): a VectorEnv of SQL tasks
+// Shielding, end to end: a VectorEnv of SQL tasks
 // behind the kernel of examples/policies/sql_safety.yaml takes 10,000 random
 // actions mixing the dataset's destructive shortcuts, its benign queries,
 // allowed writes and hand-written attacks. Blocked actions never run: every

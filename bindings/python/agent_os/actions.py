@@ -24,7 +24,7 @@ True; ``message`` -> the text. Use ``isinstance(r, Refusal)`` (or
 ``is_refusal(r)``) to tell a refusal from an empty result.
 
 A handle belongs to one rollout; it is not shared between rollouts, so
-concurrent rollouts never mix their violations (anchor failure #9).
+concurrent rollouts never mix their violations.
 ``current_handle()`` returns the handle of the rollout running in the
 current context (a contextvar set by the runner).
 """

@@ -670,7 +670,7 @@ def _safe_call(cb, *args):
 def require_kernel(kernel, who: str) -> KernelSpace:
     """``kernel`` if it is a working KernelSpace; otherwise TypeError or
     StateError. Governed components call this before doing anything, so they
-    refuse to start rather than run ungoverned (anchor failure #3)."""
+    refuse to start rather than run ungoverned."""
     if not isinstance(kernel, KernelSpace):
         raise TypeError(f"{who} needs an agent_os.KernelSpace, not {type(kernel).__name__}; "
                         "it refuses to run ungoverned")

@@ -23,7 +23,7 @@ every record is a policy check, tool-call records are also tool calls and
 records that raised signals are also signals; a span is dropped only when
 every category it belongs to is excluded), cursors, and delivery.
 
-Counting is honest (anchor failure #13): ``emit_to_store`` returns the
+Counting is honest: ``emit_to_store`` returns the
 number of spans the store accepted and only that is added to
 ``emitted_count``; reading spans never changes it. ``emit_to_store`` sends
 only spans not yet delivered to a store by this emitter (its own cursor, so

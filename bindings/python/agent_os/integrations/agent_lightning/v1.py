@@ -23,7 +23,7 @@ What this module gives the agent side (it does not import agentlightning):
     ``reward`` (value, source ``agent_os.PolicyReward``), then one
     ``agent_os.audit`` naming the log (path, records, SHA-256 of the file);
   * ``GatewayEvents``: posts events to one rollout attempt. It also takes
-    the seed-era span deliveries (``add_many_spans``), so
+    the v0.x span deliveries (``add_many_spans``), so
     ``FlightRecorderEmitter(recorder).emit_to_store(GatewayEvents(...))``
     and ``AgentOSRunner`` (which emits by default) after ``init_worker(0,
     store=GatewayEvents(...))`` put ``agent_os.violation`` events on a v1
@@ -92,10 +92,10 @@ class GatewayEvents:
         self.posted += 1
         return out
 
-    # ---- the seed-era (0.x) store interface, mapped onto v1 events ------------
+    # ---- the Agent Lightning 0.x store interface, mapped onto v1 events -----
 
     def add_many_spans(self, spans) -> list:
-        """Takes seed-era audit spans and posts one ``agent_os.violation``
+        """Takes v0.x audit spans and posts one ``agent_os.violation``
         event per violation they carry; returns the spans taken. Two forms:
         the recorder's spans (FlightRecorderEmitter: one per record, each
         violation a span event; ``seq`` is the record's) and the runner's
