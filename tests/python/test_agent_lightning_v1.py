@@ -191,9 +191,10 @@ def test_eight_governed_rollouts_report_reward_and_every_violation_and_a_tampere
             assert c.rollout_id in hooks.accepted
             assert c.final_reward == reward["value"]
             assert "agent_os.audit_rejected" not in types
-    # PolicyReward with the engine's default config: success 1.0, clean bonus 0, critical -100 each
+    # PolicyReward with the engine's default config: success 1.0, clean bonus 0, critical -100 each,
+    # clamp +-1000: the clean rollout 1.0; the destructive one, success with two critical violations, -199.0
     assert by_question[QUESTIONS[0]].final_reward == 1.0
-    assert by_question[QUESTIONS[1]].final_reward == -100.0
+    assert by_question[QUESTIONS[1]].final_reward == -199.0
     assert len(hooks.accepted) == 7 and len(hooks.rejected) == 1
 
 

@@ -112,6 +112,7 @@ def test_ray_head_and_two_worker_nodes_on_other_hosts_equal_the_local_env(hosts,
     env["RAY_USAGE_STATS_ENABLED"] = "0"
     # A cluster reached over non-loopback addresses needs token authentication; one token,
     # given to every process up front, leaves no race with the head writing its token file.
+    env["RAY_AUTH_MODE"] = "token"
     env["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
     ray = os.path.join(os.path.dirname(PYTHON), "ray")
     head = hosts.address("s")

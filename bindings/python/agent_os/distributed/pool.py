@@ -138,6 +138,9 @@ class ShardPool:
                 raise
             except Exception as e:  # noqa: BLE001 - this worker failed too: try another
                 source["end"] = "failed at start"
+                if source["path"] is not None and not os.path.exists(source["path"]):
+                    # This attempt never opened its log, so it decided nothing: nothing to merge.
+                    self.sources.remove(source)
                 self.backend.cancel(fut)
                 exclude = exclude | {worker}
                 attempts += 1
