@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -145,11 +146,17 @@ def snippet_env(workdir: Path) -> dict:
 
 
 def _run(cmd, workdir: Path, block: Block, **kw) -> subprocess.CompletedProcess:
-    try:
-        r = subprocess.run(cmd, cwd=workdir, env=snippet_env(workdir), capture_output=True, text=True,
-                           timeout=TIMEOUT_S, **kw)
-    except subprocess.TimeoutExpired:
-        raise SnippetFailure(f"{block.source}:{block.line}: did not finish in {TIMEOUT_S} s") from None
+    # Its own process group, so a snippet that hangs is stopped with every process it started.
+    with subprocess.Popen(cmd, cwd=workdir, env=snippet_env(workdir), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True, **kw) as proc:
+        try:
+            out, err = proc.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            raise SnippetFailure(f"{block.source}:{block.line}: did not finish in {TIMEOUT_S} s\n"
+                                 f"--- stdout\n{out[-4000:]}\n--- stderr\n{err[-4000:]}") from None
+    r = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     if r.returncode != 0:
         raise SnippetFailure(f"{block.source}:{block.line}: ```{block.lang} block exited {r.returncode}\n"
                              f"--- stdout\n{r.stdout[-4000:]}\n--- stderr\n{r.stderr[-4000:]}")
@@ -321,3 +328,14 @@ def test_a_marker_away_from_its_fence_fails(tmp_path):
     assert [b.error for b in blocks if b.error] == [
         "doc.md:1: a snippet marker must be on the line right before a fence"]
     assert blocks[-1].skip_reason is None   # the fence itself is not skipped, so it runs (and here fails)
+
+
+def test_a_hanging_snippet_fails_and_is_stopped(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "TIMEOUT_S", 1)
+    block = _only_block(tmp_path, f"```sh\nsleep 60 &\necho $! > {tmp_path}/child.pid\nwait\n```\n")
+    with pytest.raises(SnippetFailure, match=r"doc.md:1: did not finish in 1 s"):
+        run_block(block)
+    child = int((tmp_path / "child.pid").read_text())
+    # The background sleep went with the snippet's process group (a zombie at most, until reaped).
+    stat = Path(f"/proc/{child}/stat")
+    assert not stat.exists() or stat.read_text().split(") ")[1].startswith("Z")
