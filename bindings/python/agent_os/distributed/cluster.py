@@ -5,6 +5,7 @@ the client to several environments (DistributedVectorEnv(client=...))."""
 from __future__ import annotations
 
 import os
+import time
 
 from .. import _lib
 from ..errors import InvalidArgument, StateError
@@ -46,11 +47,18 @@ def connect(address: str, *, timeout: float = 60.0, min_workers: int = 1):
         client = Client(address, timeout=timeout)
     except OSError as e:
         raise StateError(f"cannot reach the Dask scheduler at {address}: {e}") from e
+    t0 = time.monotonic()
     try:
         client.wait_for_workers(min_workers, timeout=timeout)
     except BaseException as e:
         client.close()
-        raise StateError(f"the scheduler at {address} has fewer than {min_workers} workers after {timeout:g} s") from e
+        waited = time.monotonic() - t0
+        if isinstance(e, TimeoutError) or waited >= timeout:
+            raise StateError(f"the scheduler at {address} has fewer than {min_workers} workers "
+                             f"after {waited:.0f} s") from e
+        # Not a time-out (the scheduler went away, a protocol error...): say what happened, not "after 120 s".
+        raise StateError(f"waiting for {min_workers} workers at {address} failed after {waited:.0f} s: "
+                         f"{type(e).__name__}: {e}") from e
     return client
 
 
