@@ -16,7 +16,9 @@ from agent_os.recorder import verify_log
 
 pytestmark = pytest.mark.nonumpy
 
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bindings", "python")
+from conftest import PYTHON_DIR as _TESTED_DIR  # noqa: E402  (the agent_os under test: installed or in-tree)
+
+PYTHON_DIR = str(_TESTED_DIR)
 
 
 @pytest.fixture
