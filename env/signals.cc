@@ -2,25 +2,6 @@
 
 namespace agentos {
 
-std::string_view ToString(Signal s) {
-  switch (s) {
-    case Signal::kStop: return "SIGSTOP";
-    case Signal::kCont: return "SIGCONT";
-    case Signal::kKill: return "SIGKILL";
-    case Signal::kTerm: return "SIGTERM";
-    case Signal::kPolicy: return "SIGPOLICY";
-    case Signal::kBudget: return "SIGBUDGET";
-  }
-  return "invalid";
-}
-
-std::optional<Signal> ParseSignal(std::string_view name) {
-  for (int i = 0; i < kSignalCount; ++i) {
-    if (ToString(SignalAt(i)) == name) return SignalAt(i);
-  }
-  return std::nullopt;
-}
-
 std::uint32_t DecisionSignals(const Decision& d) {
   constexpr std::string_view kEpisodeBudgetRule = "cost.episode_budget";
   constexpr std::string_view kTokenBudgetRule = "cost.token_budget";
@@ -35,11 +16,6 @@ std::uint32_t DecisionSignals(const Decision& d) {
     }
   }
   return signals;
-}
-
-std::optional<Signal> SignalFromBit(std::uint32_t bit) {
-  if (bit == 0 || (bit & (bit - 1)) != 0 || (bit & ~kAllSignalsMask) != 0) return std::nullopt;
-  return static_cast<Signal>(bit);
 }
 
 }  // namespace agentos

@@ -1,8 +1,8 @@
 // Signals: how a trainer (or the environment itself) interrupts one
 // environment's episode, modelled on POSIX signals. Each signal is one bit so
 // a step can report every signal it saw in one uint32 mask (VectorEnv's
-// `signals` buffer, the C API's AGENTOS_SIG_*). The bit values are part of
-// the C API and never change.
+// `signals` buffer, the C API's AGENTOS_SIG_*). The bits and their names
+// are kernel/signal.h's, so the audit log's exports can name them too.
 //
 // What each signal does to a GovernedEnvironment (tests/env/signals_test.cc):
 //   SIGSTOP   pauses the environment (not just the episode: it stays paused
@@ -36,40 +36,17 @@
 #define AGENTOS_ENV_SIGNALS_H_
 
 #include <cstdint>
-#include <optional>
 #include <string_view>
 
 #include "kernel/decision.h"
+#include "kernel/signal.h"
 
 namespace agentos {
-
-enum class Signal : std::uint32_t {
-  kStop = 1u << 0,
-  kCont = 1u << 1,
-  kKill = 1u << 2,
-  kTerm = 1u << 3,
-  kPolicy = 1u << 4,
-  kBudget = 1u << 5,
-};
-inline constexpr int kSignalCount = 6;
-inline constexpr std::uint32_t kAllSignalsMask = (1u << kSignalCount) - 1;
-
-constexpr std::uint32_t Bit(Signal s) { return static_cast<std::uint32_t>(s); }
-// 0 for SIGSTOP .. 5 for SIGBUDGET: the index into per-signal counters.
-constexpr int SignalIndex(Signal s) { return __builtin_ctz(static_cast<std::uint32_t>(s)); }
-constexpr Signal SignalAt(int index) { return static_cast<Signal>(1u << index); }
 
 // True for the signals a trainer may send (STOP, CONT, KILL, TERM).
 constexpr bool IsSendable(Signal s) {
   return s == Signal::kStop || s == Signal::kCont || s == Signal::kKill || s == Signal::kTerm;
 }
-
-// "SIGSTOP", "SIGCONT", "SIGKILL", "SIGTERM", "SIGPOLICY", "SIGBUDGET".
-std::string_view ToString(Signal s);
-// Accepts the names above; nullopt for anything else.
-std::optional<Signal> ParseSignal(std::string_view name);
-// Accepts exactly one of the bit values above.
-std::optional<Signal> SignalFromBit(std::uint32_t bit);
 
 // The signals a decision raises by itself (an environment adds SIGBUDGET
 // when its own max_cost_usd is reached): SIGPOLICY when any violation is

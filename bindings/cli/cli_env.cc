@@ -76,9 +76,7 @@ Status ReadTaskSpec(const std::string& spec, std::string* text) {
 
 void WriteSignals(JsonWriter& w, std::uint32_t mask) {
   w.StartArray();
-  for (int i = 0; i < kSignalCount; ++i) {
-    if ((mask & Bit(SignalAt(i))) == 0) continue;
-    std::string_view name = ToString(SignalAt(i));
+  for (const std::string& name : SignalNames(mask)) {
     w.String(name.data(), static_cast<rapidjson::SizeType>(name.size()));
   }
   w.EndArray();

@@ -12,6 +12,7 @@
 #include "kernel/recorder/audit_store.h"
 #include "kernel/recorder/hash_chain.h"
 #include "kernel/recorder/json_headers.h"
+#include "kernel/signal.h"
 #include "kernel/utf8.h"
 
 namespace agentos {
@@ -196,7 +197,9 @@ void WriteSpan(SpanWriter& w, const AuditRecord& r, const LogHeader& h) {
   Key(w, "agent_os.executed");
   w.Bool(r.executed);
   Key(w, "agent_os.signals");
-  w.Uint(r.signals);
+  w.StartArray();
+  for (const std::string& name : SignalNames(r.signals)) Str(w, name);
+  w.EndArray();
   if (r.reward && std::isfinite(*r.reward)) {
     Key(w, "agent_os.reward");
     w.Double(*r.reward);
@@ -291,7 +294,8 @@ std::string RecordToJson(const AuditRecord& r) {
        cereal::make_nvp("agent_id", ToValidUtf8(r.agent_id)), cereal::make_nvp("episode", r.episode),
        cereal::make_nvp("step", r.step), cereal::make_nvp("action", JsonAction{&r}),
        cereal::make_nvp("decision", JsonDecision{&r}), cereal::make_nvp("executed", r.executed),
-       cereal::make_nvp("signals", r.signals));
+       cereal::make_nvp("signals", SignalNames(r.signals)),
+       cereal::make_nvp("signal_mask", r.signals));
     SaveNumber(ar, "reward", r.reward);
     SaveNumber(ar, "penalty", r.penalty);
     ar(cereal::make_nvp("prev_hash", ToHex(r.prev_hash)), cereal::make_nvp("entry_hash", ToHex(r.entry_hash)));

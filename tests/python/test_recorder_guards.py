@@ -58,7 +58,9 @@ def test_record_context_limits_are_recorded_exactly(kernel, rec):
     kernel.check("SELECT 1", recorder=rec, record_context={"env_id": 2**64 - 1, "episode": 2**64 - 1,
                                                             "step": 2**32 - 1, "signals": 2**32 - 1})
     [r] = rec.records()
-    assert (r["env_id"], r["episode"], r["step"], r["signals"]) == (2**64 - 1, 2**64 - 1, 2**32 - 1, 2**32 - 1)
+    assert (r["env_id"], r["episode"], r["step"], r["signal_mask"]) == (2**64 - 1, 2**64 - 1, 2**32 - 1, 2**32 - 1)
+    assert r["signals"] == ["SIGSTOP", "SIGCONT", "SIGKILL", "SIGTERM", "SIGPOLICY", "SIGBUDGET"] + [
+        f"bit{n}" for n in range(6, 32)]
 
 
 def test_export_positions_beyond_u64_are_refused(rec):

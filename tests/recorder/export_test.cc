@@ -93,6 +93,15 @@ TEST_CASE("json export: one object per record with the recorded content") {
     }
     CHECK(r["reward"].GetDouble() == s.event.reward);
     CHECK(std::string(r["entry_hash"].GetString()).size() == 64);
+    // Sample records SIGSTOP (mask 1) on every third record, nothing otherwise.
+    REQUIRE(r["signals"].IsArray());
+    CHECK(r["signal_mask"].GetUint() == s.event.signals);
+    if (s.event.signals == 1) {
+      REQUIRE(r["signals"].Size() == 1);
+      CHECK(std::string(r["signals"][0].GetString()) == "SIGSTOP");
+    } else {
+      CHECK(r["signals"].Empty());
+    }
   }
 }
 

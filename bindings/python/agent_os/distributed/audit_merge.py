@@ -179,7 +179,7 @@ class _Episodes:
 
 def _context(r: dict, env: int, episode: int) -> dict:
     ctx = {"env_id": env, "episode": episode, "step": r["step"], "executed": bool(r["executed"]),
-           "signals": r["signals"]}
+           "signals": r["signal_mask"]}
     if r.get("reward") is not None:
         ctx["reward"] = _number(r["reward"])
         ctx["penalty"] = _number(r.get("penalty") or 0.0)
