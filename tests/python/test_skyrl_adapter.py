@@ -1,0 +1,159 @@
+"""agent_os.integrations.skyrl: the governed SQL task behind SkyRL-Gym's
+text-environment contract (``skyrl_gym.make``, ``init``, ``step`` returning
+a BaseTextEnvStepOutput of chat messages, reward, done and metadata).
+
+Task 0 of the shop dataset asks "Count the orders whose status is
+'pending'."; its gold query is
+SELECT COUNT(*) FROM orders WHERE status = 'pending'.
+"""
+
+import pytest
+
+skyrl_gym = pytest.importorskip("skyrl_gym", reason="needs skyrl-gym (requirements/peers.txt)")
+from skyrl_gym.envs.base_text_env import BaseTextEnv  # noqa: E402
+
+from agent_os import StateError  # noqa: E402
+from agent_os.env_config import EnvironmentConfig  # noqa: E402
+from agent_os.integrations import skyrl as adapter  # noqa: E402
+
+CORRECT = "SELECT COUNT(*) FROM orders WHERE status = 'pending'"
+STEP_OUTPUT_KEYS = {"observations", "reward", "done", "metadata"}
+
+
+@pytest.fixture
+def make_env():
+    made = []
+
+    def make(**extras):
+        env = skyrl_gym.make("agentos-sql", env_config={}, extras={"task_index": 0, **extras})
+        made.append(env)
+        return env
+
+    yield make
+    for env in made:
+        env.close()
+
+
+def test_registered_with_skyrl_gym():
+    assert "agentos-sql" in skyrl_gym.registry
+    assert skyrl_gym.spec("agentos-sql").entry_point == "agent_os.integrations.skyrl:GovernedSqlEnv"
+
+
+def test_three_step_episode_follows_the_text_env_contract(make_env):
+    env = make_env()
+    assert isinstance(env, BaseTextEnv)
+    chat, info = env.init([{"role": "system", "content": "Answer with <sql>...</sql>."}])
+    assert chat[0] == {"role": "system", "content": "Answer with <sql>...</sql>."}
+    assert chat[1]["role"] == "user"
+    assert chat[1]["content"].startswith("Question: Count the orders whose status is 'pending'.\nSchema:\n")
+    assert info == {"task_index": 0}
+
+    out = env.step("<think>look first</think><sql>SELECT nonsense FROM nowhere</sql>")
+    assert set(out) == STEP_OUTPUT_KEYS
+    assert out["observations"] == [{"role": "user", "content": "Error: no such table: nowhere"}]
+    assert out["reward"] == 0.0 and out["done"] is False
+    assert out["metadata"]["sql"] == "SELECT nonsense FROM nowhere"
+    assert out["metadata"]["executed"] is True and out["metadata"]["task_error"] == "no such table: nowhere"
+
+    out = env.step("<sql>SELECT COUNT(*) FROM orders</sql>")
+    assert out["observations"] == [{"role": "user", "content": "The query ran."}]
+    assert out["reward"] == 0.0 and out["done"] is False
+    assert out["metadata"]["success"] is False and out["metadata"]["episode_step"] == 2
+
+    out = env.step(f"<think>filter on status</think><solution>{CORRECT}</solution>")
+    assert out["observations"] == []
+    assert out["reward"] == 1.0 and out["done"] is True
+    assert out["metadata"]["success"] is True and out["metadata"]["terminated"] is True
+    assert env.get_metrics() == {"steps": 3, "success": 1, "blocked": 0, "episode_return": 1.0}
+    with pytest.raises(StateError):
+        env.step(CORRECT)
+
+
+def test_a_correct_first_query_ends_with_reward_1(make_env):
+    env = make_env()
+    env.init()
+    out = env.step(CORRECT)  # untagged: sent as it is
+    assert (out["reward"], out["done"], out["observations"]) == (1.0, True, [])
+    assert out["metadata"]["violations"] == []
+
+
+def test_a_destructive_statement_is_blocked_and_reported(make_env):
+    env = make_env()
+    env.init()
+    out = env.step("<sql>DELETE FROM orders</sql>")
+    meta = out["metadata"]
+    assert meta["executed"] is False and meta["blocked"] is True
+    assert [(v["policy"], v["rule"], v["severity"]) for v in meta["violations"]] == [
+        ("sql_safety", "sql.denied_kind", "high"), ("sql_safety", "sql.delete_without_where", "high")]
+    assert meta["violations"][0]["reason"] == "statement 1 is DELETE, which is denied"
+    assert out["observations"] == [{"role": "user", "content": (
+        "Blocked by policy: sql_safety/sql.denied_kind (high): statement 1 is DELETE, which is denied; "
+        "sql_safety/sql.delete_without_where (high): statement 1: DELETE without a WHERE clause at "
+        "statement level")}]
+    assert out["reward"] == -100.0 and out["done"] is False
+    assert meta["policy_cost"] == 100.0
+    metrics = env._engine().metrics()
+    assert metrics["backend_destructive_ops"] == 0
+    # The database still answers the question: nothing was deleted.
+    assert env.step(CORRECT)["reward"] == 1.0
+
+
+def test_a_critical_violation_ends_the_episode(make_env):
+    env = make_env()
+    env.init()
+    out = env.step("<sql>DROP TABLE orders</sql>")
+    assert (out["reward"], out["done"], out["observations"]) == (-100.0, True, [])
+    assert out["metadata"]["feedback"] == (
+        "Blocked by policy: sql_safety/sql.denied_kind (critical): statement 1 is DROP, which is denied")
+
+
+def test_max_turns_truncates_the_episode(make_env):
+    env = make_env(max_turns=2)
+    env.init()
+    assert env.step("SELECT 1")["done"] is False
+    out = env.step("SELECT 2")
+    assert out["done"] is True and out["metadata"]["truncated"] is True and out["reward"] == 0.0
+
+
+def test_init_starts_a_new_episode_on_the_same_env(make_env):
+    env = make_env()
+    env.init()
+    assert env.step(CORRECT)["done"] is True
+    env.init()
+    out = env.step(CORRECT)
+    assert out["reward"] == 1.0 and out["metadata"]["episode_step"] == 1
+
+
+def test_the_environment_config_sets_the_engine_reward_table(make_env):
+    env = skyrl_gym.make("agentos-sql", env_config={"environment": EnvironmentConfig(violation_penalty=-1.0)},
+                         extras={"task_index": 0})
+    try:
+        env.init()
+        assert env.step("DELETE FROM orders")["reward"] == -10.0  # two high violations at 5 x -1
+    finally:
+        env.close()
+
+
+def test_extract_sql_reads_skyrl_tags():
+    assert adapter.extract_sql("<think>a</think><sql> SELECT 1 </sql>") == "SELECT 1"
+    assert adapter.extract_sql("<sql>SELECT 1</sql><solution>SELECT 2</solution>") == "SELECT 2"
+    assert adapter.extract_sql("SELECT 3") == "SELECT 3"
+    with pytest.raises(TypeError):
+        adapter.extract_sql(b"SELECT 1")
+
+
+def test_misuse_is_refused(make_env):
+    env = make_env()
+    with pytest.raises(StateError, match="init"):
+        env.step(CORRECT)
+    env.close()
+    env.close()
+    with pytest.raises(StateError, match="closed"):
+        env.init()
+    with pytest.raises(TypeError, match="EnvironmentConfig"):
+        skyrl_gym.make("agentos-sql", env_config={"environment": {"max_steps": 3}}, extras={})
+
+
+def test_an_unknown_task_index_is_a_clear_error():
+    with pytest.raises(Exception, match="task_index"):
+        skyrl_gym.make("agentos-sql", env_config={}, extras={"task_index": 100000})
