@@ -157,3 +157,15 @@ def test_misuse_is_refused(make_env):
 def test_an_unknown_task_index_is_a_clear_error():
     with pytest.raises(Exception, match="task_index"):
         skyrl_gym.make("agentos-sql", env_config={}, extras={"task_index": 100000})
+
+
+def test_open_envs_never_share_an_engine_and_closed_ones_are_reused(make_env):
+    first, second = make_env(), make_env()
+    assert first._engine() is not second._engine()
+    first.init()
+    second.init()
+    assert second.step("DROP TABLE orders")["done"] is True
+    assert first.step(CORRECT)["reward"] == 1.0  # the other env's episode is untouched
+    engine = first._engine()
+    first.close()
+    assert make_env()._engine() is engine

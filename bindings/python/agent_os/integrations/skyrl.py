@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -77,6 +78,11 @@ def extract_sql(action: str) -> str:
         if m:
             return m.group(1).strip()
     return action
+
+
+@functools.lru_cache(maxsize=1)
+def _shop_dir() -> str:
+    return os.fspath(default_dataset_dir())
 
 
 def _option(source: Any, name: str, default: Any = None) -> Any:
@@ -148,11 +154,12 @@ class GovernedSqlEnv(BaseTextEnv):
         if not isinstance(environment, EnvironmentConfig):
             raise TypeError("env_config['environment'] must be an agent_os EnvironmentConfig")
         self.config = dataclasses.replace(environment, max_steps=self.max_turns)
-        task = {"type": "sql", "dataset_dir": os.fspath(_option(env_config, "dataset_dir", default_dataset_dir()))}
+        dataset_dir = _option(env_config, "dataset_dir")
+        task = {"type": "sql", "dataset_dir": os.fspath(_shop_dir() if dataset_dir is None else dataset_dir)}
         task.update({k: _option(env_config, k) for k in _TASK_KEYS if _option(env_config, k) is not None})
         task.update(self._task_pin())
         kernel = _POOL.kernel(_option(env_config, "policy"))
-        self._key = (id(kernel), json.dumps(task, sort_keys=True), dataclasses.astuple(self.config))
+        self._key = (id(kernel), json.dumps(task, sort_keys=True), repr(self.config))
         self._venv: VectorEnv | None = _POOL.acquire(self._key, lambda: VectorEnv(
             kernel, 1, task=task, config=self.config, autoreset="disabled", keep_results=True))
         self._task_message = self._bind_task_message()
