@@ -169,3 +169,18 @@ def test_open_envs_never_share_an_engine_and_closed_ones_are_reused(make_env):
     engine = first._engine()
     first.close()
     assert make_env()._engine() is engine
+
+
+def test_an_omegaconf_env_config_as_skyrl_passes_it():
+    omegaconf = pytest.importorskip("omegaconf")
+    from agent_os.gym_env import default_dataset_dir
+
+    cfg = omegaconf.OmegaConf.create({"dataset_dir": str(default_dataset_dir()), "row_limit": 1})
+    env = skyrl_gym.make("agentos-sql", env_config=cfg, extras={"task_index": 0})
+    try:
+        env.init()
+        out = env.step("SELECT id FROM orders")  # more rows than row_limit: the task's error
+        assert out["metadata"]["task_error"] == "row limit exceeded: the statement returns more than 1 rows"
+        assert out["reward"] == 0.0 and out["done"] is False
+    finally:
+        env.close()

@@ -29,7 +29,7 @@ policy), ``split``, ``time_limit_ms``, ``row_limit``, ``environment`` (an
 agent_os EnvironmentConfig: reward table, penalties). ``extras`` (SkyRL's
 per-example dict): ``task_index`` (the dataset line the episode plays),
 ``seed`` (picks the task when no index is given), ``max_turns`` (default 5,
-as SkyRL's SQL env).
+as SkyRL's SQL env; it is the engine's ``max_steps``).
 
 Building an engine environment loads its dataset (the template database and
 every gold result), so engines are pooled: ``close()`` hands the engine to
