@@ -2,8 +2,8 @@
 """SkyRL-Gym's text-to-SQL env against agentos's governed SQL env, in one run.
 
     PYTHONPATH=bindings/python AGENTOS_LIBRARY=build/release/bindings/libagentos.so \
-        .venv/bin/python bench/bench_skyrl_sql.py            # ~1 min
-    ... bench/bench_skyrl_sql.py --quick                     # ~20 s, noisier
+        .venv/bin/python bench/bench_skyrl_sql.py            # ~15 s
+    ... bench/bench_skyrl_sql.py --quick                     # ~8 s, noisier
     ... bench/bench_skyrl_sql.py --json out.json
 
 Needs skyrl-gym (requirements/peers.txt), libagentos.so and numpy.
@@ -248,9 +248,9 @@ def agentos_destructive(scratch: pathlib.Path, statement: str, policy):
     d.mkdir(parents=True)
     env = skyrl_gym.make(adapter.ENV_ID, env_config={"policy": policy}, extras={"seed": 0})
     env.init()
-    m0 = env._engine().metrics()
+    m0 = env.engine_metrics()
     out = env.step(f"<sql>{statement.format(dir=d)}</sql>")
-    m1 = env._engine().metrics()
+    m1 = env.engine_metrics()
     env.close()
     changed = (m1["backend_destructive_ops"] > m0["backend_destructive_ops"]
                or m1["changed_database_episodes"] > m0["changed_database_episodes"]

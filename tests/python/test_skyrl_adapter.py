@@ -92,7 +92,7 @@ def test_a_destructive_statement_is_blocked_and_reported(make_env):
         "statement level")}]
     assert out["reward"] == -100.0 and out["done"] is False
     assert meta["policy_cost"] == 100.0
-    metrics = env._engine().metrics()
+    metrics = env.engine_metrics()
     assert metrics["backend_destructive_ops"] == 0
     # The database still answers the question: nothing was deleted.
     assert env.step(CORRECT)["reward"] == 1.0

@@ -240,6 +240,13 @@ class GovernedSqlEnv(BaseTextEnv):
                 "blocked": int(bool(self._last.get("blocked", False))),
                 "episode_return": float(venv.buffers["episode_return"][0])}
 
+    def engine_metrics(self) -> dict[str, Any]:
+        """The engine environment's counters since it was made (VectorEnv.metrics:
+        steps, violations by policy, destructive statements that reached SQLite,
+        episodes that changed their database, ...). A pooled engine keeps
+        counting across the envs that used it."""
+        return self._engine().metrics()
+
     def close(self) -> None:
         """Hands the engine environment back to the pool; closing twice is a no-op."""
         if self._venv is not None:
