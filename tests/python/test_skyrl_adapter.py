@@ -184,3 +184,37 @@ def test_an_omegaconf_env_config_as_skyrl_passes_it():
         assert out["reward"] == 0.0 and out["done"] is False
     finally:
         env.close()
+
+
+EPISODES = [
+    ["SELECT nonsense FROM nowhere", "SELECT COUNT(*) FROM orders", CORRECT],
+    ["DELETE FROM orders", "UPDATE products SET price = 0", "SELECT 1"],
+    ["PRAGMA writable_schema = ON", "DROP TABLE orders"],
+    ["hello", "SELECT 1; SELECT 2", "INSERT INTO categories (id, name) VALUES (999, 'x')"],
+]
+
+
+@pytest.mark.parametrize("actions", EPISODES)
+def test_every_number_is_the_engines(actions):
+    """The adapter adds no rule: its reward, done and executed equal a plain
+    engine VectorEnv's stepped with the same SQL on the same task."""
+    from agent_os import KernelSpace, VectorEnv
+    from agent_os.gym_env import DEFAULT_POLICY, default_dataset_dir
+
+    venv = VectorEnv(KernelSpace.from_yaml(DEFAULT_POLICY), 1, task="sql", dataset_dir=str(default_dataset_dir()),
+                     task_index=0, autoreset="disabled", config=EnvironmentConfig(max_steps=3))
+    env = skyrl_gym.make("agentos-sql", env_config={}, extras={"task_index": 0, "max_turns": 3})
+    try:
+        venv.reset(seed=0)
+        env.init()
+        for sql in actions:
+            _, reward, terminated, truncated, infos = venv.step([sql])
+            out = env.step(f"<sql>{sql}</sql>")
+            assert out["reward"] == float(reward[0])
+            assert out["done"] == bool(terminated[0] or truncated[0])
+            assert out["metadata"]["executed"] == bool(infos["executed"][0])
+            if out["done"]:
+                break
+    finally:
+        env.close()
+        venv.close()
