@@ -12,7 +12,7 @@ import pytest
 skyrl_gym = pytest.importorskip("skyrl_gym", reason="needs skyrl-gym (requirements/peers.txt)")
 from skyrl_gym.envs.base_text_env import BaseTextEnv  # noqa: E402
 
-from agent_os import StateError  # noqa: E402
+from agent_os import AgentOSError, InvalidArgument, StateError  # noqa: E402
 from agent_os.env_config import EnvironmentConfig  # noqa: E402
 from agent_os.integrations import skyrl as adapter  # noqa: E402
 
@@ -155,7 +155,7 @@ def test_misuse_is_refused(make_env):
 
 
 def test_an_unknown_task_index_is_a_clear_error():
-    with pytest.raises(Exception, match="task_index"):
+    with pytest.raises(InvalidArgument, match=r"task_index 100000 is out of range \(the dataset has 288 tasks\)"):
         skyrl_gym.make("agentos-sql", env_config={}, extras={"task_index": 100000})
 
 
@@ -218,3 +218,8 @@ def test_every_number_is_the_engines(actions):
     finally:
         env.close()
         venv.close()
+
+
+def test_task_options_reach_the_engine_which_names_a_bad_one():
+    with pytest.raises(AgentOSError, match=r"'time_limit_ms' must be in \[1, 4294967295\], got 0"):
+        skyrl_gym.make("agentos-sql", env_config={"time_limit_ms": 0}, extras={"task_index": 0})

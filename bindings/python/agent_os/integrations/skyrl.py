@@ -23,13 +23,16 @@ action with neither tag is sent as it is. Either way the engine runs and
 scores it, so a correct ``<sql>`` query also ends the episode with reward 1.
 
 ``env_config`` (a dict, an OmegaConf DictConfig or any object with these
-attributes; all optional): ``dataset_dir`` (default: the shop dataset),
+attributes; all optional): ``dataset_dir`` (default: the shop dataset; or
+the Spider/BIRD layout's ``questions_file`` and ``databases_dir`` where the
+engine has that loader), ``split``, ``time_limit_ms``, ``row_limit``,
+``growth_limit_kb`` (the engine's SQL task options, which it validates),
 ``policy`` (a KernelSpace or a policy YAML path; default: the packaged
-policy), ``split``, ``time_limit_ms``, ``row_limit``, ``environment`` (an
-agent_os EnvironmentConfig: reward table, penalties). ``extras`` (SkyRL's
-per-example dict): ``task_index`` (the dataset line the episode plays),
-``seed`` (picks the task when no index is given), ``max_turns`` (default 5,
-as SkyRL's SQL env; it is the engine's ``max_steps``).
+policy), ``environment`` (an agent_os EnvironmentConfig: reward table,
+penalties). ``extras`` (SkyRL's per-example dict): ``task_index`` (the
+dataset line the episode plays), ``seed`` (picks the task when no index is
+given), ``max_turns`` (default 5, as SkyRL's SQL env; it is the engine's
+``max_steps``).
 
 Building an engine environment loads its dataset (the template database and
 every gold result), so engines are pooled: ``close()`` hands the engine to
@@ -60,7 +63,10 @@ from ..vector_env import VectorEnv
 
 ENV_ID = "agentos-sql"
 DEFAULT_MAX_TURNS = 5  # SkyRL's text-to-SQL env's default
-_TASK_KEYS = ("split", "time_limit_ms", "row_limit")
+# env_config keys passed to the engine's SQL task spec as they are; it
+# validates them and names any it does not know.
+_TASK_KEYS = ("dataset_dir", "questions_file", "databases_dir", "split", "time_limit_ms", "row_limit",
+              "growth_limit_kb")
 _TAGS = (re.compile(r"<solution>(.*?)</solution>", re.DOTALL), re.compile(r"<sql>(.*?)</sql>", re.DOTALL))
 
 _TASK_MESSAGE = {"agentos_venv_task_message": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t,
@@ -154,9 +160,13 @@ class GovernedSqlEnv(BaseTextEnv):
         if not isinstance(environment, EnvironmentConfig):
             raise TypeError("env_config['environment'] must be an agent_os EnvironmentConfig")
         self.config = dataclasses.replace(environment, max_steps=self.max_turns)
-        dataset_dir = _option(env_config, "dataset_dir")
-        task = {"type": "sql", "dataset_dir": os.fspath(_shop_dir() if dataset_dir is None else dataset_dir)}
-        task.update({k: _option(env_config, k) for k in _TASK_KEYS if _option(env_config, k) is not None})
+        task: dict[str, Any] = {"type": "sql"}
+        for k in _TASK_KEYS:
+            v = _option(env_config, k)
+            if v is not None:
+                task[k] = os.fspath(v) if isinstance(v, os.PathLike) else v
+        if not {"dataset_dir", "questions_file", "databases_dir"} & task.keys():
+            task["dataset_dir"] = _shop_dir()
         task.update(self._task_pin())
         kernel = _POOL.kernel(_option(env_config, "policy"))
         self._key = (id(kernel), json.dumps(task, sort_keys=True), repr(self.config))
