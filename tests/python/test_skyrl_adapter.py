@@ -67,6 +67,8 @@ def test_three_step_episode_follows_the_text_env_contract(make_env):
     assert env.get_metrics() == {"steps": 3, "success": 1, "blocked": 0, "episode_return": 1.0}
     with pytest.raises(StateError):
         env.step(CORRECT)
+    env.close()
+    assert env.get_metrics() == {"steps": 3, "success": 1, "blocked": 0, "episode_return": 1.0}
 
 
 def test_a_correct_first_query_ends_with_reward_1(make_env):

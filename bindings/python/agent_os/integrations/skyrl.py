@@ -111,6 +111,7 @@ class _EnginePool:
         self._kernels: dict[str, KernelSpace] = {}
 
     def kernel(self, policy: Any) -> KernelSpace:
+        """One kernel per policy file for the process (clear() reads files again)."""
         if isinstance(policy, KernelSpace):
             return policy
         path = os.fspath(DEFAULT_POLICY if policy is None else policy)
@@ -176,7 +177,7 @@ class GovernedSqlEnv(BaseTextEnv):
         self._started = self._done = False
         self._last: dict[str, Any] = {}
 
-    # ---- task choice: the one place that changes when reset(options={"task_id": ...}) lands ----
+    # ---- which task an episode plays ----
 
     def _task_pin(self) -> dict[str, Any]:
         """The task-spec keys that pin this env's task (the engine validates
@@ -186,7 +187,7 @@ class GovernedSqlEnv(BaseTextEnv):
     def _engine_reset(self) -> None:
         self._engine().reset(seed=self.seed)
 
-    # ---- feedback: the one place that changes when the engine's observation carries it ----
+    # ---- what the model reads after a step ----
 
     def _feedback(self, executed: bool, message: str) -> str:
         """The text the model reads after a step: the kernel's reasons for a
@@ -205,7 +206,7 @@ class GovernedSqlEnv(BaseTextEnv):
         """Starts an episode: the prompt's messages, then the engine's
         question and schema as a user message."""
         self._engine_reset()
-        self.turns, self._started, self._done = 0, True, False
+        self.turns, self._started, self._done, self._last = 0, True, False, {}
         question = self._engine().observation_text(0)
         chat = [dict(m) for m in (prompt or [])] + [{"role": "user", "content": question}]
         return chat, {"task_index": int(self._engine().buffers["observation"][0])}
@@ -237,6 +238,7 @@ class GovernedSqlEnv(BaseTextEnv):
             "terminated": bool(terminated[0]),
             "truncated": bool(truncated[0]),
             "episode_step": int(infos["episode_step"][0]),
+            "episode_return": float(infos["episode_return"][0]),
         }
         self._last = metadata
         observations = [] if done else [{"role": "user", "content": feedback}]
@@ -244,11 +246,10 @@ class GovernedSqlEnv(BaseTextEnv):
                                      metadata=metadata)
 
     def get_metrics(self) -> dict[str, Any]:
-        """The episode so far, as the engine counted it."""
-        venv = self._engine()
+        """The episode so far, as the engine reported it (also after close())."""
         return {"steps": self.turns, "success": int(bool(self._last.get("success", False))),
                 "blocked": int(bool(self._last.get("blocked", False))),
-                "episode_return": float(venv.buffers["episode_return"][0])}
+                "episode_return": float(self._last.get("episode_return", 0.0))}
 
     def engine_metrics(self) -> dict[str, Any]:
         """The engine environment's counters since it was made (VectorEnv.metrics:
