@@ -1,0 +1,91 @@
+"""The governed SQL env as a GRPOTrainer environment (TRL's
+``environment_factory``): the model calls a ``run_sql`` tool during
+generation, each call one governed step of its own episode, and the episode's
+return (the engine's) is the rollout's reward.
+
+    trainer = GRPOTrainer(model, environment_factory=GovernedSqlEnvironment,
+                          train_dataset=sql_prompts_dataset(64), ...)
+
+TRL makes one instance per concurrent rollout and reuses it: ``reset(**row)``
+starts an episode on the row's ``task_id``; ``run_sql(query)`` is the tool;
+``get_reward()`` is the episode return, including every penalty the kernel
+charged. The model needs a chat template that renders tool calls (TRL checks).
+
+The tool's answer is the engine's outcome in words: a blocked query gets the
+kernel's reasons (policy, rule); an executed one gets the step reward, and
+the env's observation text when a step changes it (execution feedback);
+after the episode ended, further calls change nothing and say so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .sql_env import SqlEnvSpec, pinner_for
+
+
+class GovernedSqlEnvironment:
+    """One rollout's governed SQL episode (see the module docstring). With
+    no arguments: the default policy and the shop dataset's train split."""
+
+    def __init__(self, spec: SqlEnvSpec | None = None) -> None:
+        self._spec = spec or SqlEnvSpec()
+        self._env = self._spec.make_env(1)
+        self._pinner = pinner_for(self._spec)
+        self._observation = ""
+        self.episode_return = 0.0
+        self.violations: list[str] = []  # "<policy>/<rule>" of each violation this episode
+        self.done = True
+
+    def reset(self, task_id: int | None = None, **row: Any) -> None:
+        """Starts an episode on ``task_id`` (a dataset column). The prompt
+        already holds the task's question and schema, so nothing is added
+        to it."""
+        if task_id is None:
+            raise ValueError("GovernedSqlEnvironment needs a task_id column in the dataset (sql_prompts_dataset)")
+        self._pinner.reset(self._env, [task_id])
+        self._observation = self._env.observation_text(0)
+        self.episode_return = 0.0
+        self.violations = []
+        self.done = False
+        return None
+
+    def run_sql(self, query: str) -> str:
+        """Runs a SQLite query against the task's database, under the governance policy.
+
+        Args:
+            query: The SQL to run.
+
+        Returns:
+            What happened: blocked (with the policy's reasons) or executed (with the step's reward).
+        """
+        if self.done:
+            return "The episode is over; the query was not run."
+        _, reward, terminated, truncated, info = self._env.step([query])
+        self.episode_return = float(info["episode_return"][0])
+        self.done = bool(terminated[0] or truncated[0])
+        if int(info["violations"][0]):
+            found = self._env.last_violations(0)
+            self.violations += [f"{v.policy}/{v.rule}" for v in found]
+        else:
+            found = []
+        if bool(info["executed"][0]):
+            parts = [f"Executed. Step reward: {float(reward[0]):g}."]
+        elif found:
+            parts = ["Blocked by the policy: " + "; ".join(f"{v.reason} ({v.policy}/{v.rule})" for v in found) + "."]
+        else:
+            parts = ["Not run: the environment refused it (a limit of the episode)."]
+        observation = self._env.observation_text(0)
+        if observation != self._observation:
+            parts.append(observation)
+            self._observation = observation
+        if self.done:
+            parts.append("The episode is over.")
+        return "\n".join(parts)
+
+    def get_reward(self) -> float:
+        """The episode's return as the engine computed it."""
+        return self.episode_return
+
+
+__all__ = ["GovernedSqlEnvironment"]
