@@ -4,7 +4,8 @@ instruction share.
 A completion is a string (standard prompts) or a list of chat messages
 (conversational prompts; the last assistant message is the answer). Its SQL
 is the body of the LAST fenced code block whose info string is empty or
-``sql`` (a model that drafts, then corrects, is scored on its correction);
+``sql`` (any case; a model that drafts, then corrects, is scored on its
+correction; a block cut off by the length limit counts, up to the cut);
 without such a block, the whole text, stripped. Nothing else is cleaned up:
 the engine sees what the model wrote, so a destructive statement anywhere in
 the submitted SQL is the kernel's to judge.
@@ -15,10 +16,30 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# ``` or ~~~ fences, the info string "sql" (any case) or nothing, body up to
-# the matching closing fence.
-_FENCED = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*(?:sql)?[ \t]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
-                     re.IGNORECASE | re.MULTILINE | re.DOTALL)
+_FENCE = re.compile(r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*?)[ \t]*$")
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """(info string, body) of each fenced block, Markdown's way: a fence
+    opens a block whatever its info string, and only a fence of the same
+    character, at least as long and with no info string, closes it. An
+    unclosed block runs to the end of the text."""
+    blocks: list[tuple[str, str]] = []
+    open_fence, info, body = None, "", []
+    for line in text.split("\n"):
+        m = _FENCE.match(line)
+        if open_fence is None:
+            if m:
+                open_fence, info, body = m.group("fence"), m.group("info"), []
+        elif (m and not m.group("info") and m.group("fence")[0] == open_fence[0]
+              and len(m.group("fence")) >= len(open_fence)):
+            blocks.append((info, "\n".join(body)))
+            open_fence = None
+        else:
+            body.append(line)
+    if open_fence is not None:
+        blocks.append((info, "\n".join(body)))
+    return blocks
 
 
 def completion_text(completion: Any) -> str:
@@ -41,8 +62,8 @@ def completion_text(completion: Any) -> str:
 def extract_sql(completion: Any) -> str:
     """The SQL a completion submits (see the module docstring)."""
     text = completion_text(completion)
-    blocks = [m.group("body") for m in _FENCED.finditer(text)]
+    blocks = [body for info, body in fenced_blocks(text) if info.lower() in ("", "sql")]
     return (blocks[-1] if blocks else text).strip()
 
 
-__all__ = ["extract_sql", "completion_text"]
+__all__ = ["extract_sql", "completion_text", "fenced_blocks"]
