@@ -6,7 +6,8 @@ Nothing is downloaded: the model is a 2-layer Llama built from a config with
 random weights, the tokenizer a byte-level BPE trained here on the prompts.
 CPU only, one torch thread. The model's random text is never a valid
 SQL answer, so the kernel blocks every completion (an empty action, a lex
-error or an unknown statement) and each logged step shows violations.
+error or an unknown statement), each logged step shows violations, and the
+penalties, which differ by violation, give the policy gradient its signal.
 """
 
 import os
@@ -56,12 +57,18 @@ def test_grpo_trainer_runs_two_steps_scored_by_the_governed_env(tmp_path):
     model = tiny_model(tokenizer)
     reward = GovernedSqlReward()
     args = trl.GRPOConfig(
-        output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4, num_generations=4,
+        output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=8, num_generations=4,
         max_completion_length=16, learning_rate=1e-3, beta=0.0, logging_steps=1, save_strategy="no",
         report_to="none", use_cpu=True, bf16=False, fp16=False, dataloader_num_workers=0, seed=0,
-        disable_tqdm=True, reward_weights=[1.0, 0.0])
+        disable_tqdm=True, reward_weights=[1.0, 0.0],
+        # A push towards ending early: some completions come out empty (the
+        # kernel's "empty action", -10), others as random text (a lex error
+        # or unknown statement, -50 or less), so a group's rewards differ and
+        # the policy gradient is not zero.
+        generation_kwargs={"sequence_bias": {(tokenizer.eos_token_id,): 6.0}})
     trainer = trl.GRPOTrainer(model=model, reward_funcs=[reward, reward.policy_cost], args=args,
                               train_dataset=dataset, processing_class=tokenizer)
+    before = [p.detach().clone() for p in model.parameters()]
     trainer.train()
 
     assert trainer.state.global_step == 2
@@ -77,10 +84,12 @@ def test_grpo_trainer_runs_two_steps_scored_by_the_governed_env(tmp_path):
     # The last logged step is the last batch the env scored: the trainer
     # logged the engine's numbers.
     last = reward.last
-    assert len(last.sql) == 4
-    assert steps[-1]["rewards/governed_sql/mean"] == pytest.approx(sum(last.rewards) / 4)
-    assert steps[-1]["rewards/policy_cost/mean"] == pytest.approx(sum(last.cost) / 4)
-    assert steps[-1]["governance/violations"] == pytest.approx(sum(last.violations) / 4)
+    assert len(last.sql) == 8
+    assert steps[-1]["rewards/governed_sql/mean"] == pytest.approx(sum(last.rewards) / 8)
+    assert steps[-1]["rewards/policy_cost/mean"] == pytest.approx(sum(last.cost) / 8)
+    assert steps[-1]["governance/violations"] == pytest.approx(sum(last.violations) / 8)
     assert sum(reward.rule_totals.values()) >= 8
     assert all(rule.split("/")[0] in ("kernel", "sql_safety") for rule in reward.rule_totals)
+    assert any(h["reward_std"] > 0 and h["grad_norm"] > 0 for h in steps)
+    assert any(not torch.equal(b, p.detach()) for b, p in zip(before, model.parameters()))
     reward.close()
