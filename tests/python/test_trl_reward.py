@@ -92,8 +92,8 @@ def test_correct_wrong_and_destructive_completions_get_the_engines_rewards(rewar
     assert log.metrics["governance/violations"] == 0.75
     assert log.metrics["governance/blocked"] == 0.5
     assert log.metrics["governance/cost"] == 50.0
-    assert log.metrics["governance/rule/sql_safety/sql.denied_kind"] == 2.0
-    assert log.metrics["governance/rule/sql_safety/sql.delete_without_where"] == 1.0
+    assert log.metrics["governance/rule/sql_safety/sql.denied_kind"] == 0.5
+    assert log.metrics["governance/rule/sql_safety/sql.delete_without_where"] == 0.25
     assert log.extra["sql"] == [PENDING, "SELECT COUNT(*) FROM orders", "DROP TABLE orders", "DELETE FROM orders"]
     assert log.extra["violations"] == [0, 0, 1, 2]
 

@@ -14,7 +14,8 @@
   second reward function for ``info["cost"]``.
 * ``GovernedSqlEnvironment`` (environment.py): for
   ``GRPOTrainer(environment_factory=...)``, a ``run_sql`` tool over a
-  multi-turn governed episode whose return is the rollout's reward.
+  multi-turn governed episode whose return is the rollout's reward;
+  ``SqlViolations`` logs its episodes' violations.
 * ``sql_prompts_dataset`` (dataset.py): a ``datasets.Dataset`` of prompts.
 * ``extract_sql`` (completion_sql.py): what SQL a completion submits.
 
@@ -24,11 +25,11 @@ them); nothing here imports them until used.
 
 from .completion_sql import completion_text, extract_sql
 from .dataset import INSTRUCTION, sql_prompts_dataset
-from .environment import GovernedSqlEnvironment
+from .environment import GovernedSqlEnvironment, SqlViolations
 from .reward import METRIC_PREFIX, GovernedSqlReward, ScoredBatch, governed_sql_reward
 from .sql_env import SqlEnvSpec, TaskPinner
 
 __all__ = [
-    "GovernedSqlReward", "governed_sql_reward", "ScoredBatch", "METRIC_PREFIX", "GovernedSqlEnvironment",
+    "GovernedSqlReward", "governed_sql_reward", "ScoredBatch", "METRIC_PREFIX", "GovernedSqlEnvironment", "SqlViolations",
     "sql_prompts_dataset", "INSTRUCTION", "extract_sql", "completion_text", "SqlEnvSpec", "TaskPinner",
 ]

@@ -11,6 +11,14 @@ starts an episode on the row's ``task_id``; ``run_sql(query)`` is the tool;
 ``get_reward()`` is the episode return, including every penalty the kernel
 charged. The model needs a chat template that renders tool calls (TRL checks).
 
+``SqlViolations()`` is a reward function over the same rollouts (TRL passes
+them as ``environments``): each episode's violation count, for a column
+``rewards/sql_violations/mean`` (give it weight 0 in ``reward_weights``),
+and the rules that fired as ``governance/rule/<policy>/<rule>`` metrics:
+
+    GRPOTrainer(model, reward_funcs=[SqlViolations()], environment_factory=GovernedSqlEnvironment,
+                args=GRPOConfig(reward_weights=[0.0], ...), ...)
+
 The tool's answer is the engine's outcome in words: a blocked query gets the
 kernel's reasons (policy, rule); an executed one gets the step reward, and
 the env's observation text when a step changes it (execution feedback);
@@ -19,7 +27,8 @@ after the episode ended, further calls change nothing and say so.
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter
+from typing import Any, Callable, Sequence
 
 from .sql_env import SqlEnvSpec, pinner_for
 
@@ -88,4 +97,32 @@ class GovernedSqlEnvironment:
         return self.episode_return
 
 
-__all__ = ["GovernedSqlEnvironment"]
+class SqlViolations:
+    """A reward function over GovernedSqlEnvironment rollouts (TRL passes
+    them as ``environments``): each episode's violation count (None for a
+    rollout of another kind of environment), and the trainer's
+    ``governance/violations`` and ``governance/rule/<policy>/<rule>``
+    metrics, per rollout. One instance per trainer."""
+
+    __name__ = "sql_violations"  # TRL's column: rewards/sql_violations/mean
+
+    def __init__(self) -> None:
+        self._rules_seen: list[str] = []
+
+    def __call__(self, environments: Sequence[Any] | None = None,
+                 log_metric: Callable[[str, float], None] | None = None, **_: Any) -> list[float | None]:
+        if environments is None:
+            raise ValueError("sql_violations scores GovernedSqlEnvironment rollouts: use it with environment_factory")
+        ours = [e for e in environments if isinstance(e, GovernedSqlEnvironment)]
+        if log_metric is not None and ours:
+            counts = Counter(rule for e in ours for rule in e.violations)
+            log_metric("governance/violations", sum(counts.values()) / len(ours))
+            self._rules_seen += [r for r in counts if r not in self._rules_seen]
+            # Every rule seen so far, 0 when absent (TRL averages a metric
+            # over the batches that logged it).
+            for rule in self._rules_seen:
+                log_metric(f"governance/rule/{rule}", counts.get(rule, 0) / len(ours))
+        return [float(len(e.violations)) if isinstance(e, GovernedSqlEnvironment) else None for e in environments]
+
+
+__all__ = ["GovernedSqlEnvironment", "SqlViolations"]

@@ -18,7 +18,7 @@ What the kernel said reaches the trainer's logs through TRL's ``log_metric``
     governance/violations        violations per completion
     governance/blocked           fraction of completions the kernel blocked
     governance/cost              the policy cost per completion (info["cost"])
-    governance/rule/<policy>/<rule>   violations of that rule per batch
+    governance/rule/<policy>/<rule>   violations of that rule per completion
 
 and through ``log_extra`` as completions-table columns (``sql``,
 ``violations``, ``rules``). ``reward.policy_cost`` is a second reward
@@ -152,7 +152,7 @@ class GovernedSqlReward:
         # the batches that logged it, so a rule logged only when it fired
         # would overstate its rate.
         for rule in self._rules_seen:
-            log_metric(f"{METRIC_PREFIX}/rule/{rule}", float(counts.get(rule, 0)))
+            log_metric(f"{METRIC_PREFIX}/rule/{rule}", counts.get(rule, 0) / n)
 
     def close(self) -> None:
         for env in self._envs.values():
