@@ -25,7 +25,9 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
     character, at least as long and with no info string, closes it. An
     unclosed block runs to the end of the text."""
     blocks: list[tuple[str, str]] = []
-    open_fence, info, body = None, "", []
+    open_fence: str | None = None
+    info = ""
+    body: list[str] = []
     for line in text.split("\n"):
         m = _FENCE.match(line)
         if open_fence is None:
