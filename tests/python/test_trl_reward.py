@@ -4,7 +4,7 @@ hand-written completions against the shop dataset and the default policy.
 
 Expected values come from the dataset (env/sql/data/shop/tasks.jsonl: task
 index 0 is shop-001, "Count the orders whose status is 'pending'.", index 1
-is shop-002, status 'paid'; index 3 is a test-split task) and from the
+is shop-002, status 'paid') and from the
 default EnvironmentConfig's reward table (a correct result 1.0, a wrong one
 0.0, violation penalties critical -100, high -50, medium -10 each).
 """
@@ -133,10 +133,10 @@ def test_reward_mode_has_no_cost_column():
     r.close()
 
 
-def test_a_task_outside_the_split_is_a_clear_error(reward):
-    assert json.loads(TASKS.read_text().splitlines()[3])["split"] == "test"
-    with pytest.raises(InvalidArgument, match=r"task ids \[3\] are not in this dataset split"):
-        reward(completions=[PENDING], task_id=[3])
+def test_a_task_the_dataset_does_not_have_is_a_clear_error(reward):
+    with pytest.raises(InvalidArgument, match="100000"):
+        reward(completions=[PENDING], task_id=[100000])
+    assert reward(completions=[PENDING], task_id=[0]) == [1.0]
 
 
 def test_bad_task_columns_are_refused(reward):

@@ -6,12 +6,12 @@ SQL env reports as its observation (an int >= 0). ``SqlEnvSpec`` says which
 policy, dataset, split and reward table; every env the integration builds
 comes from one.
 
-Task pinning lives in ``TaskPinner.reset`` and nowhere else. The engine
-picks an env's task from its reset seed; until ``VectorEnv.reset`` takes
-task ids, the pinner finds, once per task, a seed whose reset draws it (by
-resetting with fresh seeds and reading the observed task index) and resets
-with those seeds. When ``reset(options={"task_id": ...})`` exists, that one
-method becomes a single reset call.
+Task pinning lives in ``TaskPinner.reset`` and nowhere else. A VectorEnv
+that pins tasks itself (``reset(options={"task_id": [...]})``, present when
+it has ``find_task``) is reset that way. Otherwise the engine picks an env's
+task from its reset seed, and the pinner finds, once per task, a seed whose
+reset draws it (by resetting with fresh seeds and reading the observed task
+index) and resets with those seeds.
 """
 
 from __future__ import annotations
@@ -98,8 +98,11 @@ class TaskPinner:
         wanted = check_task_ids(task_ids)
         if len(wanted) != env.num_envs:
             raise InvalidArgument(f"{len(wanted)} task ids for {env.num_envs} envs")
-        self._probe(env, set(wanted))
-        obs, _ = env.reset(seed=[self._seed_of[t] for t in wanted])
+        if hasattr(env, "find_task"):
+            obs, _ = env.reset(options={"task_id": wanted})
+        else:
+            self._probe(env, set(wanted))
+            obs, _ = env.reset(seed=[self._seed_of[t] for t in wanted])
         got = [int(o) for o in obs]
         if got != wanted:
             raise InternalError(f"the SQL envs were reset onto tasks {got}, not the requested {wanted}")
