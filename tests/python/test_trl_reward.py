@@ -161,8 +161,9 @@ def test_environment_blocked_query_gets_the_kernels_reason_and_ends_on_critical(
     env = GovernedSqlEnvironment()
     assert env.reset(task_id=0, prompt="ignored") is None
     answer = env.run_sql("DROP TABLE orders")
-    assert answer == ("Blocked by the policy: statement 1 is DROP, which is denied (sql_safety/sql.denied_kind).\n"
-                      "The episode is over.")
+    assert "statement 1 is DROP, which is denied" in answer
+    assert "sql.denied_kind" in answer
+    assert answer.endswith("\nThe episode is over.")
     assert env.get_reward() == -100.0
     assert env.violations == ["sql_safety/sql.denied_kind"]
     assert env.run_sql(PENDING) == "The episode is over; the query was not run."
@@ -172,14 +173,25 @@ def test_environment_blocked_query_gets_the_kernels_reason_and_ends_on_critical(
 def test_environment_multi_turn_episode_returns_the_engines_episode_return():
     env = GovernedSqlEnvironment()
     env.reset(task_id=0)
-    assert env.run_sql("SELECT COUNT(*) FROM orders").startswith("Executed. Step reward: 0.")
-    assert env.run_sql(PENDING).startswith("Executed. Step reward: 1.")
+    assert "The episode is over." not in env.run_sql("SELECT COUNT(*) FROM orders")
+    assert not env.done and env.get_reward() == 0.0
+    assert env.run_sql(PENDING).endswith("\nThe episode is over.")
     assert env.done
     assert env.get_reward() == 1.0
     env.reset(task_id=1)
-    assert not env.done and env.get_reward() == 0.0
+    assert not env.done and env.get_reward() == 0.0 and env.violations == []
     assert env.run_sql(PAID).endswith("The episode is over.")
     assert env.get_reward() == 1.0
+
+
+def test_environment_answers_with_the_engines_feedback_when_it_gives_one():
+    env = GovernedSqlEnvironment()
+    env.reset(task_id=0)
+    answer = env.run_sql(PENDING)
+    if hasattr(env._env, "find_task"):  # an engine with execution feedback: the rows
+        assert "46" in answer and "Question:" not in answer
+    else:  # an engine whose observation does not change: the step reward
+        assert answer == "Executed. Step reward: 1.\nThe episode is over."
 
 
 def test_environment_needs_a_task_id():

@@ -19,10 +19,13 @@ and the rules that fired as ``governance/rule/<policy>/<rule>`` metrics:
     GRPOTrainer(model, reward_funcs=[SqlViolations()], environment_factory=GovernedSqlEnvironment,
                 args=GRPOConfig(reward_weights=[0.0], ...), ...)
 
-The tool's answer is the engine's outcome in words: a blocked query gets the
-kernel's reasons (policy, rule); an executed one gets the step reward, and
-the env's observation text when a step changes it (execution feedback);
-after the episode ended, further calls change nothing and say so.
+The tool's answer is the engine's: when a step's observation carries
+execution feedback (the observation text after the step extends the one
+after reset: rows, a SQL error, or the kernel's reasons for a blocked
+query), that feedback; with an engine whose observation does not change, a
+blocked query gets the kernel's reasons (policy, rule) and an executed one
+its step reward. After the episode ended, further calls change nothing and
+say so.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class GovernedSqlEnvironment:
         self._spec = spec or SqlEnvSpec()
         self._env = self._spec.make_env(1)
         self._pinner = pinner_for(self._spec)
-        self._observation = ""
+        self._task_text = ""
         self.episode_return = 0.0
         self.violations: list[str] = []  # "<policy>/<rule>" of each violation this episode
         self.done = True
@@ -53,7 +56,7 @@ class GovernedSqlEnvironment:
         if task_id is None:
             raise ValueError("GovernedSqlEnvironment needs a task_id column in the dataset (sql_prompts_dataset)")
         self._pinner.reset(self._env, [task_id])
-        self._observation = self._env.observation_text(0)
+        self._task_text = self._env.observation_text(0)
         self.episode_return = 0.0
         self.violations = []
         self.done = False
@@ -66,31 +69,37 @@ class GovernedSqlEnvironment:
             query: The SQL to run.
 
         Returns:
-            What happened: blocked (with the policy's reasons) or executed (with the step's reward).
+            What happened: the rows or the SQL error, or why the policy blocked the query.
         """
         if self.done:
             return "The episode is over; the query was not run."
         _, reward, terminated, truncated, info = self._env.step([query])
         self.episode_return = float(info["episode_return"][0])
         self.done = bool(terminated[0] or truncated[0])
-        if int(info["violations"][0]):
-            found = self._env.last_violations(0)
-            self.violations += [f"{v.policy}/{v.rule}" for v in found]
-        else:
-            found = []
-        if bool(info["executed"][0]):
+        found = self._env.last_violations(0) if int(info["violations"][0]) else []
+        self.violations += [f"{v.policy}/{v.rule}" for v in found]
+        feedback = self._feedback()
+        if feedback:
+            parts = [feedback]
+        elif bool(info["executed"][0]):
             parts = [f"Executed. Step reward: {float(reward[0]):g}."]
         elif found:
             parts = ["Blocked by the policy: " + "; ".join(f"{v.reason} ({v.policy}/{v.rule})" for v in found) + "."]
         else:
             parts = ["Not run: the environment refused it (a limit of the episode)."]
-        observation = self._env.observation_text(0)
-        if observation != self._observation:
-            parts.append(observation)
-            self._observation = observation
         if self.done:
             parts.append("The episode is over.")
         return "\n".join(parts)
+
+    def _feedback(self) -> str:
+        """What the engine's observation says about the last step: the text
+        after the task's own (question and schema), or "" if none."""
+        observation = self._env.observation_text(0)
+        if observation == self._task_text:
+            return ""
+        if observation.startswith(self._task_text):
+            return observation[len(self._task_text):].strip()
+        return observation.strip()
 
     def get_reward(self) -> float:
         """The episode's return as the engine computed it."""
