@@ -38,7 +38,10 @@ from .sql_env import SqlEnvSpec, pinner_for
 
 class GovernedSqlEnvironment:
     """One rollout's governed SQL episode (see the module docstring). With
-    no arguments: the default policy and the shop dataset's train split."""
+    no arguments: the default policy and the shop dataset's train split.
+
+    TRL exposes every public method other than reset and get_reward to the
+    model as a tool, so run_sql is the only other public method."""
 
     def __init__(self, spec: SqlEnvSpec | None = None) -> None:
         self._spec = spec or SqlEnvSpec()
