@@ -12,9 +12,12 @@
 //
 // Sync: Step over all N envs, split over 2 threads (min_envs_per_thread 1,
 // so the batch is split however small); one heavy query holds its whole
-// batch. Async: N envs kept in flight on 2 workers; each iteration receives
-// batch_size finished envs and sends them their next query at once.
-// Every env sees the same query sequence in both modes.
+// batch. Async: N envs in flight on 2 workers; the caller receives
+// batch_size finished envs and sends them their next query at once. Every
+// env runs the same query sequence in both modes. The two modes alternate
+// in phases of equal work inside one benchmark (BM_SqlSyncVsAsync), so a
+// load change on a shared machine hits both alike. BM_NoopSync/Async show
+// the machinery's own cost per env-step on no-op envs.
 //
 //   build/release/bench/bench_async_sql                 (~20 s)
 #include <benchmark/benchmark.h>
@@ -30,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "env/noop_task.h"
 #include "env/sql/sql_dataset.h"
 #include "env/sql/sql_task.h"
 #include "env/vector_env.h"
@@ -60,10 +64,10 @@ const std::vector<std::string> kLight = {
     "SELECT name FROM categories WHERE parent_id IS NULL ORDER BY name",
     "SELECT email FROM customers WHERE city = 'Berlin' LIMIT 10",
 };
-// Heavy: a recursive CTE of 300 rows joined to categories. Bounded (it
+// Heavy: a recursive CTE of 2,500 rows joined to categories. Bounded (it
 // finishes well inside the task's 200 ms CPU limit), just expensive.
 const std::string kHeavy =
-    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) "
     "SELECT COUNT(*) FROM n JOIN categories c ON c.id = 1 + n.i % 23";
 constexpr std::size_t kSequence = 1000;  // queries per env before its sequence repeats
 
@@ -142,32 +146,31 @@ struct Packer {
   }
 };
 
-void CheckExecuted(benchmark::State& state, const VectorBuffers& b, std::size_t i) {
-  if (b.executed[static_cast<Eigen::Index>(i)] == 0 && b.autoreset[static_cast<Eigen::Index>(i)] == 0) {
-    state.SkipWithError("a benchmark query was denied or failed");
-  }
-}
+// Counts steps that neither executed nor reset: a denied or failed query
+// would make the workload something else than the one described.
+struct Checked {
+  std::size_t bad = 0;
+  void Row(std::uint8_t executed, std::uint8_t autoreset) { bad += executed == 0 && autoreset == 0; }
+};
 
-void BM_SqlSync(benchmark::State& state) {
-  const std::size_t n = static_cast<std::size_t>(state.range(0));
-  Envs envs(n, 0);
-  Packer packer(n);
-  std::vector<std::uint32_t> all(n);
-  std::iota(all.begin(), all.end(), 0u);
-  for (auto _ : state) {
+// `batches` Steps of every env; returns env-steps.
+std::size_t SyncPhase(Envs& envs, Packer& packer, std::span<const std::uint32_t> all, int batches, Checked& check) {
+  for (int b = 0; b < batches; ++b) {
     if (Status s = envs.v->Step(packer.Pack(all)); !s.ok()) Die(s.ToString());
+    const VectorBuffers& buf = envs.v->buffers();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      check.Row(buf.executed[static_cast<Eigen::Index>(i)], buf.autoreset[static_cast<Eigen::Index>(i)]);
+    }
   }
-  for (std::size_t i = 0; i < n; ++i) CheckExecuted(state, envs.v->buffers(), i);
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+  return static_cast<std::size_t>(batches) * all.size();
 }
 
-void BM_SqlAsync(benchmark::State& state) {
-  const std::size_t n = static_cast<std::size_t>(state.range(0));
-  const std::size_t batch = static_cast<std::size_t>(state.range(1));
-  Envs envs(n, batch);
-  Packer packer(n);
-  std::vector<std::uint32_t> all(n);
-  std::iota(all.begin(), all.end(), 0u);
+// Sends every env, then receives batch_size at a time and sends those on
+// until `steps` env-steps were sent, then drains: returns env-steps (the
+// drain included).
+std::size_t AsyncPhase(Envs& envs, Packer& packer, std::span<const std::uint32_t> all, std::size_t steps,
+                       Checked& check) {
+  const std::size_t batch = envs.v->batch_size();
   std::vector<std::uint32_t> ids(batch);
   std::vector<std::uint8_t> executed(batch), autoreset(batch);
   RecvRows rows;
@@ -176,28 +179,120 @@ void BM_SqlAsync(benchmark::State& state) {
   rows.executed = executed.data();
   rows.autoreset = autoreset.data();
   if (Status s = envs.v->AsyncSend(all, packer.Pack(all)); !s.ok()) Die(s.ToString());
-  std::size_t bad = 0;
-  for (auto _ : state) {
+  std::size_t sent = all.size(), done = 0;
+  while (envs.v->in_flight() > 0) {
     std::size_t count = 0;
     if (Status s = envs.v->AsyncRecv(rows, &count); !s.ok()) Die(s.ToString());
-    for (std::size_t k = 0; k < count; ++k) bad += executed[k] == 0 && autoreset[k] == 0;
-    const std::span<const std::uint32_t> got(ids.data(), count);
+    for (std::size_t k = 0; k < count; ++k) check.Row(executed[k], autoreset[k]);
+    done += count;
+    if (sent >= steps) continue;  // enough sent: drain
+    const std::span<const std::uint32_t> got(ids.data(), std::min(count, steps - sent));
     if (Status s = envs.v->AsyncSend(got, packer.Pack(got)); !s.ok()) Die(s.ToString());
+    sent += got.size();
   }
-  while (envs.v->in_flight() > 0) {  // after the timed loop
+  return done;
+}
+
+// Sync and async phases of equal work alternate, so both see the same
+// machine: on a shared machine the load drifts between benchmarks run one
+// after the other, and a ratio of two of them would measure the drift.
+void BM_SqlSyncVsAsync(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  const std::size_t batch = static_cast<std::size_t>(state.range(1));
+  constexpr int kBatchesPerPhase = 10;
+  Envs sync_envs(n, 0), async_envs(n, batch);
+  Packer sync_packer(n), async_packer(n);
+  std::vector<std::uint32_t> all(n);
+  std::iota(all.begin(), all.end(), 0u);
+  Checked check;
+  double sync_s = 0, async_s = 0;
+  std::size_t sync_steps = 0, async_steps = 0;
+  using Clock = std::chrono::steady_clock;
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    sync_steps += SyncPhase(sync_envs, sync_packer, all, kBatchesPerPhase, check);
+    const auto t1 = Clock::now();
+    async_steps += AsyncPhase(async_envs, async_packer, all, kBatchesPerPhase * n, check);
+    const auto t2 = Clock::now();
+    sync_s += std::chrono::duration<double>(t1 - t0).count();
+    async_s += std::chrono::duration<double>(t2 - t1).count();
+  }
+  if (check.bad != 0) state.SkipWithError("a benchmark query was denied or failed");
+  state.counters["sync_steps_per_s"] = static_cast<double>(sync_steps) / sync_s;
+  state.counters["async_steps_per_s"] = static_cast<double>(async_steps) / async_s;
+  state.counters["async_over_sync"] =
+      (static_cast<double>(async_steps) / async_s) / (static_cast<double>(sync_steps) / sync_s);
+}
+
+BENCHMARK(BM_SqlSyncVsAsync)
+    ->ArgNames({"envs", "batch"})
+    ->Args({8, 2})->Args({16, 4})->Args({16, 8})->Args({32, 8})
+    ->UseRealTime()
+    ->MinTime(4.0);
+
+// The machinery's own cost: the same loops over no-op envs (a step of a
+// few hundred ns), where only the handoff is measured: per env-step, a
+// sync batch pays one spin handoff; async pays a queue push, a pop and a
+// condition-variable wake-up per env or batch.
+void BM_NoopSync(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  std::unique_ptr<TaskFactory> f = MakeNoopTaskFactory();
+  VectorEnvConfig c;
+  c.num_envs = n;
+  c.num_threads = 2;
+  c.min_envs_per_thread = 1;
+  std::unique_ptr<VectorEnv> v;
+  if (!VectorEnv::Create(Kernel(), c, *f, &v).ok() || !v->Reset(0).ok()) Die("noop env");
+  std::string bytes(n, 'x');
+  std::vector<std::uint64_t> offsets(n + 1);
+  std::iota(offsets.begin(), offsets.end(), 0u);
+  BatchActions a;
+  a.bytes = bytes;
+  a.offsets = offsets;
+  for (auto _ : state) {
+    if (!v->Step(a).ok()) Die("noop step");
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+void BM_NoopAsync(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  const std::size_t batch = static_cast<std::size_t>(state.range(1));
+  std::unique_ptr<TaskFactory> f = MakeNoopTaskFactory();
+  VectorEnvConfig c;
+  c.num_envs = n;
+  c.num_threads = 2;
+  c.batch_size = batch;
+  std::unique_ptr<VectorEnv> v;
+  if (!VectorEnv::Create(Kernel(), c, *f, &v).ok() || !v->Reset(0).ok()) Die("noop env");
+  std::vector<std::uint32_t> all(n), ids(batch);
+  std::iota(all.begin(), all.end(), 0u);
+  std::string bytes(n, 'x');
+  std::vector<std::uint64_t> offsets(n + 1);
+  std::iota(offsets.begin(), offsets.end(), 0u);
+  BatchActions whole;
+  whole.bytes = bytes;
+  whole.offsets = offsets;
+  BatchActions part = whole;
+  part.offsets = std::span<const std::uint64_t>(offsets.data(), batch + 1);
+  RecvRows rows;
+  rows.capacity = batch;
+  rows.env_id = ids.data();
+  if (!v->AsyncSend(all, whole).ok()) Die("noop send");
+  for (auto _ : state) {
     std::size_t count = 0;
-    if (!envs.v->AsyncRecv(rows, &count).ok()) Die("drain");
+    if (!v->AsyncRecv(rows, &count).ok()) Die("noop recv");
+    if (!v->AsyncSend(std::span<const std::uint32_t>(ids.data(), count), part).ok()) Die("noop send");
   }
-  if (bad != 0) state.SkipWithError("a benchmark query was denied or failed");
+  while (v->in_flight() > 0) {
+    std::size_t count = 0;
+    if (!v->AsyncRecv(rows, &count).ok()) Die("noop drain");
+  }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
 }
 
-BENCHMARK(BM_SqlSync)->ArgName("envs")->Arg(8)->Arg(16)->Arg(32)->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_SqlAsync)
-    ->ArgNames({"envs", "batch"})
-    ->Args({8, 2})->Args({16, 4})->Args({32, 8})->Args({16, 8})
-    ->UseRealTime()
-    ->MinTime(2.0);
+BENCHMARK(BM_NoopSync)->ArgName("envs")->Arg(64)->UseRealTime();
+BENCHMARK(BM_NoopAsync)->ArgNames({"envs", "batch"})->Args({64, 16})->UseRealTime();
 
 // ---- the premise and the summary ---------------------------------------------------------
 
@@ -235,32 +330,38 @@ void PrintQueryTimes() {
 
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
-  std::map<std::string, double> rate;  // env-steps/s by run name
+  std::vector<Run> kept;  // the runs the summary reads (median when repeated)
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
-      auto it = r.counters.find("items_per_second");
-      if (it != r.counters.end()) rate[r.benchmark_name()] = it->second.value;
+      if (r.error_occurred) continue;
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if (median || (r.run_type == Run::RT_Iteration && r.repetitions <= 1)) kept.push_back(r);
     }
     ConsoleReporter::ReportRuns(runs);
   }
-  double Get(const std::string& name) const {
-    auto it = rate.find(name);
-    return it == rate.end() ? -1 : it->second;
-  }
 };
 
-void PrintSummary(const SummaryReporter& r) {
-  std::printf("\n== bench_async_sql summary (same run, 2 threads) ==\n");
-  const char* suffix = "/min_time:2.000/real_time";
-  for (auto [n, batch] : {std::pair{8, 2}, std::pair{16, 4}, std::pair{32, 8}, std::pair{16, 8}}) {
-    const double sync = r.Get("BM_SqlSync/envs:" + std::to_string(n) + suffix);
-    const double async =
-        r.Get("BM_SqlAsync/envs:" + std::to_string(n) + "/batch:" + std::to_string(batch) + suffix);
-    if (sync <= 0 || async <= 0) continue;
-    std::printf("%2d envs: sync step %7.0f env-steps/s | async send/recv (batch_size %d) %7.0f env-steps/s = "
-                "%.2fx   [target: >= 1.5x]\n",
-                n, sync, batch, async, async / sync);
+double CounterOf(const benchmark::BenchmarkReporter::Run& r, const char* name) {
+  auto it = r.counters.find(name);
+  return it == r.counters.end() ? -1 : it->second.value;
+}
+
+void PrintSummary(const SummaryReporter& rep) {
+  std::printf("\n== bench_async_sql summary (2 threads; sync and async phases alternate in one run) ==\n");
+  for (const auto& r : rep.kept) {
+    const std::string name = r.run_name.str();
+    if (name.rfind("BM_SqlSyncVsAsync", 0) == 0) {
+      std::printf("%-48s sync step %7.0f env-steps/s | async send/recv %7.0f env-steps/s = %.2fx   [target: >= 1.5x]\n",
+                  name.c_str(), CounterOf(r, "sync_steps_per_s"), CounterOf(r, "async_steps_per_s"),
+                  CounterOf(r, "async_over_sync"));
+    }
+  }
+  for (const auto& r : rep.kept) {
+    const std::string name = r.run_name.str();
+    if (name.rfind("BM_Noop", 0) == 0 && CounterOf(r, "items_per_second") > 0) {
+      std::printf("%-48s %.0f ns per env-step (no-op envs: the machinery alone)\n", name.c_str(),
+                  1e9 / CounterOf(r, "items_per_second"));
+    }
   }
 }
 
