@@ -4,8 +4,8 @@
 //
 // The workload: governed SQL envs over the shop dataset (sql_safety.yaml in
 // front), each stepping through its own seeded sequence of queries in which
-// 10% are heavy (a recursive CTE joined back to a table: the kind of query
-// an agent writes and the time limit bounds) and 90% are typical SELECTs.
+// 10% are heavy (a cross join of a table with itself, bounded by the
+// time limit) and 90% are typical SELECTs.
 // The run first times every query alone and prints the mix's median step and
 // how many times slower the heavy query is, so the "10% take >= 10x the
 // median" premise is checked in the same run, not assumed.
@@ -64,12 +64,12 @@ const std::vector<std::string> kLight = {
     "SELECT name FROM categories WHERE parent_id IS NULL ORDER BY name",
     "SELECT email FROM customers WHERE city = 'Berlin' LIMIT 10",
 };
-// Heavy: a recursive CTE of 4,000 rows joined to categories (20-50x
-// the median step: agents' SQL varies that much between tasks). Bounded (it
-// finishes well inside the task's 200 ms CPU limit), just expensive.
-const std::string kHeavy =
-    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
-    "SELECT COUNT(*) FROM n JOIN categories c ON c.id = 1 + n.i % 23";
+// Heavy: a cross join of products with itself (20,800 pairs, 15-25x the
+// median step): the kind of query an agent writes by mistake. Its cost is
+// linear in the pairs and bounded (well inside the task's 200 ms CPU limit).
+// (A recursive CTE was the first choice; its cost jumps tenfold once
+// SQLite spills its queue, which made the tail depend on memory settings.)
+const std::string kHeavy = "SELECT COUNT(*) FROM products a, products b WHERE a.id <= 130 AND a.price < b.price";
 constexpr std::size_t kSequence = 1000;  // queries per env before its sequence repeats
 
 std::shared_ptr<const SqlDataset> Shop() {
@@ -323,7 +323,7 @@ void PrintQueryTimes() {
   mix.push_back(heavy);
   std::sort(mix.begin(), mix.end());
   const double median = (mix[4] + mix[5]) / 2;
-  std::printf("query mix: 90%% light SELECTs (%.0f..%.0f us), 10%% heavy CTE %.0f us; median step %.0f us; "
+  std::printf("query mix: 90%% light SELECTs (%.0f..%.0f us), 10%% heavy cross join %.0f us; median step %.0f us; "
               "heavy = %.1fx the median [premise: >= 10x]\n",
               *std::min_element(light.begin(), light.end()), *std::max_element(light.begin(), light.end()), heavy,
               median, heavy / median);
