@@ -376,3 +376,32 @@ TEST_CASE("async: a venv destroyed with envs in flight stops its workers cleanly
   v.reset();  // must not hang nor touch freed envs (TSan/ASan watch this)
   SUCCEED();
 }
+
+TEST_CASE("async: a task reset failing during autoreset fails that env's step; recv still delivers every row") {
+  ScriptedFactory f;
+  auto v = Make(f, Config(3, 2, 3));
+  REQUIRE(v->Reset(1).ok());
+  Rows r(3);
+  std::size_t count = 0;
+  const std::uint32_t all[] = {0, 1, 2};
+  Actions first({"DONE", "a", "b"});  // env 0's episode ends
+  REQUIRE(v->AsyncSend(all, first.view()).ok());
+  REQUIRE(v->AsyncRecv(r.out, &count).ok());
+  f.log->fail_resets = true;
+  Actions second({"a", "a", "a"});  // env 0's NEXT_STEP reset now fails
+  REQUIRE(v->AsyncSend(all, second.view()).ok());
+  Status s = v->AsyncRecv(r.out, &count);
+  CHECK(s.code() == Status::Code::kIoError);
+  CHECK(count == 3);
+  CHECK(v->in_flight() == 0);
+  std::set<std::uint32_t> got(r.env_id.begin(), r.env_id.end());
+  CHECK(got == std::set<std::uint32_t>{0, 1, 2});
+  for (std::size_t k = 0; k < 3; ++k) {
+    if (r.env_id[k] != 0) CHECK(r.executed[k] == 1);
+  }
+  f.log->fail_resets = false;
+  REQUIRE(v->AsyncSend(std::vector<std::uint32_t>{0}, Actions({"a"}).view()).ok());  // the next step retries the reset
+  REQUIRE(v->AsyncRecv(r.out, &count).ok());
+  CHECK(count == 1);
+  CHECK(r.autoreset[0] == 1);
+}

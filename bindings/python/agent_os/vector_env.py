@@ -576,12 +576,20 @@ class VectorEnv(_VectorBase):
         when fewer are in flight) and returns their (observations, rewards,
         terminated, truncated, infos) in finish order, with
         ``infos["env_id"]`` naming each row's env (EnvPool's contract). The
-        arrays are reused by the next ``recv``: copy what you keep."""
+        arrays are reused by the next ``recv``: copy what you keep. If a step
+        failed (a task reset inside autoreset, the recorder), the error is
+        raised with the received rows, every env's, as its ``result``: those
+        envs are no longer in flight."""
         h = self._handle()
         code = self._recv_fn(h, self._recv_ref, ctypes.byref(self._recv_count))
+        result = self._recv_result(self._recv_count.value)
         if code:
-            _lib.check(code)
-        return self._recv_result(self._recv_count.value)
+            try:
+                _lib.check(code)
+            except Exception as e:
+                e.result = result  # type: ignore[attr-defined]
+                raise
+        return result
 
     @property
     def in_flight(self) -> int:
