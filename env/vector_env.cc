@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "env/async_steps.h"
 #include "env/thread_pool.h"
 
 namespace agentos {
@@ -63,6 +64,10 @@ Status VectorEnvConfig::Validate() const {
                                    std::to_string(num_threads));
   }
   if (min_envs_per_thread == 0) return Status::InvalidArgument("min_envs_per_thread must be >= 1");
+  if (batch_size > num_envs) {
+    return Status::InvalidArgument("batch_size must be <= num_envs = " + std::to_string(num_envs) + " (0 = num_envs), got " +
+                                   std::to_string(batch_size));
+  }
   if (static_cast<int>(default_kind) >= kActionKindCount) {
     return Status::InvalidArgument("default_kind is not an action kind");
   }
@@ -140,6 +145,7 @@ Status VectorEnv::ResetSeeds(std::span<const std::uint64_t> seeds, std::span<con
 
 Status VectorEnv::ResetImpl(std::optional<std::uint64_t> seed, std::span<const std::uint64_t> seeds,
                             std::span<const std::uint8_t> has_seed, std::span<const std::uint8_t> mask) {
+  if (Status s = CheckNoneInFlight("reset"); !s.ok()) return s;
   const std::size_t n = envs_.size();
   if (!mask.empty() && mask.size() != n) {
     return Status::InvalidArgument("reset mask must be absent or have num_envs = " + std::to_string(n) +
@@ -243,6 +249,20 @@ void VectorEnv::WriteRow(const Rows& out, std::size_t i, const StepResult& r) {
 
 Status VectorEnv::ValidateBatch(const BatchActions& a) const {
   const std::size_t n = envs_.size();
+  if (Status s = ValidateActions(a, n); !s.ok()) return s;
+  if (steppable_known_) {
+    bool all = true;
+    const unsigned chunks = ChunksFor(n);
+    for (unsigned c = 0; c < chunks && all; ++c) all = chunks_[c].steppable;
+    if (all) return Status::Ok();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!envs_[i].steppable()) return envs_[i].CheckSteppable();
+  }
+  return Status::Ok();
+}
+
+Status VectorEnv::ValidateActions(const BatchActions& a, std::size_t n) {
   Status s = CheckOffsets("offsets", a.offsets, n, a.bytes.size());
   if (!s.ok()) return s;
   if (!a.tool_offsets.empty() || !a.tool_bytes.empty()) {
@@ -264,15 +284,6 @@ Status VectorEnv::ValidateBatch(const BatchActions& a) const {
     if (!std::isfinite(a.external_reward[i])) {
       return Status::InvalidArgument("external_reward[" + std::to_string(i) + "] is not finite");
     }
-  }
-  if (steppable_known_) {
-    bool all = true;
-    const unsigned chunks = ChunksFor(n);
-    for (unsigned c = 0; c < chunks && all; ++c) all = chunks_[c].steppable;
-    if (all) return Status::Ok();
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!envs_[i].steppable()) return envs_[i].CheckSteppable();
   }
   return Status::Ok();
 }
@@ -310,7 +321,15 @@ void VectorEnv::StepChunk(unsigned c, unsigned chunks, const BatchActions& a) {
   chunks_[c].steppable = steppable;
 }
 
+Status VectorEnv::StepOne(std::size_t i, const StepInput& input, StepResult& scratch) {
+  StepResult& r = results_.empty() ? scratch : results_[i];
+  Status s = GuardedStep(envs_[i], input, r);
+  WriteRow(RowPointers(), i, r);
+  return s;
+}
+
 Status VectorEnv::Step(const BatchActions& actions) {
+  if (Status s = CheckNoneInFlight("step"); !s.ok()) return s;
   Status s = ValidateBatch(actions);
   if (!s.ok()) return s;
   const unsigned chunks = ChunksFor(envs_.size());
@@ -328,6 +347,7 @@ Status VectorEnv::Send(std::size_t env, Signal signal) {
     return Status::InvalidArgument("env index " + std::to_string(env) + " out of range [0, " +
                                    std::to_string(envs_.size()) + ")");
   }
+  if (Status s = CheckNoneInFlight("signal"); !s.ok()) return s;
   steppable_known_ = false;
   return envs_[env].Send(signal);
 }

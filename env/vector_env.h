@@ -53,6 +53,11 @@
 // 2 × min_envs_per_thread envs), inline otherwise. The audit sink is called
 // from the thread that ran the step.
 //
+// Async mode (EnvPool's send/recv; implemented in env/async_steps.cc):
+// AsyncSend queues one step for each of some envs on worker threads and
+// returns at once; AsyncRecv blocks until batch_size of the envs in flight
+// have finished and names them in finish order. See AsyncSend below.
+//
 // Thread safety: one thread at a time per VectorEnv (its own workers aside).
 #ifndef AGENTOS_ENV_VECTOR_ENV_H_
 #define AGENTOS_ENV_VECTOR_ENV_H_
@@ -76,6 +81,7 @@
 
 namespace agentos {
 
+class AsyncSteps;
 class ChunkPool;
 
 struct VectorEnvConfig {
@@ -95,6 +101,8 @@ struct VectorEnvConfig {
   std::size_t min_envs_per_thread = 256;
   std::uint32_t spin_us = 50;  // see ChunkPool
   ActionKind default_kind = ActionKind::kSql;  // when BatchActions::kinds is empty
+  // Async mode: how many finished envs one AsyncRecv returns; 0 = num_envs.
+  std::size_t batch_size = 0;
 
   Status Validate() const;
 };
@@ -119,6 +127,31 @@ struct VectorBuffers {
   Column<std::uint8_t> autoreset;
   Column<std::int64_t> final_observation;
   Column<double> policy_cost;
+};
+
+// Where AsyncRecv writes a batch: row k describes env env_id[k]'s step,
+// with the fields of VectorBuffers' rows. Caller-owned arrays of at least
+// `capacity` entries; env_id is required, any other pointer may be null
+// (that field is not copied).
+struct RecvRows {
+  std::size_t capacity = 0;
+  std::uint32_t* env_id = nullptr;
+  std::int64_t* observation = nullptr;
+  double* reward = nullptr;
+  std::uint8_t* terminated = nullptr;
+  std::uint8_t* truncated = nullptr;
+  std::uint8_t* executed = nullptr;
+  std::uint8_t* success = nullptr;
+  std::uint8_t* task_error = nullptr;
+  std::uint32_t* violations = nullptr;
+  std::int8_t* max_severity = nullptr;
+  std::uint32_t* signals = nullptr;
+  std::uint32_t* episode_step = nullptr;
+  double* cost_usd = nullptr;
+  double* episode_return = nullptr;
+  std::uint8_t* autoreset = nullptr;
+  std::int64_t* final_observation = nullptr;
+  double* policy_cost = nullptr;
 };
 
 // One batch of actions; every span is either empty (absent) or exactly as
@@ -167,6 +200,33 @@ class VectorEnv {
   // Sends a trainer signal to env i.
   Status Send(std::size_t env, Signal signal);
 
+  // ---- async mode (env/async_steps.cc) -----------------------------------
+  // Queues one step for each env in env_ids, with action k (of
+  // env_ids.size() rows in `actions`) for env env_ids[k], and returns
+  // without waiting; num_threads worker threads (started by the first
+  // AsyncSend; the caller's thread steps nothing, so it is free to compute
+  // the next actions meanwhile) step them in send order. Each env steps
+  // exactly as Step would step it (governance, rewards, autoreset), so its
+  // trajectory depends only on its own actions and seed, never on which
+  // batch it is sent or received in. Refused, with nothing queued, for an
+  // id out of range or repeated, an env already in flight (sent and not yet
+  // received: a state error), an env Step would refuse, or bad actions.
+  Status AsyncSend(std::span<const std::uint32_t> env_ids, const BatchActions& actions);
+  // Blocks until batch_size envs in flight have finished (all of them when
+  // fewer are in flight), writes their ids and rows to `out` in finish order
+  // and sets *count; those envs are then no longer in flight. Their rows
+  // are also in buffers() (row i is env i, as after Step). A state error
+  // with nothing in flight. If some steps failed (a task reset inside
+  // autoreset, the audit sink), every row is still delivered and the first
+  // failed env's error (in finish order) is returned, as Step does.
+  Status AsyncRecv(const RecvRows& out, std::size_t* count);
+  // Envs sent and not yet received. While any is in flight, Step, Reset and
+  // signals are refused (state error) and Metrics must not be called; an
+  // env in flight must not be read (its row, text, last result).
+  std::size_t in_flight() const;
+  bool in_flight(std::size_t env) const;
+  std::size_t batch_size() const { return config_.batch_size == 0 ? envs_.size() : config_.batch_size; }
+
   const VectorBuffers& buffers() const { return buffers_; }
   std::string_view ObservationText(std::size_t env) const { return envs_[env].ObservationText(); }
   const GovernedEnvironment& env(std::size_t i) const { return envs_[i]; }
@@ -183,6 +243,8 @@ class VectorEnv {
   Status ResetImpl(std::optional<std::uint64_t> base, std::span<const std::uint64_t> seeds,
                    std::span<const std::uint8_t> has_seed, std::span<const std::uint8_t> mask);
   Status ValidateBatch(const BatchActions& a) const;
+  // The checks of ValidateBatch that need no env: n rows of actions.
+  static Status ValidateActions(const BatchActions& a, std::size_t n);
   // A parallel batch is cut into up to kChunksPerThread chunks per thread,
   // claimed dynamically (env/thread_pool.h): if one thread is held up (a
   // loaded machine), the others take over its unclaimed chunks.
@@ -211,6 +273,12 @@ class VectorEnv {
   Rows RowPointers();
   static void WriteRow(const Rows& out, std::size_t i, const StepResult& r);
   void WriteResetRow(std::size_t i);
+  // Async mode: a state error while envs are in flight (what: the refused call).
+  Status CheckNoneInFlight(const char* what) const;
+  // Steps env i alone and writes row i (an async worker; distinct envs may
+  // step at once on different threads).
+  Status StepOne(std::size_t i, const StepInput& input, StepResult& scratch);
+  friend class AsyncSteps;
 
   VectorEnvConfig config_;
   std::shared_ptr<const EnvShared> shared_;
@@ -238,6 +306,9 @@ class VectorEnv {
   std::vector<StepResult> results_;  // one per env when keep_results
   std::unique_ptr<ChunkPool> pool_;
   bool seeded_ = false;
+  // Async mode's workers, made by the first AsyncSend. Declared last, so it
+  // is destroyed (its workers stopped) before the envs they step.
+  std::unique_ptr<AsyncSteps> async_;
 };
 
 }  // namespace agentos

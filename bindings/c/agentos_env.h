@@ -106,6 +106,10 @@ typedef struct agentos_env_config {
   ** (agentos_venv_policy_costs), for constrained RL. The cost is reported
   ** either way. */
   int32_t penalties_in_reward;
+  /* Added after penalties_in_reward (ABI: appended). Async mode: how many
+  ** finished envs one agentos_venv_recv returns; 0 (default) = num_envs;
+  ** <= num_envs. */
+  uint32_t batch_size;
 } agentos_env_config;
 
 /* Aggregated metrics (sums over every env; rates over ended episodes). */
@@ -197,6 +201,63 @@ typedef struct agentos_step_extras {
 ** the other envs still step and the lowest failing env's error returns. */
 AGENTOS_API int agentos_venv_step(agentos_venv* venv, const char* bytes, size_t bytes_len, const uint64_t* offsets,
                                   size_t n, const agentos_step_extras* extras);
+
+/* ---- async mode (EnvPool's send/recv) ------------------------------------
+** agentos_venv_send queues one step for each of n envs (env_ids, distinct,
+** each in [0, num_envs)) and returns at once: action k (bytes[offsets[k] ..
+** offsets[k+1]), offsets: n + 1 entries; extras as for step but with n
+** entries, n + 1 for tool_offsets) is env_ids[k]'s. num_threads worker
+** threads (started by the first send) step them; the calling thread steps
+** nothing, so it can compute the next actions meanwhile. Each env steps
+** exactly as agentos_venv_step would step it (governance, rewards,
+** autoreset): its trajectory depends only on its own actions and seed,
+** never on the batches it lands in.
+** agentos_venv_recv blocks until batch_size envs in flight have finished
+** (all of them when fewer are in flight) and writes, in finish order, their
+** ids and rows into out (caller-owned arrays of out->capacity >= that many
+** entries); *count gets how many. The rows are also in the result buffers
+** (row i is env i). Each env sent is received exactly once.
+** Errors, with nothing changed: AGENTOS_INVALID (NULL, a bad or repeated
+** id, n of 0 or more than num_envs, bad actions, a small capacity),
+** AGENTOS_STATE (send: an env already in flight, not reset, or ended with
+** autoreset DISABLED; recv: nothing in flight). If a step failed (a task
+** reset inside autoreset, the recorder), recv still delivers every row and
+** *count, and returns the first failed env's error, as step does.
+** While any env is in flight, step, reset, signal, metrics and the policy
+** counters fail with AGENTOS_STATE, and so do the readers of an env in
+** flight (observation text, task message, violations, would_execute); its
+** row in the result buffers may be changing. Free a venv with envs in
+** flight at will: its workers finish their current step and stop. */
+typedef struct agentos_recv_rows {
+  uint32_t struct_size;  /* sizeof(agentos_recv_rows) */
+  size_t capacity;       /* entries in every array below */
+  uint32_t* env_id;      /* required */
+  /* Each optional: NULL = not copied. Meanings as the result buffers'. */
+  int64_t* observation;
+  double* reward;
+  uint8_t* terminated;
+  uint8_t* truncated;
+  uint8_t* executed;
+  uint8_t* success;
+  uint8_t* task_error;
+  uint32_t* violations;
+  int8_t* max_severity;
+  uint32_t* signals;
+  uint32_t* episode_step;
+  double* cost_usd;
+  double* episode_return;
+  uint8_t* autoreset;
+  int64_t* final_observation;
+  double* policy_cost;
+} agentos_recv_rows;
+
+AGENTOS_API int agentos_venv_send(agentos_venv* venv, const uint32_t* env_ids, size_t n, const char* bytes,
+                                  size_t bytes_len, const uint64_t* offsets, const agentos_step_extras* extras);
+AGENTOS_API int agentos_venv_recv(agentos_venv* venv, const agentos_recv_rows* out, size_t* count);
+/* The venv's batch_size (config->batch_size, or num_envs for 0). */
+AGENTOS_API int agentos_venv_batch_size(const agentos_venv* venv, size_t* batch_size);
+/* Envs sent and not yet received. */
+AGENTOS_API int agentos_venv_in_flight(const agentos_venv* venv, size_t* count);
 
 /* Sends signal (one AGENTOS_SIG* bit: STOP, CONT, KILL or TERM) to env. */
 AGENTOS_API int agentos_venv_signal(agentos_venv* venv, size_t env, uint32_t signal);

@@ -105,6 +105,7 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
   v.min_envs_per_thread = c.min_envs_per_thread;
   v.spin_us = c.spin_us;
   v.default_kind = static_cast<agentos::ActionKind>(c.default_action_kind);
+  v.batch_size = c.batch_size;
   agentos::EnvironmentConfig& e = v.env;
   e.max_steps = c.max_steps;
   e.terminate_on_critical = c.terminate_on_critical == 1;
@@ -134,6 +135,51 @@ bool ValidEnv(const char* fn, const agentos_venv* venv, size_t env, int* code) {
 template <typename T>
 std::span<const T> Opt(const T* p, size_t n) {
   return p == nullptr ? std::span<const T>() : std::span<const T>(p, n);
+}
+
+// n rows of actions (step: n = num_envs; send: one per env id) and their
+// optional extras as a BatchActions over the caller's memory.
+int ToBatch(const char* fn, const char* bytes, size_t bytes_len, const uint64_t* offsets, size_t n,
+            const agentos_step_extras* extras, agentos::BatchActions* out) {
+  if (offsets == nullptr) return NullArg(fn, "offsets");
+  agentos::BatchActions& a = *out;
+  if (!ToView(bytes, bytes_len, &a.bytes)) return Invalid(fn, "bytes is NULL with a non-zero length");
+  a.offsets = std::span<const uint64_t>(offsets, n + 1);
+  if (extras == nullptr) return AGENTOS_OK;
+  const agentos_step_extras& x = *extras;
+  int code = AGENTOS_OK;
+  if (!agentos::capi::SizeOk(fn, "extras", x, &code)) return code;
+  if (!ToView(x.tool_bytes, x.tool_bytes_len, &a.tool_bytes)) {
+    return Invalid(fn, "extras.tool_bytes is NULL with a non-zero length");
+  }
+  if (x.tool_offsets == nullptr && x.tool_bytes_len != 0) {
+    return Invalid(fn, "extras.tool_bytes is given without extras.tool_offsets");
+  }
+  a.tool_offsets = Opt(x.tool_offsets, n + 1);
+  a.kinds = Opt(x.kinds, n);
+  a.cost_usd = Opt(x.cost_usd, n);
+  a.tokens = Opt(x.tokens, n);
+  a.external_reward = Opt(x.external_reward, n);
+  a.external_success = Opt(x.external_success, n);
+  a.external_done = Opt(x.external_done, n);
+  return AGENTOS_OK;
+}
+
+// Readers of one env's state refuse an env a worker may be stepping.
+bool Idle(const char* fn, const agentos_venv* venv, size_t env, int* code) {
+  if (!venv->env->in_flight(env)) return true;
+  *code = Fail(AGENTOS_STATE, std::string(fn) + ": env " + std::to_string(env) +
+                                  " is in flight (sent and not yet received); recv it first");
+  return false;
+}
+
+// Readers of every env's counters refuse while any env is in flight.
+bool AllIdle(const char* fn, const agentos_venv* venv, int* code) {
+  const size_t n = venv->env->in_flight();
+  if (n == 0) return true;
+  *code = Fail(AGENTOS_STATE, std::string(fn) + ": " + std::to_string(n) +
+                                  " env(s) in flight (sent and not yet received); recv them first");
+  return false;
 }
 
 }  // namespace
@@ -170,6 +216,7 @@ AGENTOS_API int agentos_env_config_init(agentos_env_config* config) {
     c.agent_id_len = 0;
     c.recorder = nullptr;
     c.penalties_in_reward = v.env.reward.penalties_in_reward ? 1 : 0;
+    c.batch_size = static_cast<uint32_t>(v.batch_size);
     *config = c;
     return AGENTOS_OK;
   });
@@ -240,29 +287,76 @@ AGENTOS_API int agentos_venv_step(agentos_venv* venv, const char* bytes, size_t 
     if (venv == nullptr) return NullArg(fn, "venv");
     const size_t envs = venv->env->num_envs();
     if (n != envs) return Invalid(fn, "n is " + std::to_string(n) + " but the venv has " + std::to_string(envs) + " envs");
-    if (offsets == nullptr) return NullArg(fn, "offsets");
     agentos::BatchActions a;
-    if (!ToView(bytes, bytes_len, &a.bytes)) return Invalid(fn, "bytes is NULL with a non-zero length");
-    a.offsets = std::span<const uint64_t>(offsets, n + 1);
-    if (extras != nullptr) {
-      const agentos_step_extras& x = *extras;
-      int code = AGENTOS_OK;
-      if (!agentos::capi::SizeOk(fn, "extras", x, &code)) return code;
-      if (!ToView(x.tool_bytes, x.tool_bytes_len, &a.tool_bytes)) {
-        return Invalid(fn, "extras.tool_bytes is NULL with a non-zero length");
-      }
-      if (x.tool_offsets == nullptr && x.tool_bytes_len != 0) {
-        return Invalid(fn, "extras.tool_bytes is given without extras.tool_offsets");
-      }
-      a.tool_offsets = Opt(x.tool_offsets, n + 1);
-      a.kinds = Opt(x.kinds, n);
-      a.cost_usd = Opt(x.cost_usd, n);
-      a.tokens = Opt(x.tokens, n);
-      a.external_reward = Opt(x.external_reward, n);
-      a.external_success = Opt(x.external_success, n);
-      a.external_done = Opt(x.external_done, n);
-    }
+    if (int code = ToBatch(fn, bytes, bytes_len, offsets, n, extras, &a); code != AGENTOS_OK) return code;
     return FromStatus(venv->env->Step(a));
+  });
+}
+
+AGENTOS_API int agentos_venv_send(agentos_venv* venv, const uint32_t* env_ids, size_t n, const char* bytes,
+                                  size_t bytes_len, const uint64_t* offsets, const agentos_step_extras* extras) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_send";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (env_ids == nullptr) return NullArg(fn, "env_ids");
+    const size_t envs = venv->env->num_envs();
+    if (n == 0 || n > envs) {
+      return Invalid(fn, "n is " + std::to_string(n) + "; it must be in [1, " + std::to_string(envs) + "] (num_envs)");
+    }
+    agentos::BatchActions a;
+    if (int code = ToBatch(fn, bytes, bytes_len, offsets, n, extras, &a); code != AGENTOS_OK) return code;
+    return FromStatus(venv->env->AsyncSend(std::span<const uint32_t>(env_ids, n), a));
+  });
+}
+
+AGENTOS_API int agentos_venv_recv(agentos_venv* venv, const agentos_recv_rows* out, size_t* count) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_recv";
+    if (count != nullptr) *count = 0;
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (out == nullptr) return NullArg(fn, "out");
+    if (count == nullptr) return NullArg(fn, "count");
+    int code = AGENTOS_OK;
+    if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
+    if (out->env_id == nullptr) return NullArg(fn, "out->env_id");
+    agentos::RecvRows rows;
+    rows.capacity = out->capacity;
+    rows.env_id = out->env_id;
+    rows.observation = out->observation;
+    rows.reward = out->reward;
+    rows.terminated = out->terminated;
+    rows.truncated = out->truncated;
+    rows.executed = out->executed;
+    rows.success = out->success;
+    rows.task_error = out->task_error;
+    rows.violations = out->violations;
+    rows.max_severity = out->max_severity;
+    rows.signals = out->signals;
+    rows.episode_step = out->episode_step;
+    rows.cost_usd = out->cost_usd;
+    rows.episode_return = out->episode_return;
+    rows.autoreset = out->autoreset;
+    rows.final_observation = out->final_observation;
+    rows.policy_cost = out->policy_cost;
+    return FromStatus(venv->env->AsyncRecv(rows, count));
+  });
+}
+
+AGENTOS_API int agentos_venv_batch_size(const agentos_venv* venv, size_t* batch_size) {
+  return Guard([&] {
+    if (venv == nullptr) return NullArg("agentos_venv_batch_size", "venv");
+    if (batch_size == nullptr) return NullArg("agentos_venv_batch_size", "batch_size");
+    *batch_size = venv->env->batch_size();
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_in_flight(const agentos_venv* venv, size_t* count) {
+  return Guard([&] {
+    if (venv == nullptr) return NullArg("agentos_venv_in_flight", "venv");
+    if (count == nullptr) return NullArg("agentos_venv_in_flight", "count");
+    *count = venv->env->in_flight();
+    return AGENTOS_OK;
   });
 }
 
@@ -283,6 +377,7 @@ AGENTOS_API int agentos_venv_would_execute(const agentos_venv* venv, size_t env,
     constexpr const char* fn = "agentos_venv_would_execute";
     int code = AGENTOS_OK;
     if (!ValidEnv(fn, venv, env, &code)) return code;
+    if (!Idle(fn, venv, env, &code)) return code;
     if (action == nullptr) return NullArg(fn, "action");
     if (would_execute == nullptr) return NullArg(fn, "would_execute");
     agentos::Action a;
@@ -346,6 +441,7 @@ AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t e
     constexpr const char* fn = "agentos_venv_observation_text";
     int code = AGENTOS_OK;
     if (!ValidEnv(fn, venv, env, &code)) return code;
+    if (!Idle(fn, venv, env, &code)) return code;
     if (text == nullptr || len == nullptr) return NullArg(fn, "text or len");
     std::string_view t = venv->env->ObservationText(env);
     *text = t.data() == nullptr ? "" : t.data();
@@ -359,6 +455,7 @@ AGENTOS_API int agentos_venv_task_message(const agentos_venv* venv, size_t env, 
     constexpr const char* fn = "agentos_venv_task_message";
     int code = AGENTOS_OK;
     if (!ValidEnv(fn, venv, env, &code)) return code;
+    if (!Idle(fn, venv, env, &code)) return code;
     if (text == nullptr || len == nullptr) return NullArg(fn, "text or len");
     const agentos::StepResult* r = venv->env->LastResult(env);
     if (r == nullptr) return Fail(AGENTOS_STATE, std::string(fn) + ": the venv was created without keep_results");
@@ -374,6 +471,7 @@ AGENTOS_API int agentos_venv_violation_count(const agentos_venv* venv, size_t en
     constexpr const char* fn = "agentos_venv_violation_count";
     int code = AGENTOS_OK;
     if (!ValidEnv(fn, venv, env, &code)) return code;
+    if (!Idle(fn, venv, env, &code)) return code;
     if (count == nullptr) return NullArg(fn, "count");
     const agentos::StepResult* r = venv->env->LastResult(env);
     if (r == nullptr) return Fail(AGENTOS_STATE, std::string(fn) + ": the venv was created without keep_results");
@@ -387,6 +485,7 @@ AGENTOS_API int agentos_venv_violation(const agentos_venv* venv, size_t env, siz
     constexpr const char* fn = "agentos_venv_violation";
     int code = AGENTOS_OK;
     if (!ValidEnv(fn, venv, env, &code)) return code;
+    if (!Idle(fn, venv, env, &code)) return code;
     if (out == nullptr) return NullArg(fn, "out");
     if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
     const agentos::StepResult* r = venv->env->LastResult(env);
@@ -407,6 +506,7 @@ AGENTOS_API int agentos_venv_metrics(const agentos_venv* venv, agentos_env_metri
     if (out == nullptr) return NullArg(fn, "out");
     int code = AGENTOS_OK;
     if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
+    if (!AllIdle(fn, venv, &code)) return code;
     const agentos::EnvMetrics m = venv->env->Metrics();
     const agentos::EnvCounters& c = m.counters;
     agentos_env_metrics o{};
@@ -456,6 +556,8 @@ AGENTOS_API int agentos_venv_policy_violations(const agentos_venv* venv, size_t 
                              std::to_string(venv->slot_names.size()) + ")");
     }
     if (name != nullptr) *name = venv->slot_names[slot].c_str();
+    int code = AGENTOS_OK;
+    if (count != nullptr && !AllIdle(fn, venv, &code)) return code;
     if (count != nullptr) {
       uint64_t total = 0;
       for (std::size_t i = 0; i < venv->env->num_envs(); ++i) {
@@ -475,6 +577,8 @@ AGENTOS_API int agentos_venv_policy_violations_by_name(const agentos_venv* venv,
     if (count == nullptr) return NullArg(fn, "count");
     std::string_view want;
     if (!ToView(name, name_len, &want)) return Invalid(fn, "name is NULL with a non-zero length");
+    int code = AGENTOS_OK;
+    if (!AllIdle(fn, venv, &code)) return code;
     for (std::size_t slot = 0; slot < venv->slot_names.size(); ++slot) {
       if (venv->slot_names[slot] != want) continue;
       uint64_t total = 0;

@@ -44,6 +44,7 @@ class EnvConfig(Structure):
         ("agent_id_len", c_size_t),
         ("recorder", c_void_p),  # agentos_recorder*: every governed step is recorded; NULL = none
         ("penalties_in_reward", c_int32),
+        ("batch_size", c_uint32),  # appended: async recv batch size; 0 = num_envs
     ]
 
 
@@ -91,6 +92,31 @@ class StepExtras(_lib.SizedStructure):
     ]
 
 
+class RecvRows(_lib.SizedStructure):
+    """agentos_recv_rows: caller-owned arrays agentos_venv_recv fills."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("capacity", c_size_t),
+        ("env_id", c_void_p),
+        ("observation", c_void_p),
+        ("reward", c_void_p),
+        ("terminated", c_void_p),
+        ("truncated", c_void_p),
+        ("executed", c_void_p),
+        ("success", c_void_p),
+        ("task_error", c_void_p),
+        ("violations", c_void_p),
+        ("max_severity", c_void_p),
+        ("signals", c_void_p),
+        ("episode_step", c_void_p),
+        ("cost_usd", c_void_p),
+        ("episode_return", c_void_p),
+        ("autoreset", c_void_p),
+        ("final_observation", c_void_p),
+        ("policy_cost", c_void_p),
+    ]
+
+
 P, PP = c_void_p, POINTER(c_void_p)
 Prototype = tuple[Any, list[Any]]
 
@@ -122,6 +148,10 @@ PROTOTYPES: dict[str, Prototype] = {
     "agentos_venv_reset_seeds": (c_int, [P, c_void_p, c_void_p, c_void_p]),
     "agentos_venv_step": (c_int, [P, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p]),
     "agentos_venv_signal": (c_int, [P, c_size_t, c_uint32]),
+    "agentos_venv_send": (c_int, [P, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p, c_void_p]),
+    "agentos_venv_recv": (c_int, [P, c_void_p, POINTER(c_size_t)]),
+    "agentos_venv_batch_size": (c_int, [P, POINTER(c_size_t)]),
+    "agentos_venv_in_flight": (c_int, [P, POINTER(c_size_t)]),
     "agentos_signal_name": (c_char_p, [c_uint32]),
     "agentos_venv_would_execute": (c_int, [P, c_size_t, POINTER(_lib.CAction), POINTER(c_int32)]),
     "agentos_reward": (c_int, [POINTER(EnvConfig), c_double, POINTER(c_uint32), c_int32, POINTER(c_double),

@@ -44,6 +44,21 @@ the worker thread that ran it; env i is the record's env_id). If recording
 fails, the step fails and the env refuses further steps: nothing runs
 unaudited once auditing broke.
 
+Async mode (EnvPool's contract): ``send(actions, env_ids)`` queues one
+step for each listed env and returns at once; worker threads (num_threads)
+step them, with the GIL released, while Python computes. ``recv()`` waits
+for the first ``batch_size`` envs (a constructor argument; default
+num_envs) to finish and returns their rows in finish order, batch-shaped,
+with ``infos["env_id"]``. Each env steps exactly as ``step`` would step it,
+so its trajectory does not depend on the batches it lands in:
+
+    env = VectorEnv(kernel, 64, task="sql", dataset_dir=..., num_threads=2, batch_size=16)
+    env.reset(seed=0)
+    env.send(first_actions, np.arange(64))
+    while training:
+        obs, rew, term, trunc, infos = env.recv()
+        env.send(policy(obs), infos["env_id"])
+
 Actions: a list of str/bytes (packed into one buffer plus offsets per call),
 or a ``PackedActions`` made once with ``env.pack(actions)`` and reused: then
 a step is a single C call with no Python-side packing at all. Optional
@@ -185,7 +200,7 @@ class VectorEnv(_VectorBase):
                  config: EnvironmentConfig | None = None, autoreset: Any = "next_step", num_threads: int = 1,
                  seed: int = 0, keep_results: bool = False, action_kind: str = "sql",
                  min_envs_per_thread: int | None = None, spin_us: int | None = None, recorder: Any = None,
-                 **task_options: Any) -> None:
+                 batch_size: int | None = None, **task_options: Any) -> None:
         lib = _env.require("VectorEnv")
         self.kernel = require_kernel(kernel, "VectorEnv")
         if isinstance(num_envs, bool) or not isinstance(num_envs, numbers.Integral) or not 1 <= num_envs < 2**32:
@@ -212,7 +227,8 @@ class VectorEnv(_VectorBase):
         c.keep_results = 1 if keep_results else 0
         c.default_action_kind = _kind_value(action_kind)
         # The engine validates both; here they only must fit the C field.
-        for name, v in (("min_envs_per_thread", min_envs_per_thread), ("spin_us", spin_us)):
+        for name, v in (("min_envs_per_thread", min_envs_per_thread), ("spin_us", spin_us),
+                        ("batch_size", batch_size)):
             if v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < 2**32:
@@ -230,9 +246,11 @@ class VectorEnv(_VectorBase):
         self._h = handle
         self._lib: Any = lib
         self._step_fn: Any = lib.agentos_venv_step
+        self._send_fn: Any = lib.agentos_venv_send
+        self._recv_fn: Any = lib.agentos_venv_recv
         n = int(num_envs)
         self.num_envs: int = n
-        self.autoreset = autoreset
+        self.autoreset: str = autoreset
         self.keep_results = bool(keep_results)
         self.metadata = {"autoreset_mode": _MODES[autoreset], "render_modes": []}
         self._info_keys: tuple[str, ...] = INFO_KEYS + (("cost",) if config.penalty_mode != "reward" else ())
@@ -246,6 +264,10 @@ class VectorEnv(_VectorBase):
             self.observation_space = _spaces.index_space(n)
         self.closed = False
         self._map_buffers()
+        size = ctypes.c_size_t()
+        _lib.check(lib.agentos_venv_batch_size(handle, ctypes.byref(size)))
+        self.batch_size: int = size.value
+        self._make_recv_rows()
 
     # ---- buffers ------------------------------------------------------------
 
@@ -416,8 +438,8 @@ class VectorEnv(_VectorBase):
 
     # ---- per-env inputs -----------------------------------------------------------
 
-    def _array(self, values, what, ctype, dtype):
-        n = self.num_envs
+    def _array(self, values, what, ctype, dtype, n=None):
+        n = self.num_envs if n is None else n
         if _np is not None:
             try:
                 a = _np.ascontiguousarray(values, dtype=dtype)
@@ -435,15 +457,17 @@ class VectorEnv(_VectorBase):
             raise InvalidArgument(f"{what}: {e}") from None
         return a, ctypes.addressof(a)
 
-    def _u8(self, values, what):
+    def _u8(self, values, what, n=None):
         vals = values
         if _np is None or not isinstance(values, _np.ndarray):
             vals = [1 if bool(v) else 0 for v in values]
         elif values.dtype == _np.bool_:
             vals = values.view(_np.uint8)
-        return self._array(vals, what, ctypes.c_uint8, "uint8")
+        return self._array(vals, what, ctypes.c_uint8, "uint8", n)
 
-    def _extras(self, kinds, tools, cost_usd, tokens, reward, success, done):
+    def _extras(self, kinds, tools, cost_usd, tokens, reward, success, done, n=None):
+        """The per-env inputs of n rows of actions (num_envs for a step)."""
+        n = self.num_envs if n is None else n
         ex = _env.StepExtras()
         keep = []
 
@@ -454,27 +478,156 @@ class VectorEnv(_VectorBase):
         if kinds is not None:
             ks = [_kind_value(k) if isinstance(k, str) else k for k in kinds] if not (
                 _np is not None and isinstance(kinds, _np.ndarray)) else kinds
-            put("kinds", self._array(ks, "kinds", ctypes.c_uint8, "uint8"))
+            put("kinds", self._array(ks, "kinds", ctypes.c_uint8, "uint8", n))
         if tools is not None:
             data, offsets = pack_payloads(tools)
-            if len(offsets) - 1 != self.num_envs:
-                raise InvalidArgument(f"tools must have {self.num_envs} entries")
+            if len(offsets) - 1 != n:
+                raise InvalidArgument(f"tools must have {n} entries")
             keep.extend([data, offsets])
             ex.tool_bytes = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
             ex.tool_bytes_len = len(data)
             ex.tool_offsets = offsets.ctypes.data if _np is not None else ctypes.addressof(offsets)
         if cost_usd is not None:
-            put("cost_usd", self._array(cost_usd, "cost_usd", ctypes.c_double, "float64"))
+            put("cost_usd", self._array(cost_usd, "cost_usd", ctypes.c_double, "float64", n))
         if tokens is not None:
-            put("tokens", self._array(tokens, "tokens", ctypes.c_int64, "int64"))
+            put("tokens", self._array(tokens, "tokens", ctypes.c_int64, "int64", n))
         if reward is not None:
-            put("external_reward", self._array(reward, "external_reward", ctypes.c_double, "float64"))
+            put("external_reward", self._array(reward, "external_reward", ctypes.c_double, "float64", n))
         if success is not None:
-            put("external_success", self._u8(success, "external_success"))
+            put("external_success", self._u8(success, "external_success", n))
         if done is not None:
-            put("external_done", self._u8(done, "external_done"))
+            put("external_done", self._u8(done, "external_done", n))
         keep.append(ex)
         return ctypes.byref(ex), keep
+
+    # ---- async mode (EnvPool's send / recv) -------------------------------------------
+
+    def _make_recv_rows(self):
+        """Allocates the arrays recv fills (batch_size rows) and points the
+        C struct at them once, so a recv is one C call."""
+        cap = self.batch_size
+        rows = _env.RecvRows()
+        rows.capacity = cap
+        self._recv_arrays: dict[str, Any] = {}
+        fields = {"env_id": (ctypes.c_uint32, "uint32")}
+        fields.update({name: (ctype, dtype) for name, (_getter, ctype, dtype) in _env.BUFFERS.items()})
+        fields["task_error"] = (ctypes.c_uint8, "uint8")
+        for name, (ctype, dtype) in fields.items():
+            if _np is not None:
+                arr = _np.zeros(cap, dtype=dtype)
+                addr = arr.ctypes.data
+            else:
+                arr = (ctype * cap)()
+                addr = ctypes.addressof(arr)
+            self._recv_arrays[name] = arr
+            setattr(rows, name, addr)
+        self._recv_rows = rows
+        self._recv_ref = ctypes.byref(rows)
+        self._recv_count = ctypes.c_size_t()
+        if _np is not None:
+            self._recv_stepped = _np.ones(cap, dtype=_np.bool_)
+
+    def _env_ids(self, env_ids):
+        """env_ids as a C uint32 array: (keep-alive, address, n)."""
+        if _np is not None:
+            a = _np.asarray(env_ids)
+            if a.ndim != 1:
+                raise InvalidArgument(f"env_ids must be 1-D, got shape {a.shape}")
+            if a.dtype != _np.uint32:
+                if a.size and not _np.issubdtype(a.dtype, _np.integer):
+                    raise TypeError(f"env_ids must be integers, not {a.dtype}")
+                if a.size and (a.min() < 0 or a.max() >= 2**32):
+                    raise InvalidArgument(f"env_ids must be in [0, {self.num_envs})")
+                a = a.astype(_np.uint32)
+            a = _np.ascontiguousarray(a)
+            return a, a.ctypes.data, a.shape[0]
+        ids = list(env_ids)
+        for i in ids:
+            if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+                raise TypeError("env_ids must be ints")
+            if not 0 <= i < 2**32:
+                raise InvalidArgument(f"env_ids must be in [0, {self.num_envs})")
+        c = (ctypes.c_uint32 * len(ids))(*ids)
+        return c, ctypes.addressof(c), len(ids)
+
+    def send(self, actions, env_ids, *, kinds=None, tools=None, cost_usd=None, tokens=None, external_reward=None,
+             external_success=None, external_done=None) -> None:
+        """Queues one step for each env in ``env_ids`` (action k is env
+        env_ids[k]'s; per-env inputs likewise) and returns at once: worker
+        threads step them while the caller computes. Collect them with
+        ``recv``. An env may not be sent again before it is received;
+        sync ``step``/``reset`` wait until nothing is in flight (StateError)."""
+        h = self._handle()
+        ids, ids_addr, n = self._env_ids(env_ids)
+        p = actions if type(actions) is PackedActions else PackedActions(actions)
+        if p.n != n:
+            raise InvalidArgument(f"{p.n} actions for {n} env ids")
+        extras, keep = None, None
+        if not (kinds is None and tools is None and cost_usd is None and tokens is None and external_reward is None
+                and external_success is None and external_done is None):
+            extras, keep = self._extras(kinds, tools, cost_usd, tokens, external_reward, external_success,
+                                        external_done, n)
+        code = self._send_fn(h, ids_addr, n, p.data_addr, p.data_len, p.offsets_addr, extras)
+        if code:
+            _lib.check(code)
+
+    def recv(self):
+        """Waits for ``batch_size`` envs in flight to finish (all of them
+        when fewer are in flight) and returns their (observations, rewards,
+        terminated, truncated, infos) in finish order, with
+        ``infos["env_id"]`` naming each row's env (EnvPool's contract). The
+        arrays are reused by the next ``recv``: copy what you keep. If a step
+        failed (a task reset inside autoreset, the recorder), the error is
+        raised with the received rows, every env's, as its ``result``: those
+        envs are no longer in flight."""
+        h = self._handle()
+        code = self._recv_fn(h, self._recv_ref, ctypes.byref(self._recv_count))
+        result = self._recv_result(self._recv_count.value)
+        if code:
+            try:
+                _lib.check(code)
+            except Exception as e:
+                e.result = result  # type: ignore[attr-defined]
+                raise
+        return result
+
+    @property
+    def in_flight(self) -> int:
+        """Envs sent and not yet received."""
+        out = ctypes.c_size_t()
+        _lib.check(self._lib.agentos_venv_in_flight(self._handle(), ctypes.byref(out)))
+        return out.value
+
+    def _recv_result(self, k: int):
+        a = self._recv_arrays
+        keys = self._info_keys
+        if _np is not None:
+            stepped = self._recv_stepped[:k]
+            if self.autoreset != "disabled":
+                _np.logical_not(a["autoreset"][:k].view(_np.bool_), out=stepped)
+            infos: dict[str, Any] = {"env_id": a["env_id"][:k]}
+            for key in keys:
+                name = _INFO_BUFFERS.get(key, key)
+                if name == "executed_bool":
+                    infos[key] = a["executed"][:k].view(_np.bool_)
+                else:
+                    infos[key] = a[name][:k]
+                infos["_" + key] = stepped
+            infos["autoreset"] = a["autoreset"][:k].view(_np.bool_)
+            infos["final_observation"] = a["final_observation"][:k]
+            return (a["observation"][:k], a["reward"][:k], a["terminated"][:k].view(_np.bool_),
+                    a["truncated"][:k].view(_np.bool_), infos)
+        ended = [bool(x) for x in a["autoreset"][:k]]
+        stepped_l = [True] * k if self.autoreset == "disabled" else [not x for x in ended]
+        infos = {"env_id": list(a["env_id"][:k])}
+        for key in keys:
+            buf = a[_INFO_BUFFERS.get(key, key).replace("_bool", "")][:k]
+            infos[key] = [bool(x) for x in buf] if key == "executed" else list(buf)
+            infos["_" + key] = stepped_l
+        infos["autoreset"] = ended
+        infos["final_observation"] = list(a["final_observation"][:k])
+        return (list(a["observation"][:k]), list(a["reward"][:k]), [bool(x) for x in a["terminated"][:k]],
+                [bool(x) for x in a["truncated"][:k]], infos)
 
     # ---- signals, explanations, metrics --------------------------------------------
 
