@@ -158,3 +158,36 @@ TEST_CASE("SqlSession: restoring from another image switches database and sizes 
   CHECK(digest == ds->template_digest(0));
   CHECK_FALSE(session->Restore(nullptr).ok());
 }
+
+TEST_CASE("Spider task spec: questions_file and databases_dir go together, instead of dataset_dir") {
+  struct Case {
+    const char* spec;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"({"type":"sql","dataset_dir":"d","questions_file":"q"})",
+       "task spec: give 'dataset_dir', or 'questions_file' and 'databases_dir' (the Spider/BIRD layout), not both"},
+      {R"({"type":"sql","questions_file":"q"})",
+       "task spec: 'questions_file' needs 'databases_dir' (the directory of <db_id>/<db_id>.sqlite)"},
+      {R"({"type":"sql","databases_dir":"d"})",
+       "task spec: 'databases_dir' needs 'questions_file' (the JSON or JSON Lines questions)"},
+      {R"({"type":"sql","questions_file":"","databases_dir":"d"})", "task spec: 'questions_file' is empty"},
+      {R"({"type":"sql","questions_file":"q","databases_dir":""})", "task spec: 'databases_dir' is empty"},
+      {R"({"type":"sql","questions_file":3,"databases_dir":"d"})", "task spec: 'questions_file' must be a string"},
+  };
+  for (const Case& c : cases) {
+    std::unique_ptr<TaskFactory> factory;
+    Status s = MakeTaskFactoryFromJson(c.spec, &factory);
+    INFO(c.spec);
+    CHECK(s.code() == Status::Code::kParseError);
+    CHECK(s.message() == c.message);
+    CHECK(factory == nullptr);
+  }
+  // The questions file is the split: only "all" (the default there) exists.
+  std::unique_ptr<TaskFactory> factory;
+  Status s = MakeTaskFactoryFromJson(R"({"type":"sql","split":"train","questions_file":")" + SpiderMiniDir() +
+                                         R"(/dev.json","databases_dir":")" + SpiderMiniDir() + R"(/database"})",
+                                     &factory);
+  CHECK(s.code() == Status::Code::kInvalidArgument);
+  CHECK_THAT(s.message(), Catch::Contains("a questions file is one split"));
+}
