@@ -64,3 +64,14 @@ def test_bad_data_is_an_error_naming_the_file_and_question(tmp_path):
                                                r"no such column: nope"):
         VectorEnv(KernelSpace(policy=SQLPolicy()), 1, task="sql", questions_file=bad,
                   databases_dir=FIXTURE / "database")
+
+
+def test_gymnasium_make_takes_the_spider_keys_instead_of_the_shop_dataset():
+    gym = pytest.importorskip("gymnasium")
+    import agent_os  # noqa: F401  (registers the ids)
+    env = gym.make("agentos/Sql-v0", policy=KernelSpace(policy=SQLPolicy()), questions_file=FIXTURE / "train.jsonl",
+                   databases_dir=FIXTURE / "database", task_index=1)  # library: who borrowed Quiet Engines?
+    obs, _ = env.reset(seed=0)
+    assert int(obs) == 1
+    _, reward, terminated, _, _ = env.step("SELECT member FROM loan WHERE book_id = 3")
+    assert (float(reward), bool(terminated)) == (1.0, True)
