@@ -11,7 +11,7 @@ from agent_os.env_config import EnvironmentConfig
 from agent_os.errors import PolicyParseError
 from agent_os.policies import SQLPolicy
 from agent_os.vector_env import VectorEnv
-from conftest import ROOT
+from conftest import NUMPY_BLOCKED, ROOT
 
 pytestmark = pytest.mark.nonumpy
 FIXTURE = ROOT / "tests" / "sql_task" / "fixtures" / "spider_mini"
@@ -66,6 +66,7 @@ def test_bad_data_is_an_error_naming_the_file_and_question(tmp_path):
                   databases_dir=FIXTURE / "database")
 
 
+@pytest.mark.skipif(NUMPY_BLOCKED, reason="gymnasium needs numpy")
 def test_gymnasium_make_takes_the_spider_keys_instead_of_the_shop_dataset():
     gym = pytest.importorskip("gymnasium")
     import agent_os  # noqa: F401  (registers the ids)
