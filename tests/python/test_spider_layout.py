@@ -24,8 +24,9 @@ def spider_env(n, **kw):
                      config=EnvironmentConfig(max_steps=3), **kw)
 
 
-def test_gold_queries_score_1_and_wrong_ones_0_on_every_database():
-    env = spider_env(8)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gold_queries_score_1_and_wrong_ones_0_on_every_database(threads):
+    env = spider_env(8, num_threads=threads, min_envs_per_thread=1)
     obs, _ = env.reset(seed=3)
     tasks = [int(i) for i in obs]
     # the 8 envs draw tasks of all three databases
