@@ -56,16 +56,41 @@ Status GetInt(const Value& v, const char* key, std::int64_t lo, std::int64_t hi,
   return Status::Ok();
 }
 
+// Where the tasks come from: dataset_dir, or the Spider/BIRD layout
+// (questions_file and databases_dir, whose questions file is the split, so
+// split defaults to "all" there).
+Status GetSqlSource(const Value& doc, SqlTaskConfig* config) {
+  const auto end = doc.MemberEnd();
+  const auto dir = doc.FindMember("dataset_dir"), databases = doc.FindMember("databases_dir"),
+             questions = doc.FindMember("questions_file");
+  if (dir != end && (databases != end || questions != end)) {
+    return Bad("give 'dataset_dir', or 'questions_file' and 'databases_dir' (the Spider/BIRD layout), not both");
+  }
+  if (dir != end) {
+    if (Status s = GetString(dir->value, "dataset_dir", &config->dataset_dir); !s.ok()) return s;
+    if (config->dataset_dir.empty()) return Bad("'dataset_dir' is empty");
+    return Status::Ok();
+  }
+  if (databases == end && questions == end) {
+    return Bad("type 'sql' needs 'dataset_dir' (or 'questions_file' and 'databases_dir' for the Spider/BIRD layout)");
+  }
+  if (questions == end) return Bad("'databases_dir' needs 'questions_file' (the JSON or JSON Lines questions)");
+  if (databases == end) return Bad("'questions_file' needs 'databases_dir' (the directory of <db_id>/<db_id>.sqlite)");
+  if (Status s = GetString(questions->value, "questions_file", &config->questions_file); !s.ok()) return s;
+  if (Status s = GetString(databases->value, "databases_dir", &config->databases_dir); !s.ok()) return s;
+  if (config->questions_file.empty()) return Bad("'questions_file' is empty");
+  if (config->databases_dir.empty()) return Bad("'databases_dir' is empty");
+  config->split = "all";
+  return Status::Ok();
+}
+
 Status MakeSql(const Value& doc, std::unique_ptr<TaskFactory>* out) {
   Status s = CheckKeys(doc, "sql",
-                       {"type", "dataset_dir", "split", "task_index", "time_limit_ms", "row_limit", "finish_on_success",
-                        "growth_limit_kb"});
+                       {"type", "dataset_dir", "databases_dir", "questions_file", "split", "task_index", "time_limit_ms",
+                        "row_limit", "finish_on_success", "growth_limit_kb"});
   if (!s.ok()) return s;
   SqlTaskConfig config;
-  auto dir = doc.FindMember("dataset_dir");
-  if (dir == doc.MemberEnd()) return Bad("type 'sql' needs 'dataset_dir'");
-  if (s = GetString(dir->value, "dataset_dir", &config.dataset_dir); !s.ok()) return s;
-  if (config.dataset_dir.empty()) return Bad("'dataset_dir' is empty");
+  if (s = GetSqlSource(doc, &config); !s.ok()) return s;
   if (auto m = doc.FindMember("split"); m != doc.MemberEnd()) {
     if (s = GetString(m->value, "split", &config.split); !s.ok()) return s;
     if (config.split != "train" && config.split != "test" && config.split != "all") {

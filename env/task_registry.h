@@ -6,11 +6,15 @@
 //   {"type": "sql", "dataset_dir": "env/sql/data", "split": "train",
 //    "task_index": -1, "time_limit_ms": 200, "row_limit": 10000,
 //    "finish_on_success": true, "growth_limit_kb": 8192}
+//   {"type": "sql", "databases_dir": "spider/database",
+//    "questions_file": "spider/dev.json", ...}   (the Spider/BIRD layout;
+//    split "all", the default there: the questions file is the split)
 //
 // Strict, like the policy loader: the document must be one JSON object;
 // "type" is required; every other key must be one the type knows, with the
 // right JSON type and range (see SqlTaskConfig for the SQL keys; only
-// dataset_dir is required, the rest default as there). Unknown keys,
+// dataset_dir, or questions_file with databases_dir, is required, the rest
+// default as there). Unknown keys,
 // duplicate keys, wrong types and trailing text are errors naming the key.
 #ifndef AGENTOS_ENV_TASK_REGISTRY_H_
 #define AGENTOS_ENV_TASK_REGISTRY_H_

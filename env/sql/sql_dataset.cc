@@ -1,10 +1,13 @@
 #include "env/sql/sql_dataset.h"
 
+#include "env/sql/spider_questions.h"
 #include "kernel/rapidjson.h"
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -136,6 +139,29 @@ Status BuildSchemaText(SqlSession* session, std::string* out) {
   return Status::Ok();
 }
 
+// Runs a task's gold query on the template and keeps its rows; leaves the
+// session at the template. `where` names the task's place in its file.
+Status RunGold(SqlSession* session, const SqlTaskSpec& spec, const std::string& where, bool need_rows,
+               ResultSet* gold) {
+  SqlRunStatus st = session->Run(spec.gold_sql, kGoldLimits, gold);
+  if (st != SqlRunStatus::kOk) {
+    return Status::ParseError(where + ": gold query of '" + spec.id + "' failed: " + std::string(session->error()));
+  }
+  if (session->since_restore().write_statements != 0 || session->since_restore().changed_database()) {
+    return Status::ParseError(where + ": gold query of '" + spec.id + "' writes to the database");
+  }
+  if (need_rows && (gold->rows() == 0 || AllNull(*gold))) {
+    return Status::ParseError(where + ": gold query of '" + spec.id + "' returns no data");
+  }
+  return session->Restore();
+}
+
+std::string Observation(const SqlTaskSpec& spec, const std::string& schema_text) {
+  std::string out = "Question: " + spec.question + "\n";
+  if (!spec.evidence.empty()) out += "Evidence: " + spec.evidence + "\n";
+  return out + "Schema:\n" + schema_text;
+}
+
 }  // namespace
 
 std::string_view ToString(CandidateLabel label) {
@@ -157,14 +183,16 @@ Status SqlDataset::Load(const std::string& dir, std::shared_ptr<const SqlDataset
   if (Status s = ReadFile(base + "tasks.jsonl", &tasks_text); !s.ok()) return s;
 
   std::shared_ptr<SqlDataset> ds(new SqlDataset());
-  if (Status s = DatabaseImage::FromSql(schema + "\n" + data, &ds->image_); !s.ok()) {
+  Database db;
+  if (Status s = DatabaseImage::FromSql(schema + "\n" + data, &db.image); !s.ok()) {
     return Status::ParseError(base + "schema.sql/data.sql: " + s.message());
   }
   std::unique_ptr<SqlSession> session;
-  if (Status s = SqlSession::Open(ds->image_, 0, &session); !s.ok()) return s;
-  if (Status s = BuildSchemaText(session.get(), &ds->schema_text_); !s.ok()) return s;
+  if (Status s = SqlSession::Open(db.image, 0, &session); !s.ok()) return s;
+  if (Status s = BuildSchemaText(session.get(), &db.schema_text); !s.ok()) return s;
   if (Status s = session->Restore(); !s.ok()) return s;
-  if (Status s = session->Digest(&ds->template_digest_); !s.ok()) return s;
+  if (Status s = session->Digest(&db.digest); !s.ok()) return s;
+  ds->databases_.push_back(std::move(db));
 
   const std::string file = base + "tasks.jsonl";
   std::unordered_set<std::string> ids;
@@ -181,20 +209,11 @@ Status SqlDataset::Load(const std::string& dir, std::shared_ptr<const SqlDataset
     if (!ids.insert(e.spec.id).second) return LineError(file, line_no, "duplicate id '" + e.spec.id + "'");
 
     // The expected result is the gold query's, run on the template.
-    SqlRunStatus st = session->Run(e.spec.gold_sql, kGoldLimits, &e.gold);
-    if (st != SqlRunStatus::kOk) {
-      return LineError(file, line_no, "gold query of '" + e.spec.id + "' failed: " + std::string(session->error()));
-    }
-    if (session->since_restore().write_statements != 0 || session->since_restore().changed_database()) {
-      return LineError(file, line_no, "gold query of '" + e.spec.id + "' writes to the database");
-    }
-    if (e.gold.rows() == 0 || AllNull(e.gold)) {
-      return LineError(file, line_no, "gold query of '" + e.spec.id + "' returns no data");
-    }
-    if (Status s = session->Restore(); !s.ok()) return s;
+    const std::string where = file + ":" + std::to_string(line_no);
+    if (Status s = RunGold(session.get(), e.spec, where, /*need_rows=*/true, &e.gold); !s.ok()) return s;
     e.ordered = HasTopLevelOrderBy(e.spec.gold_sql);
     SortedRowOrder(e.gold, &e.gold_order);
-    e.observation = "Question: " + e.spec.question + "\nSchema:\n" + ds->schema_text_;
+    e.observation = Observation(e.spec, ds->databases_.front().schema_text);
     ds->tasks_.push_back(std::move(e));
   }
   if (ds->tasks_.empty()) return Status::ParseError(file + ": no tasks");
@@ -202,7 +221,76 @@ Status SqlDataset::Load(const std::string& dir, std::shared_ptr<const SqlDataset
   return Status::Ok();
 }
 
+Status SqlDataset::LoadSpider(const std::string& databases_dir, const std::string& questions_file,
+                              std::shared_ptr<const SqlDataset>* out) {
+  namespace fs = std::filesystem;
+  if (out == nullptr) return Status::InvalidArgument("SqlDataset::LoadSpider: out is null");
+  if (databases_dir.empty()) return Status::InvalidArgument("the databases directory is empty");
+  if (questions_file.empty()) return Status::InvalidArgument("the questions file is empty");
+  std::string text;
+  if (Status s = ReadFile(questions_file, &text); !s.ok()) return s;
+  std::vector<SpiderQuestion> questions;
+  if (Status s = ParseSpiderQuestions(text, questions_file, &questions); !s.ok()) return s;
+  std::error_code ec;
+  if (!fs::is_directory(databases_dir, ec)) {
+    return Status::IoError("the databases directory " + databases_dir + " does not exist or is not a directory");
+  }
+
+  std::shared_ptr<SqlDataset> ds(new SqlDataset());
+  ds->spider_layout_ = true;
+  ds->tasks_.reserve(questions.size());
+  std::unordered_map<std::string, std::size_t> database_of_id;
+  std::unique_ptr<SqlSession> session;  // one, moved from database to database
+  for (std::size_t i = 0; i < questions.size(); ++i) {
+    SpiderQuestion& q = questions[i];
+    auto found = database_of_id.find(q.db_id);
+    if (found == database_of_id.end()) {
+      const fs::path dir = fs::path(databases_dir) / q.db_id;
+      if (!fs::is_directory(dir, ec)) {
+        return Status::ParseError(q.where + ": unknown db_id '" + q.db_id + "': no directory " + dir.string());
+      }
+      const fs::path file = dir / (q.db_id + ".sqlite");
+      if (!fs::is_regular_file(file, ec)) {
+        return Status::ParseError(q.where + ": the database file of '" + q.db_id + "' is missing: " + file.string());
+      }
+      Database db;
+      if (Status s = DatabaseImage::FromFile(file.string(), &db.image); !s.ok()) {
+        return Status::ParseError(q.where + ": " + s.message());
+      }
+      Status s = session ? session->Restore(db.image) : SqlSession::Open(db.image, 0, &session);
+      if (s.ok()) s = BuildSchemaText(session.get(), &db.schema_text);
+      if (s.ok()) s = session->Restore();
+      if (s.ok()) s = session->Digest(&db.digest);
+      if (!s.ok()) return Status::ParseError(q.where + ": database " + file.string() + ": " + s.message());
+      found = database_of_id.emplace(q.db_id, ds->databases_.size()).first;
+      ds->databases_.push_back(std::move(db));
+    } else if (Status s = session->Restore(ds->databases_[found->second].image); !s.ok()) {
+      return s;
+    }
+    Entry e;
+    e.database = found->second;
+    e.spec.id = q.db_id + "-" + std::to_string(i);
+    e.spec.question = std::move(q.question);
+    e.spec.gold_sql = std::move(q.gold_sql);
+    e.spec.db_id = std::move(q.db_id);
+    e.spec.evidence = std::move(q.evidence);
+    e.spec.difficulty = std::move(q.difficulty);
+    if (Status s = RunGold(session.get(), e.spec, q.where, /*need_rows=*/false, &e.gold); !s.ok()) return s;
+    e.ordered = HasTopLevelOrderBy(e.spec.gold_sql);
+    SortedRowOrder(e.gold, &e.gold_order);
+    e.observation = Observation(e.spec, ds->databases_[e.database].schema_text);
+    ds->tasks_.push_back(std::move(e));
+  }
+  *out = std::move(ds);
+  return Status::Ok();
+}
+
 Status SqlDataset::SplitIndices(std::string_view split, std::vector<std::int64_t>* out) const {
+  if (spider_layout_ && split != "all") {
+    return Status::InvalidArgument("unknown split '" + std::string(split) +
+                                   "': a questions file is one split, \"all\" (load Spider's dev.json for its dev "
+                                   "set, train_spider.json for its training set)");
+  }
   if (split != "train" && split != "test" && split != "all") {
     return Status::InvalidArgument("unknown split '" + std::string(split) + "' (train, test, all)");
   }

@@ -153,6 +153,44 @@ Status DatabaseImage::FromSql(std::string_view sql, std::shared_ptr<const Databa
   return Status::Ok();
 }
 
+Status DatabaseImage::FromFile(const std::string& path, std::shared_ptr<const DatabaseImage>* out) {
+  if (out == nullptr) return Status::InvalidArgument("DatabaseImage::FromFile: out is null");
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    Status s = Status::IoError(SqliteError(db, ("cannot open the database " + path).c_str()));
+    sqlite3_close(db);
+    return s;
+  }
+  // The file is data, not code: its schema may not call functions with side
+  // effects, and it gets no extensions.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  // Reading the schema is what tells a database from any other file.
+  if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    Status s = Status::ParseError(SqliteError(db, ("cannot read the database " + path).c_str()));
+    sqlite3_close(db);
+    return s;
+  }
+  sqlite3_int64 size = 0;
+  unsigned char* bytes = sqlite3_serialize(db, "main", &size, 0);
+  sqlite3_close(db);
+  if (bytes == nullptr || size < 100) {
+    sqlite3_free(bytes);
+    return Status::ParseError("cannot serialize the database " + path + " (empty or unreadable)");
+  }
+  // A database in WAL mode says so in its header (read and write versions
+  // 2); the serialized pages already hold what the WAL had, and an
+  // in-memory copy must use a rollback journal, so the copy says version 1.
+  if (bytes[18] == 2) bytes[18] = 1;
+  if (bytes[19] == 2) bytes[19] = 1;
+  std::shared_ptr<DatabaseImage> image(new DatabaseImage());
+  image->data_ = bytes;
+  image->size_ = static_cast<std::size_t>(size);
+  *out = std::move(image);
+  return Status::Ok();
+}
+
 // ---- SqlSession ------------------------------------------------------------
 
 Status SqlSession::Open(std::shared_ptr<const DatabaseImage> image, std::size_t growth_limit_bytes,
@@ -161,9 +199,11 @@ Status SqlSession::Open(std::shared_ptr<const DatabaseImage> image, std::size_t 
   if (!image) return Status::InvalidArgument("SqlSession::Open: no database image");
   std::unique_ptr<SqlSession> s(new SqlSession());
   s->image_ = std::move(image);
+  s->growth_limit_ = growth_limit_bytes;
   s->capacity_ = s->image_->size() + growth_limit_bytes;
   s->buffer_.reset(new (std::nothrow) unsigned char[s->capacity_]);
   if (!s->buffer_) return Status::Internal("out of memory for a task database");
+  s->buffer_bytes_ = s->capacity_;
   std::memcpy(s->buffer_.get(), s->image_->data(), s->image_->size());
   if (Status st = s->OpenConnection(); !st.ok()) return st;
   if (Status st = s->Deserialize(); !st.ok()) return st;
@@ -269,6 +309,30 @@ Status SqlSession::Restore() {
   } else {
     ++restore_counts_.skipped;
   }
+  data_dirty_ = schema_dirty_ = connection_dirty_ = false;
+  since_restore_ = SqlBackendStats{};
+  return Status::Ok();
+}
+
+Status SqlSession::Restore(const std::shared_ptr<const DatabaseImage>& image) {
+  if (!image) return Status::InvalidArgument("SqlSession::Restore: no database image");
+  if (image == image_) return Restore();
+  // The connection has parsed the old database's schema: never deserialize
+  // another database into it (see Restore()).
+  CloseConnection();
+  const std::size_t capacity = image->size() + growth_limit_;
+  if (capacity > buffer_bytes_) {
+    std::unique_ptr<unsigned char[]> bigger(new (std::nothrow) unsigned char[capacity]);
+    if (!bigger) return Failed(Status::Internal("out of memory for a task database"));
+    buffer_ = std::move(bigger);
+    buffer_bytes_ = capacity;
+  }
+  image_ = image;
+  capacity_ = capacity;
+  std::memcpy(buffer_.get(), image_->data(), image_->size());
+  if (Status s = OpenConnection(); !s.ok()) return Failed(s);
+  if (Status s = Deserialize(); !s.ok()) return Failed(s);
+  ++restore_counts_.switched;
   data_dirty_ = schema_dirty_ = connection_dirty_ = false;
   since_restore_ = SqlBackendStats{};
   return Status::Ok();

@@ -46,6 +46,10 @@ class DatabaseImage {
   // Runs `sql` (schema and rows) on a fresh in-memory database and keeps its
   // serialized form.
   static Status FromSql(std::string_view sql, std::shared_ptr<const DatabaseImage>* out);
+  // Reads the SQLite database file at `path` (opened read-only, never
+  // written) and keeps its serialized form. Fails, naming the path, when the
+  // file is missing or is not a SQLite database.
+  static Status FromFile(const std::string& path, std::shared_ptr<const DatabaseImage>* out);
   ~DatabaseImage();
   DatabaseImage(const DatabaseImage&) = delete;
   DatabaseImage& operator=(const DatabaseImage&) = delete;
@@ -86,6 +90,10 @@ class SqlSession {
 
   // Brings the database back to the template (see the header comment).
   Status Restore();
+  // The same, with `image` as the template from now on. The same image as
+  // before is a plain Restore(); another one costs a new connection (and a
+  // larger buffer when it needs one), as when the schema changed.
+  Status Restore(const std::shared_ptr<const DatabaseImage>& image);
 
   // Runs every statement of `sql` in order and leaves the last statement's
   // rows in `last`. Stops at the first failure; what ran before stays done.
@@ -102,6 +110,7 @@ class SqlSession {
     std::uint64_t skipped = 0;   // nothing to do
     std::uint64_t copied = 0;    // image copied back in place
     std::uint64_t reopened = 0;  // image copied and deserialized into a new connection
+    std::uint64_t switched = 0;  // another image deserialized into a new connection
   };
   const RestoreCounts& restore_counts() const { return restore_counts_; }
 
@@ -125,7 +134,9 @@ class SqlSession {
   std::shared_ptr<const DatabaseImage> image_;
   sqlite3* db_ = nullptr;
   std::unique_ptr<unsigned char[]> buffer_;  // holds the live database; reused by every restore
-  std::size_t capacity_ = 0;
+  std::size_t buffer_bytes_ = 0;             // allocated; >= capacity_
+  std::size_t capacity_ = 0;                 // the image's size plus the growth limit
+  std::size_t growth_limit_ = 0;
   SqlAuthorizer authorizer_;
   bool data_dirty_ = false;        // the buffer may differ from the image
   bool schema_dirty_ = false;      // ... and so may the schema

@@ -41,7 +41,9 @@ class SqlTaskImpl final : public SqlTask {
     // Counted once the restore succeeded: a failed one keeps the stats, and
     // ChangedStateEpisodes still counts the episode through them.
     const bool changed = session_->since_restore().changed_database();
-    if (Status s = session_->Restore(); !s.ok()) {
+    // Each task restores its own database's template (one image per
+    // database; the same image as before costs nothing extra).
+    if (Status s = session_->Restore(dataset_->image(static_cast<std::size_t>(next))); !s.ok()) {
       current_ = -1;
       return s;
     }
@@ -153,7 +155,10 @@ Status MakeSqlTaskFactory(const SqlTaskConfig& config, std::shared_ptr<const Sql
 Status MakeSqlTaskFactory(const SqlTaskConfig& config, std::unique_ptr<TaskFactory>* out) {
   if (out == nullptr) return Status::InvalidArgument("MakeSqlTaskFactory: out is null");
   std::shared_ptr<const SqlDataset> dataset;
-  if (Status s = SqlDataset::Load(config.dataset_dir, &dataset); !s.ok()) return s;
+  Status s = config.questions_file.empty()
+                 ? SqlDataset::Load(config.dataset_dir, &dataset)
+                 : SqlDataset::LoadSpider(config.databases_dir, config.questions_file, &dataset);
+  if (!s.ok()) return s;
   return MakeSqlTaskFactory(config, std::move(dataset), out);
 }
 

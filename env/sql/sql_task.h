@@ -31,6 +31,11 @@ class SqlDataset;
 
 struct SqlTaskConfig {
   std::string dataset_dir;     // holds schema.sql, data.sql, tasks.jsonl (see env/sql/data/README.md)
+  // The Spider/BIRD layout instead of dataset_dir (env/sql/data/README.md):
+  // the directory holding <db_id>/<db_id>.sqlite, and the JSON or JSON Lines
+  // file of questions (itself the split: use split "all").
+  std::string databases_dir;
+  std::string questions_file;
   std::string split = "train";  // "train", "test" or "all"
   std::int64_t task_index = -1;  // >= 0 pins every episode to this dataset index; -1 = the seed picks
   // CPU time one action (all its statements) may use before it is
@@ -58,12 +63,13 @@ class SqlTask : public Task {
   // lifetime_stats().destructive_statements.
   virtual const SqlBackendStats& lifetime_stats() const = 0;
   // Content digest of the task's database (SqlSession::Digest); equals the
-  // dataset's template_digest() right after a Reset.
+  // dataset's template_digest(i) of the episode's task i right after a Reset.
   virtual Status DatabaseDigest(std::uint64_t* out) const = 0;
 };
 
-// Loads the dataset once (template database, tasks, gold results) and shares
-// it, read-only, among every Task it makes.
+// Loads the dataset once (template databases, tasks, gold results) and
+// shares it, read-only, among every Task it makes: from questions_file and
+// databases_dir when questions_file is set, else from dataset_dir.
 Status MakeSqlTaskFactory(const SqlTaskConfig& config, std::unique_ptr<TaskFactory>* out);
 // The same over a dataset already loaded (config.dataset_dir is ignored), so
 // several factories (train and test, say) share one template.

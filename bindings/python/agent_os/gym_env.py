@@ -12,7 +12,9 @@ make_vector_env, so "vector_entry_point" builds the engine's VectorEnv and
   * agentos/External-v0  the external task (reward comes with the action;
                          through Gymnasium it is always 0)
   * agentos/Sql-v0       the SQL task on the shop dataset shipped with the
-                         package (``dataset_dir=`` for another)
+                         package (``dataset_dir=`` for another, or
+                         ``questions_file=`` and ``databases_dir=`` for a
+                         dataset in the Spider/BIRD layout)
 
 Keyword arguments (all optional): ``policy`` (a KernelSpace, or a YAML path;
 default: the policy file shipped in agent_os/data/default_policy.yaml),
@@ -62,7 +64,8 @@ def _kernel(policy: Any) -> KernelSpace:
 
 
 def _task_options(task: str, options: dict[str, Any]) -> dict[str, Any]:
-    if task == "sql" and "dataset_dir" not in options:
+    # The shop dataset unless another is named (a dataset_dir, or a Spider/BIRD questions_file).
+    if task == "sql" and "dataset_dir" not in options and "questions_file" not in options:
         options = dict(options, dataset_dir=str(default_dataset_dir()))
     return options
 

@@ -152,8 +152,9 @@ def task_spec(task, options: dict) -> bytes:
         spec = {"type": task, **options}
     else:
         raise TypeError(f"task must be 'noop', 'external', 'sql' or a spec dict, not {type(task).__name__}")
-    if "dataset_dir" in spec and isinstance(spec["dataset_dir"], os.PathLike):
-        spec["dataset_dir"] = os.fspath(spec["dataset_dir"])
+    for key in ("dataset_dir", "databases_dir", "questions_file"):
+        if isinstance(spec.get(key), os.PathLike):
+            spec[key] = os.fspath(spec[key])
     try:
         return json.dumps(spec).encode()
     except (TypeError, ValueError) as e:
