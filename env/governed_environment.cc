@@ -244,8 +244,7 @@ Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult
   Decision& d = r.decision;
   shared_->kernel->Check(action, state_, d);
   ++step_;
-  const TaskOutcome outcome = d.allowed() ? Execute(input) : TaskOutcome{};
-  if (!d.allowed() && task_feedback_) ReportBlocked(d);
+  const TaskOutcome outcome = d.allowed() ? Execute(input) : Blocked(d);
   const StepReward reward = Reward(d, outcome);
   const StepEnd end = EndOfStep(d, outcome);
   CountStep(d, outcome, reward);

@@ -181,7 +181,12 @@ class GovernedEnvironment {
  private:
   // task_index < 0: the task's seed picks (Task::Reset); else Task::ResetTo.
   Status ResetEpisode(std::optional<std::uint64_t> seed, ResetInfo* info, std::int64_t task_index = -1);
-  // Tells a task that wants feedback why its action was blocked.
+  // A blocked action's outcome (nothing ran); tells a task that wants
+  // feedback why, out of line so the allowed path does not pay for it.
+  TaskOutcome Blocked(const Decision& d) {
+    if (task_feedback_) ReportBlocked(d);
+    return TaskOutcome{};
+  }
   [[gnu::noinline]] void ReportBlocked(const Decision& d);
   Status GovernedStep(const StepInput& input, StepResult& r);
   Status GovernedStepNamed(const StepInput& input, StepResult& r);  // action.agent_id is set
