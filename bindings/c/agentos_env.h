@@ -189,10 +189,12 @@ typedef struct agentos_reset_options {
 /* Resets envs as `options` says: agentos_venv_reset / agentos_venv_reset_seeds
 ** plus task pinning, so a trainer chooses which task each env plays. A pin
 ** lasts one episode: a later reset (an autoreset too) lets the seed pick.
-** Every option is checked before any env moves: a bad length is the
-** caller's to get right, but a task that cannot be pinned (noop, external),
-** an index out of range or below -1 is AGENTOS_INVALID naming the env, and
-** nothing changes. */
+** Every option is checked before any env moves: a NULL venv or options, a
+** wrong struct_size, seeds given with has_seed, has_seeds without seeds, a
+** pin on a task that has no tasks to choose from (noop, external), an index
+** out of range or below -1 are AGENTOS_INVALID (the message names the env)
+** and nothing changes. Task resets that fail are reported as by
+** agentos_venv_reset. */
 AGENTOS_API int agentos_venv_reset_with(agentos_venv* venv, const agentos_reset_options* options);
 
 /* *index = the task index of task id `id` (id_len bytes, e.g. "shop-042"),
