@@ -19,7 +19,8 @@
 //    scored and ends the episode whatever its result (done, even when it
 //    fails). The marker is a SQL block comment, so the text the kernel judges
 //    is exactly the text SQLite runs: a marker outside SQL would have to be
-//    cut off between the decision and the execution.
+//    cut off between the decision and the execution. A submission the
+//    kernel blocks never reaches the task, so it ends nothing.
 // Per-step reward shaping is the environment's (RewardConfig::step_penalty,
 // 0 by default), paid on every governed step in either mode.
 //

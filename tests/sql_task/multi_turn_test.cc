@@ -38,6 +38,7 @@ std::unique_ptr<GovernedEnvironment> MakeEnv(SqlTaskConfig::Episode episode, std
   EnvironmentConfig env_config;
   env_config.max_steps = max_steps;
   env_config.autoreset = AutoresetMode::kDisabled;
+  env_config.terminate_on_critical = false;  // a blocked DROP is a step the agent learns from
   std::unique_ptr<GovernedEnvironment> env;
   REQUIRE(GovernedEnvironment::Create(kernel, env_config, *factory, &env).ok());
   REQUIRE(env->Reset(5).ok());
@@ -98,6 +99,18 @@ TEST_CASE("multi_turn: a submitted wrong answer ends the episode with reward 0, 
     CHECK_FALSE(r.success);
     CHECK(r.reward == 0.0);
   }
+}
+
+TEST_CASE("multi_turn: the kernel judges a submission like any action; a blocked one never ran and ends nothing") {
+  auto env = MakeEnv(SqlTaskConfig::Episode::kMultiTurn);
+  StepResult r = Step(*env, "/* submit */ DROP TABLE orders");
+  CHECK_FALSE(r.executed);
+  CHECK_FALSE(r.terminated);
+  CHECK(Feedback(*env).rfind("\n\nLast action: blocked\npolicy sql_safety, rule sql.denied_kind", 0) == 0);
+  r = Step(*env, "/* submit */ SELECT COUNT(*) FROM orders WHERE status = 'pending'");
+  CHECK(r.terminated);
+  CHECK(r.success);
+  CHECK(r.reward == 1.0);
 }
 
 TEST_CASE("multi_turn: a correct result ends the episode without a submit; max_steps truncates") {
