@@ -113,6 +113,7 @@ def test_bad_task_ids_are_clear_errors_and_change_nothing():
 
 
 def test_gymnasium_env_takes_a_task_id():
+    pytest.importorskip("numpy")
     pytest.importorskip("gymnasium")
     from agent_os.gym_env import GymEnv
     env = GymEnv("sql", policy=KernelSpace(policy=SQLPolicy()), episode="multi_turn")
