@@ -9,7 +9,7 @@ from agent_os.env_config import EnvironmentConfig
 from agent_os.errors import NotFoundError
 from agent_os.policies import SQLPolicy
 from agent_os.vector_env import VectorEnv
-from conftest import ROOT
+from conftest import NUMPY_BLOCKED, ROOT
 
 pytestmark = pytest.mark.nonumpy
 SHOP = str(ROOT / "env" / "sql" / "data" / "shop")
@@ -112,8 +112,8 @@ def test_bad_task_ids_are_clear_errors_and_change_nothing():
         noop.reset(options={"task_id": [0, None]})
 
 
+@pytest.mark.skipif(NUMPY_BLOCKED, reason="Gymnasium needs numpy")
 def test_gymnasium_env_takes_a_task_id():
-    pytest.importorskip("numpy")
     pytest.importorskip("gymnasium")
     from agent_os.gym_env import GymEnv
     env = GymEnv("sql", policy=KernelSpace(policy=SQLPolicy()), episode="multi_turn")
