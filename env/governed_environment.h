@@ -15,6 +15,8 @@
 //         as the kernel's action limit;
 //      2. only an allowed action reaches Task::Execute (shielding); a blocked
 //         one never runs and earns only its penalties (env/reward_config.h);
+//         a task that wants feedback (Task::wants_feedback) is told why it
+//         was blocked (Task::OnBlocked, text: env/blocked_feedback.h);
 //      3. terminated = the task ended the episode (TaskOutcome::done, only for
 //         an executed action) or a critical violation with
 //         terminate_on_critical (SIGPOLICY); truncated = max_steps governed
