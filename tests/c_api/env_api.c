@@ -313,6 +313,14 @@ static void test_task_pinning_and_feedback(agentos_kernel* kernel) {
   EXPECT(agentos_venv_reset_with(v, &o) == AGENTOS_INVALID);
   EXPECT(strstr(agentos_errmsg(), "env 1: task index 100000 is out of range") != NULL);
   EXPECT(obs[0] == 41 && obs[1] == 0); /* nothing changed */
+  const uint64_t seeds[3] = {1, 2, 3};
+  o.task_index = pins;
+  o.seeds = seeds; /* with has_seed = 1: two answers to one question */
+  EXPECT(agentos_venv_reset_with(v, &o) == AGENTOS_INVALID);
+  EXPECT(strstr(agentos_errmsg(), "not both") != NULL);
+  o.has_seed = 0;
+  EXPECT(agentos_venv_reset_with(v, &o) == AGENTOS_OK); /* per-env seeds and pins */
+  EXPECT(obs[0] == 41 && obs[1] == 0);
   o.struct_size = 8;
   EXPECT(agentos_venv_reset_with(v, &o) == AGENTOS_INVALID);
   EXPECT(agentos_venv_reset_with(v, NULL) == AGENTOS_INVALID);
