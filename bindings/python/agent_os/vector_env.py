@@ -559,6 +559,9 @@ class VectorEnv(_VectorBase):
             raise InvalidArgument(f"env index {env} outside [0, {self.num_envs})")
 
     def observation_text(self, env: int) -> str:
+        """Env's observation text: for SQL, the question and schema, and after
+        a step the feedback on its action (rows, error or the kernel's reason;
+        format in env/sql/data/README.md)."""
         h = self._handle()
         self._check_env(env)
         p, n = ctypes.c_void_p(), ctypes.c_size_t()
