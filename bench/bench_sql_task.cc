@@ -198,6 +198,35 @@ void BM_WarmSimpleSelect(benchmark::State& state) {
 }
 BENCHMARK(BM_WarmSimpleSelect);
 
+// What execution feedback (env/sql/sql_feedback.h: the rows rendered into
+// the observation text) adds to a step of the typical mix: feedback 0 is
+// the baseline of the same run.
+void BM_ExecuteFeedback(benchmark::State& state) {
+  SqlTaskConfig config;
+  config.task_index = 0;
+  config.finish_on_success = false;
+  config.feedback = state.range(0) == 1;
+  std::unique_ptr<TaskFactory> f;
+  if (!MakeSqlTaskFactory(config, Shop(), &f).ok()) Die("factory");
+  std::unique_ptr<Task> task;
+  if (!f->Make(&task).ok() || !task->Reset(0).ok()) Die("task");
+  const std::vector<std::string> sql = TypicalSelects();  // the actions view it
+  const std::vector<Action> actions = AsActions(sql);
+  std::size_t i = 0, errors = 0;
+  std::string failed;
+  for (auto _ : state) {
+    StepInput in;
+    in.action = &actions[i];
+    if (++i == actions.size()) i = 0;
+    const TaskOutcome out = task->Execute(in);
+    if (out.error && errors++ == 0) failed.assign(out.message);
+    benchmark::DoNotOptimize(task->ObservationText().size());
+  }
+  if (errors != 0) state.SkipWithError(("a benchmark SELECT failed: " + failed).c_str());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ExecuteFeedback)->ArgName("feedback")->Arg(0)->Arg(1)->MinTime(2.0);
+
 // Baseline: copying the template image, the floor of a copy-based restore.
 void BM_MemcpyImage(benchmark::State& state) {
   const auto& image = *Shop()->image();

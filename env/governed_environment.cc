@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "env/blocked_feedback.h"
 #include "kernel/audit_sink.h"
 
 namespace agentos {
@@ -79,20 +80,35 @@ Status GovernedEnvironment::Create(std::shared_ptr<const KernelSpace> kernel, co
 
 GovernedEnvironment::GovernedEnvironment(std::shared_ptr<const EnvShared> shared, std::unique_ptr<Task> task,
                                          std::uint64_t env_id)
-    : shared_(std::move(shared)), task_(std::move(task)), env_id_(env_id), by_policy_(shared_->policies.size(), 0) {}
+    : shared_(std::move(shared)), task_(std::move(task)), env_id_(env_id), by_policy_(shared_->policies.size(), 0) {
+  task_feedback_ = task_->wants_feedback();
+}
 
 Status GovernedEnvironment::Reset(std::optional<std::uint64_t> seed, ResetInfo* info) {
   return ResetEpisode(seed, info);
 }
 
-Status GovernedEnvironment::ResetEpisode(std::optional<std::uint64_t> seed, ResetInfo* info) {
+Status GovernedEnvironment::ResetTo(std::int64_t task_index, std::optional<std::uint64_t> seed, ResetInfo* info) {
+  // Checked here so a bad index changes nothing, not even a half-done reset.
+  const std::int64_t n = task_->num_tasks();
+  if (n <= 0) {
+    return Status::InvalidArgument(EnvName(env_id_) + ": its task has no tasks to choose from; it cannot be pinned");
+  }
+  if (task_index < 0 || task_index >= n) {
+    return Status::InvalidArgument(EnvName(env_id_) + ": task index " + std::to_string(task_index) +
+                                   " is out of range [0, " + std::to_string(n) + ")");
+  }
+  return ResetEpisode(seed, info, task_index);
+}
+
+Status GovernedEnvironment::ResetEpisode(std::optional<std::uint64_t> seed, ResetInfo* info, std::int64_t task_index) {
   // Draw from a copy so a failed task reset leaves the RNG where it was.
   EpisodeRng rng = rng_;
   if (seed) rng.seed(*seed);
   const std::uint64_t task_seed = rng();
   Status s;
   try {
-    s = task_->Reset(task_seed);
+    s = task_index < 0 ? task_->Reset(task_seed) : task_->ResetTo(task_seed, task_index);
   } catch (const std::exception& e) {
     s = Status::Internal(std::string("the task threw: ") + e.what());
   } catch (...) {
@@ -228,7 +244,7 @@ Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult
   Decision& d = r.decision;
   shared_->kernel->Check(action, state_, d);
   ++step_;
-  const TaskOutcome outcome = d.allowed() ? Execute(input) : TaskOutcome{};
+  const TaskOutcome outcome = d.allowed() ? Execute(input) : Blocked(d);
   const StepReward reward = Reward(d, outcome);
   const StepEnd end = EndOfStep(d, outcome);
   CountStep(d, outcome, reward);
@@ -265,6 +281,16 @@ TaskOutcome GovernedEnvironment::Execute(const StepInput& input) {
     outcome.message = "the task returned a non-finite reward; counted as 0";
   }
   return outcome;
+}
+
+void GovernedEnvironment::ReportBlocked(const Decision& d) {
+  // Feedback is a courtesy to the agent: failing to give it (out of memory,
+  // a throwing task) must not fail a step whose governance is complete.
+  try {
+    FormatBlockedReason(d, &blocked_text_);
+    task_->OnBlocked(blocked_text_);
+  } catch (...) {
+  }
 }
 
 GovernedEnvironment::StepReward GovernedEnvironment::Reward(const Decision& d, const TaskOutcome& outcome) {

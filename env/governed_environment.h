@@ -15,6 +15,8 @@
 //         as the kernel's action limit;
 //      2. only an allowed action reaches Task::Execute (shielding); a blocked
 //         one never runs and earns only its penalties (env/reward_config.h);
+//         a task that wants feedback (Task::wants_feedback) is told why it
+//         was blocked (Task::OnBlocked, text: env/blocked_feedback.h);
 //      3. terminated = the task ended the episode (TaskOutcome::done, only for
 //         an executed action) or a critical violation with
 //         terminate_on_critical (SIGPOLICY); truncated = max_steps governed
@@ -50,6 +52,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -133,6 +136,12 @@ class GovernedEnvironment {
   GovernedEnvironment& operator=(GovernedEnvironment&&) noexcept = default;
 
   Status Reset(std::optional<std::uint64_t> seed = std::nullopt, ResetInfo* info = nullptr);
+  // Resets like Reset, playing task `task_index` of the task's own list
+  // (Task::ResetTo); the seed still decides everything else. Only this
+  // episode is pinned: a later reset (autoreset included) lets the seed
+  // pick again. A task without tasks to pin, or an index out of its range,
+  // is an InvalidArgument error that changes nothing.
+  Status ResetTo(std::int64_t task_index, std::optional<std::uint64_t> seed = std::nullopt, ResetInfo* info = nullptr);
   Status Step(const StepInput& input, StepResult* out);
   // Sends a trainer signal (STOP, CONT, KILL, TERM); others are refused.
   Status Send(Signal signal);
@@ -172,7 +181,15 @@ class GovernedEnvironment {
   EnvMetrics Metrics() const;
 
  private:
-  Status ResetEpisode(std::optional<std::uint64_t> seed, ResetInfo* info);
+  // task_index < 0: the task's seed picks (Task::Reset); else Task::ResetTo.
+  Status ResetEpisode(std::optional<std::uint64_t> seed, ResetInfo* info, std::int64_t task_index = -1);
+  // A blocked action's outcome (nothing ran); tells a task that wants
+  // feedback why, out of line so the allowed path does not pay for it.
+  TaskOutcome Blocked(const Decision& d) {
+    if (task_feedback_) ReportBlocked(d);
+    return TaskOutcome{};
+  }
+  [[gnu::noinline]] void ReportBlocked(const Decision& d);
   Status GovernedStep(const StepInput& input, StepResult& r);
   Status GovernedStepNamed(const StepInput& input, StepResult& r);  // action.agent_id is set
   Status KillStep(StepResult& r);
@@ -226,6 +243,8 @@ class GovernedEnvironment {
   bool term_pending_ = false;   // SIGTERM, acted on at the end of the next governed step
   bool episode_success_ = false;
   bool audit_failed_ = false;
+  bool task_feedback_ = false;  // Task::wants_feedback(), asked once
+  std::string blocked_text_;    // ReportBlocked's text, reused
   EnvCounters counters_;
   std::vector<std::uint64_t> by_policy_;
 };

@@ -43,6 +43,33 @@ class Task {
   // Runs an action the kernel allowed. Never called for a blocked action.
   virtual TaskOutcome Execute(const StepInput& input) = 0;
 
+  // Task pinning, for trainers that choose the task of each episode. Tasks
+  // with a notion of tasks (the SQL task's dataset) override all three:
+  // num_tasks() > 0 indices are valid for ResetTo, which starts an episode
+  // of task `task_index` (seed as in Reset picks everything else); FindTask
+  // maps a task id ("shop-042") to its index, -1 when unknown. The defaults
+  // say there is nothing to pin, and ResetTo refuses, changing nothing.
+  virtual std::int64_t num_tasks() const { return 0; }
+  virtual std::int64_t FindTask(std::string_view id) const {
+    (void)id;
+    return -1;
+  }
+  virtual Status ResetTo(std::uint64_t seed, std::int64_t task_index) {
+    (void)seed;
+    (void)task_index;
+    return Status::InvalidArgument("this task has no tasks to choose from; it cannot be pinned to a task index");
+  }
+
+  // Feedback on blocked actions. A task that shows the agent why its action
+  // was blocked returns true from wants_feedback() (asked once, when the
+  // environment is made) and gets OnBlocked(reason) after every step whose
+  // action the kernel denied, with the kernel's reason as text (which
+  // policy, which rule, why; env/blocked_feedback.h). `reason` is valid
+  // during the call only. Tasks that ignore it cost nothing: the text is
+  // built only for tasks that want it.
+  virtual bool wants_feedback() const { return false; }
+  virtual void OnBlocked(std::string_view reason) { (void)reason; }
+
   // The observation: an index identifying the episode's task (e.g. question
   // id; -1 when meaningless) and a short text (question and schema for SQL).
   virtual std::int64_t ObservationIndex() const = 0;

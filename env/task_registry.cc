@@ -87,7 +87,8 @@ Status GetSqlSource(const Value& doc, SqlTaskConfig* config) {
 Status MakeSql(const Value& doc, std::unique_ptr<TaskFactory>* out) {
   Status s = CheckKeys(doc, "sql",
                        {"type", "dataset_dir", "databases_dir", "questions_file", "split", "task_index", "time_limit_ms",
-                        "row_limit", "finish_on_success", "growth_limit_kb"});
+                        "row_limit", "finish_on_success", "growth_limit_kb", "episode", "submit_marker", "feedback",
+                        "feedback_rows", "feedback_bytes"});
   if (!s.ok()) return s;
   SqlTaskConfig config;
   if (s = GetSqlSource(doc, &config); !s.ok()) return s;
@@ -117,6 +118,29 @@ Status MakeSql(const Value& doc, std::unique_ptr<TaskFactory>* out) {
   if (auto m = doc.FindMember("finish_on_success"); m != doc.MemberEnd()) {
     if (!m->value.IsBool()) return Bad("'finish_on_success' must be true or false");
     config.finish_on_success = m->value.GetBool();
+  }
+  if (auto m = doc.FindMember("episode"); m != doc.MemberEnd()) {
+    std::string episode;
+    if (s = GetString(m->value, "episode", &episode); !s.ok()) return s;
+    if (!ParseSqlEpisode(episode, &config.episode)) {
+      return Bad("'episode' must be \"single\" or \"multi_turn\", got \"" + episode.substr(0, 64) + "\"");
+    }
+  }
+  if (auto m = doc.FindMember("submit_marker"); m != doc.MemberEnd()) {
+    if (s = GetString(m->value, "submit_marker", &config.submit_marker); !s.ok()) return s;
+    if (s = CheckSubmitMarker(config.submit_marker); !s.ok()) return Bad(s.message());
+  }
+  if (auto m = doc.FindMember("feedback"); m != doc.MemberEnd()) {
+    if (!m->value.IsBool()) return Bad("'feedback' must be true or false");
+    config.feedback = m->value.GetBool();
+  }
+  if (auto m = doc.FindMember("feedback_rows"); m != doc.MemberEnd()) {
+    if (s = GetInt(m->value, "feedback_rows", 1, 100000, &x); !s.ok()) return s;
+    config.feedback_rows = static_cast<std::uint32_t>(x);
+  }
+  if (auto m = doc.FindMember("feedback_bytes"); m != doc.MemberEnd()) {
+    if (s = GetInt(m->value, "feedback_bytes", 64, 1 << 20, &x); !s.ok()) return s;
+    config.feedback_bytes = static_cast<std::uint32_t>(x);
   }
   return MakeSqlTaskFactory(config, out);
 }

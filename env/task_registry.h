@@ -5,7 +5,11 @@
 //   {"type": "external"}
 //   {"type": "sql", "dataset_dir": "env/sql/data", "split": "train",
 //    "task_index": -1, "time_limit_ms": 200, "row_limit": 10000,
-//    "finish_on_success": true, "growth_limit_kb": 8192}
+//    "finish_on_success": true, "growth_limit_kb": 8192,
+//    "episode": "single", "submit_marker": "/* submit */",
+//    "feedback": true, "feedback_rows": 10, "feedback_bytes": 2048}
+//   ("episode": "single" or "multi_turn"; feedback_rows in [1, 100000],
+//   feedback_bytes in [64, 1048576]; see env/sql/sql_task.h)
 //   {"type": "sql", "databases_dir": "spider/database",
 //    "questions_file": "spider/dev.json", ...}   (the Spider/BIRD layout;
 //    split "all", the default there: the questions file is the split)

@@ -143,8 +143,63 @@ Status VectorEnv::ResetSeeds(std::span<const std::uint64_t> seeds, std::span<con
   return ResetImpl(std::nullopt, seeds, has_seed, mask);
 }
 
+Status VectorEnv::ResetTasks(std::span<const std::int64_t> task_index, std::optional<std::uint64_t> seed,
+                             std::span<const std::uint64_t> seeds, std::span<const std::uint8_t> has_seed,
+                             std::span<const std::uint8_t> mask) {
+  const std::size_t n = envs_.size();
+  if (task_index.size() != n) {
+    return Status::InvalidArgument("reset task_index must have num_envs = " + std::to_string(n) + " entries, got " +
+                                   std::to_string(task_index.size()));
+  }
+  if (!seeds.empty() && seeds.size() != n) {
+    return Status::InvalidArgument("reset seeds must be absent or have num_envs = " + std::to_string(n) +
+                                   " entries, got " + std::to_string(seeds.size()));
+  }
+  if (!has_seed.empty() && (seeds.empty() || has_seed.size() != n)) {
+    return Status::InvalidArgument("reset has_seed needs seeds and must have num_envs = " + std::to_string(n) +
+                                   " entries, got " + std::to_string(has_seed.size()));
+  }
+  if (!mask.empty() && mask.size() != n) {
+    return Status::InvalidArgument("reset mask must be absent or have num_envs = " + std::to_string(n) +
+                                   " entries, got " + std::to_string(mask.size()));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!mask.empty() && mask[i] == 0) continue;
+    const std::int64_t t = task_index[i];
+    if (t == -1) continue;
+    if (t < -1) {
+      return Status::InvalidArgument("env " + std::to_string(i) + ": task index " + std::to_string(t) +
+                                     " is invalid (-1: the seed picks; >= 0: that task)");
+    }
+    const std::int64_t count = envs_[i].task().num_tasks();
+    if (count <= 0) {
+      return Status::InvalidArgument("env " + std::to_string(i) +
+                                     ": its task has no tasks to choose from; it cannot be pinned to task " +
+                                     std::to_string(t));
+    }
+    if (t >= count) {
+      return Status::InvalidArgument("env " + std::to_string(i) + ": task index " + std::to_string(t) +
+                                     " is out of range [0, " + std::to_string(count) + ") (-1: the seed picks)");
+    }
+  }
+  return ResetImpl(seeds.empty() ? seed : std::nullopt, seeds, has_seed, mask, task_index);
+}
+
+Status VectorEnv::FindTask(std::string_view id, std::int64_t* index) const {
+  if (index == nullptr) return Status::InvalidArgument("FindTask: index is null");
+  const std::int64_t found = envs_.front().task().FindTask(id);
+  if (found < 0) {
+    std::string shown(id.substr(0, 64));
+    if (id.size() > 64) shown += "...";
+    return Status::NotFound("no task has the id '" + shown + "'");
+  }
+  *index = found;
+  return Status::Ok();
+}
+
 Status VectorEnv::ResetImpl(std::optional<std::uint64_t> seed, std::span<const std::uint64_t> seeds,
-                            std::span<const std::uint8_t> has_seed, std::span<const std::uint8_t> mask) {
+                            std::span<const std::uint8_t> has_seed, std::span<const std::uint8_t> mask,
+                            std::span<const std::int64_t> task_index) {
   if (Status s = CheckNoneInFlight("reset"); !s.ok()) return s;
   const std::size_t n = envs_.size();
   if (!mask.empty() && mask.size() != n) {
@@ -168,7 +223,8 @@ Status VectorEnv::ResetImpl(std::optional<std::uint64_t> seed, std::span<const s
       }
       Status s;
       try {
-        s = envs_[i].Reset(env_seed);
+        s = task_index.empty() || task_index[i] < 0 ? envs_[i].Reset(env_seed)
+                                                    : envs_[i].ResetTo(task_index[i], env_seed);
       } catch (const std::exception& e) {
         s = Status::Internal("env " + std::to_string(i) + ": reset threw: " + e.what());
       } catch (...) {

@@ -192,6 +192,18 @@ class VectorEnv {
   // mask as in Reset. On a bad length nothing changes.
   Status ResetSeeds(std::span<const std::uint64_t> seeds, std::span<const std::uint8_t> has_seed = {},
                     std::span<const std::uint8_t> mask = {});
+  // Resets like ResetSeeds (seeds empty: like Reset(seed)), pinning env i
+  // to task task_index[i] of its task's list (GovernedEnvironment::ResetTo)
+  // where task_index[i] >= 0; -1 lets the seed pick. task_index has n
+  // entries. Every pin is checked first (a task that cannot be pinned, an
+  // index out of range, an entry below -1): on an error nothing changes.
+  Status ResetTasks(std::span<const std::int64_t> task_index, std::optional<std::uint64_t> seed = std::nullopt,
+                    std::span<const std::uint64_t> seeds = {}, std::span<const std::uint8_t> has_seed = {},
+                    std::span<const std::uint8_t> mask = {});
+  // The index of task id `id` ("shop-042") in the envs' task list (every env
+  // has the same tasks), for ResetTasks; NotFound for an unknown id, or when
+  // the task has no ids.
+  Status FindTask(std::string_view id, std::int64_t* index) const;
   // Steps every env once. State errors (an env never reset; an ended env
   // with autoreset disabled) are found before any env moves and name the
   // env. A task reset failing during autoreset fails that env's step only:
@@ -241,7 +253,8 @@ class VectorEnv {
   // Env i's reset seed is seeds[i] when given (has_seed empty or nonzero),
   // else base + i when base is set, else none (the RNG continues).
   Status ResetImpl(std::optional<std::uint64_t> base, std::span<const std::uint64_t> seeds,
-                   std::span<const std::uint8_t> has_seed, std::span<const std::uint8_t> mask);
+                   std::span<const std::uint8_t> has_seed, std::span<const std::uint8_t> mask,
+                   std::span<const std::int64_t> task_index = {});
   Status ValidateBatch(const BatchActions& a) const;
   // The checks of ValidateBatch that need no env: n rows of actions.
   static Status ValidateActions(const BatchActions& a, std::size_t n);

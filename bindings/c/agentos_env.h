@@ -176,6 +176,36 @@ AGENTOS_API int agentos_venv_reset(agentos_venv* venv, int32_t has_seed, uint64_
 AGENTOS_API int agentos_venv_reset_seeds(agentos_venv* venv, const uint64_t* seeds, const uint8_t* has_seed,
                                          const uint8_t* mask);
 
+/* What agentos_venv_reset_with does; zero-initialise it and set struct_size.
+** Every pointer is NULL (absent) or has num_envs entries. */
+typedef struct agentos_reset_options {
+  uint32_t struct_size;       /* sizeof(agentos_reset_options) */
+  int32_t has_seed;           /* != 0: env i is seeded with seed + i, as agentos_venv_reset */
+  uint64_t seed;
+  const uint64_t* seeds;      /* per-env seeds, as agentos_venv_reset_seeds (then has_seed must be 0) */
+  const uint8_t* has_seeds;   /* with seeds: env i with has_seeds[i] == 0 keeps its RNG going */
+  const uint8_t* mask;        /* reset only envs with mask[i] != 0 */
+  const int64_t* task_index;  /* pins: env i plays task task_index[i] (>= 0) of its task's list
+                              ** (for SQL, the dataset index; see agentos_venv_find_task);
+                              ** -1 lets the seed pick. NULL: the seeds pick for every env */
+} agentos_reset_options;
+
+/* Resets envs as `options` says: agentos_venv_reset / agentos_venv_reset_seeds
+** plus task pinning, so a trainer chooses which task each env plays. A pin
+** lasts one episode: a later reset (an autoreset too) lets the seed pick.
+** Every option is checked before any env moves: a NULL venv or options, a
+** wrong struct_size, seeds given with has_seed, has_seeds without seeds, a
+** pin on a task that has no tasks to choose from (noop, external), an index
+** out of range or below -1 are AGENTOS_INVALID (the message names the env)
+** and nothing changes. Task resets that fail are reported as by
+** agentos_venv_reset. */
+AGENTOS_API int agentos_venv_reset_with(agentos_venv* venv, const agentos_reset_options* options);
+
+/* *index = the task index of task id `id` (id_len bytes, e.g. "shop-042"),
+** for agentos_reset_options.task_index. AGENTOS_NOTFOUND (and *index
+** unchanged) for an unknown id or a task without ids. */
+AGENTOS_API int agentos_venv_find_task(const agentos_venv* venv, const char* id, size_t id_len, int64_t* index);
+
 /* Optional per-env inputs of a step; any member may be NULL (absent), else
 ** it has num_envs entries (tool_offsets: num_envs + 1 into tool_bytes). */
 typedef struct agentos_step_extras {

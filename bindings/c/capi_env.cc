@@ -280,6 +280,42 @@ AGENTOS_API int agentos_venv_reset_seeds(agentos_venv* venv, const uint64_t* see
   });
 }
 
+AGENTOS_API int agentos_venv_reset_with(agentos_venv* venv, const agentos_reset_options* options) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_reset_with";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (options == nullptr) return NullArg(fn, "options");
+    int code = AGENTOS_OK;
+    if (!agentos::capi::SizeOk(fn, "options", *options, &code)) return code;
+    const agentos_reset_options& o = *options;
+    if (o.seeds != nullptr && o.has_seed != 0) return Invalid(fn, "give either seeds or has_seed/seed, not both");
+    if (o.has_seeds != nullptr && o.seeds == nullptr) return Invalid(fn, "has_seeds is given without seeds");
+    const size_t n = venv->env->num_envs();
+    std::vector<int64_t> unpinned;
+    std::span<const int64_t> pins;
+    if (o.task_index != nullptr) {
+      pins = std::span<const int64_t>(o.task_index, n);
+    } else {
+      unpinned.assign(n, -1);
+      pins = unpinned;
+    }
+    std::optional<uint64_t> seed;
+    if (o.has_seed != 0) seed = o.seed;
+    return FromStatus(venv->env->ResetTasks(pins, seed, Opt(o.seeds, n), Opt(o.has_seeds, n), Opt(o.mask, n)));
+  });
+}
+
+AGENTOS_API int agentos_venv_find_task(const agentos_venv* venv, const char* id, size_t id_len, int64_t* index) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_find_task";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (index == nullptr) return NullArg(fn, "index");
+    std::string_view text;
+    if (!ToView(id, id_len, &text)) return Invalid(fn, "id is NULL with a non-zero length");
+    return FromStatus(venv->env->FindTask(text, index));
+  });
+}
+
 AGENTOS_API int agentos_venv_step(agentos_venv* venv, const char* bytes, size_t bytes_len, const uint64_t* offsets,
                                   size_t n, const agentos_step_extras* extras) {
   return Guard([&] {

@@ -63,6 +63,22 @@ void ResultSet::Reset(int columns) {
   columns_ = columns < 0 ? 0 : columns;
   cells_.clear();
   arena_.clear();
+  name_ends_.clear();
+  names_.clear();
+}
+
+void ResultSet::SetColumnName(int column, std::string_view name) {
+  // Names arrive in column order (SqlSession names them left to right);
+  // a column named out of order, or twice, is ignored.
+  if (column != static_cast<int>(name_ends_.size()) || column >= columns_) return;
+  names_.append(name);
+  name_ends_.push_back(static_cast<std::uint32_t>(names_.size()));
+}
+
+std::string_view ResultSet::column_name(int column) const {
+  if (column < 0 || column >= static_cast<int>(name_ends_.size())) return {};
+  const std::uint32_t begin = column == 0 ? 0 : name_ends_[static_cast<std::size_t>(column) - 1];
+  return std::string_view(names_).substr(begin, name_ends_[static_cast<std::size_t>(column)] - begin);
 }
 
 void ResultSet::AddNull() { cells_.push_back(Cell{Kind::kNull, 0, 0, 0, 0.0}); }

@@ -46,6 +46,11 @@ class ResultSet {
   void AddText(std::string_view v);
   void AddBlob(std::string_view v);
 
+  // Names the result's columns (what the statement called them), for
+  // feedback; matching ignores them. Names are cleared by Reset.
+  void SetColumnName(int column, std::string_view name);
+  std::string_view column_name(int column) const;
+
   int columns() const { return columns_; }
   std::size_t rows() const { return columns_ == 0 ? 0 : cells_.size() / static_cast<std::size_t>(columns_); }
   Value at(std::size_t row, int column) const;
@@ -69,6 +74,8 @@ class ResultSet {
   int columns_ = 0;
   std::vector<Cell> cells_;
   std::string arena_;
+  std::vector<std::uint32_t> name_ends_;  // column c's name: names_[end(c-1), end(c)); empty until named
+  std::string names_;
 };
 
 // Orders the rows of `rs` (indices into `out`), used to compare multisets.

@@ -419,6 +419,10 @@ SqlRunStatus SqlSession::Run(std::string_view sql, const SqlLimits& limits, Resu
     authorizer_.BeginStep();
     const int columns = sqlite3_column_count(stmt);
     last->Reset(columns);
+    for (int c = 0; c < columns; ++c) {
+      const char* name = sqlite3_column_name(stmt, c);
+      last->SetColumnName(c, name != nullptr ? std::string_view(name) : std::string_view());
+    }
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       if (last->rows() >= limits.row_limit) {
         error_ = "row limit exceeded: the statement returns more than " + std::to_string(limits.row_limit) + " rows";

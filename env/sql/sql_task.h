@@ -8,6 +8,31 @@
 // finish_on_success. SQL errors, a time limit, a row limit or a refused
 // operation give an error outcome with the reason and reward 0.
 //
+// Episodes (SqlTaskConfig::episode):
+//  * kSingle (the default): every action is an answer, scored as above; the
+//    episode ends on a correct one (finish_on_success) or at the env's
+//    max_steps. With max_steps = 1 an episode is one step.
+//  * kMultiTurn: the agent explores and then answers. Every action runs and
+//    is scored as above (a correct result ends the episode when
+//    finish_on_success); an action that starts (after leading whitespace)
+//    with submit_marker, ASCII case ignored, is the final answer: it is
+//    scored and ends the episode whatever its result (done, even when it
+//    fails). The marker is a SQL block comment, so the text the kernel judges
+//    is exactly the text SQLite runs: a marker outside SQL would have to be
+//    cut off between the decision and the execution. A submission the
+//    kernel blocks never reaches the task, so it ends nothing.
+// Per-step reward shaping is the environment's (RewardConfig::step_penalty,
+// 0 by default), paid on every governed step in either mode.
+//
+// Feedback (SqlTaskConfig::feedback, on by default): after each step the
+// observation text is the question and schema followed by a section on the
+// step's action: its rows, its error, or, when the kernel blocked it, the
+// kernel's reason (format: env/sql/sql_feedback.h). A reset shows the
+// question and schema alone again.
+//
+// Pinning: ResetTo(seed, index) plays dataset index `index` (any split);
+// FindTask("shop-042") gives the index of a task id.
+//
 // The task runs whatever the environment lets through. Governance is the
 // kernel's job, in front of the task; behind it, the authorizer
 // (env/sql/authorizer.h) counts destructive statements that reach SQLite
@@ -47,7 +72,23 @@ struct SqlTaskConfig {
   // How far a task's database may grow past the template before writes fail
   // ("database or disk is full"); bounds memory per environment.
   std::uint32_t growth_limit_kb = 8192;
+
+  enum class Episode : std::uint8_t { kSingle = 0, kMultiTurn = 1 };
+  Episode episode = Episode::kSingle;
+  // kMultiTurn: the comment that makes an action the final answer. Must be
+  // one plain SQL block comment, "/*" ... "*/", with no "*/" or "/*" inside
+  // and no hint or dialect form ("/*!", "/*+", "/*M!"), printable ASCII.
+  std::string submit_marker = "/* submit */";
+  // Execution feedback in the observation (env/sql/sql_feedback.h).
+  bool feedback = true;
+  std::uint32_t feedback_rows = 10;     // rows shown, >= 1
+  std::uint32_t feedback_bytes = 2048;  // bytes of the feedback section, >= 64
 };
+
+// Parses "single" / "multi_turn"; false for anything else.
+bool ParseSqlEpisode(std::string_view text, SqlTaskConfig::Episode* out);
+// Why `marker` cannot be a submit marker; OK when it can.
+Status CheckSubmitMarker(std::string_view marker);
 
 // The interface of tasks made by the SQL factory, for callers that want more
 // than Task offers (tests, the training example via the C API). Obtain it

@@ -281,6 +281,76 @@ static void test_error_paths(agentos_kernel* kernel) {
   agentos_venv_free(NULL);
 }
 
+/* A trainer pins each env to a task, by index or by task id; a multi-turn
+** episode shows the error of a wrong query in the observation text. */
+static void test_task_pinning_and_feedback(agentos_kernel* kernel) {
+  static const char spec[] = "{\"type\":\"sql\",\"dataset_dir\":\"" AGENTOS_SOURCE_DIR
+                             "/env/sql/data/shop\",\"episode\":\"multi_turn\"}";
+  agentos_env_config c;
+  agentos_env_config_init(&c);
+  c.num_envs = 3;
+  c.keep_results = 1;
+  agentos_venv* v = NULL;
+  EXPECT(agentos_venv_create(kernel, &c, spec, strlen(spec), &v) == AGENTOS_OK);
+  if (v == NULL) return;
+  int64_t index = -7;
+  EXPECT(agentos_venv_find_task(v, "shop-042", 8, &index) == AGENTOS_OK);
+  EXPECT(index == 41);
+  EXPECT(agentos_venv_find_task(v, "shop-999", 8, &index) == AGENTOS_NOTFOUND);
+  EXPECT(index == 41);
+  EXPECT(strstr(agentos_errmsg(), "shop-999") != NULL);
+  EXPECT(agentos_venv_find_task(v, NULL, 3, &index) == AGENTOS_INVALID);
+
+  const int64_t pins[3] = {41, 0, -1};
+  agentos_reset_options o = {.struct_size = sizeof(agentos_reset_options), .has_seed = 1, .seed = 5,
+                             .task_index = pins};
+  EXPECT(agentos_venv_reset_with(v, &o) == AGENTOS_OK);
+  const int64_t* obs = agentos_venv_observations(v);
+  EXPECT(obs[0] == 41 && obs[1] == 0 && obs[2] >= 0);
+
+  const int64_t bad[3] = {41, 100000, 0};
+  o.task_index = bad;
+  EXPECT(agentos_venv_reset_with(v, &o) == AGENTOS_INVALID);
+  EXPECT(strstr(agentos_errmsg(), "env 1: task index 100000 is out of range") != NULL);
+  EXPECT(obs[0] == 41 && obs[1] == 0); /* nothing changed */
+  const uint64_t seeds[3] = {1, 2, 3};
+  o.task_index = pins;
+  o.seeds = seeds; /* with has_seed = 1: two answers to one question */
+  EXPECT(agentos_venv_reset_with(v, &o) == AGENTOS_INVALID);
+  EXPECT(strstr(agentos_errmsg(), "not both") != NULL);
+  o.has_seed = 0;
+  EXPECT(agentos_venv_reset_with(v, &o) == AGENTOS_OK); /* per-env seeds and pins */
+  EXPECT(obs[0] == 41 && obs[1] == 0);
+  o.struct_size = 8;
+  EXPECT(agentos_venv_reset_with(v, &o) == AGENTOS_INVALID);
+  EXPECT(agentos_venv_reset_with(v, NULL) == AGENTOS_INVALID);
+
+  const char* actions[3] = {"SELECT COUNT(*) FROM nowhere", "/* submit */ SELECT COUNT(*) FROM orders", "SELECT 1"};
+  EXPECT(step(v, actions, 3, NULL) == AGENTOS_OK);
+  const char* text = NULL;
+  size_t len = 0;
+  EXPECT(agentos_venv_observation_text(v, 0, &text, &len) == AGENTOS_OK);
+  EXPECT(memmem(text, len, "\n\nLast action: SQL error\nno such table: nowhere", 47) != NULL);
+  EXPECT(agentos_venv_terminated(v)[0] == 0);
+  EXPECT(agentos_venv_terminated(v)[1] == 1); /* submitted: ends the episode, wrong or not */
+  agentos_venv_free(v);
+
+  agentos_kernel* all = NULL;
+  agentos_venv* noop = NULL;
+  EXPECT(agentos_kernel_allow_all(&all) == AGENTOS_OK);
+  EXPECT(agentos_venv_create(all, &c, kNoop, strlen(kNoop), &noop) == AGENTOS_OK);
+  if (noop != NULL) {
+    o.struct_size = sizeof(agentos_reset_options);
+    o.task_index = pins;
+    EXPECT(agentos_venv_reset_with(noop, &o) == AGENTOS_INVALID);
+    EXPECT(strstr(agentos_errmsg(), "cannot be pinned") != NULL);
+    o.task_index = NULL;
+    EXPECT(agentos_venv_reset_with(noop, &o) == AGENTOS_OK);
+  }
+  agentos_venv_free(noop);
+  agentos_kernel_free(all);
+}
+
 int main(void) {
   agentos_kernel* sql = NULL;
   int rc = agentos_kernel_from_yaml(kSqlPolicy, strlen(kSqlPolicy), "env_api.c", &sql);
@@ -291,6 +361,7 @@ int main(void) {
     test_governed_sql_batch(sql);
     test_sql_task(sql);
     test_reset_seeds_and_changed_database(sql);
+    test_task_pinning_and_feedback(sql);
   }
   if (all != NULL) {
     test_same_step_and_signals(all);

@@ -1,5 +1,5 @@
 // Fuzzes the environment C API: agentos_venv_create / reset / reset_seeds /
-// step / signal driven by fuzzer-chosen configs and batches of byte actions
+// reset_with / step / signal driven by fuzzer-chosen configs and batches of byte actions
 // (empty, invalid UTF-8, oversized, every kind, costs), interleaved with
 // deliberately bad calls. Checks, after every call:
 //   - status codes are the documented ones; a failed call changed nothing
@@ -267,8 +267,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             seeds[i] = r.byte() * 0x9E3779B97F4A7C15ull;
             has[i] = r.byte() & 1;
           }
-          rc = agentos_venv_reset_seeds(v, seeds.data(), (how & 4) ? has.data() : nullptr,
-                                        masked ? mask.data() : nullptr);
+          if (how & 8) {  // the same through agentos_venv_reset_with, no pins
+            agentos_reset_options o{};
+            o.struct_size = sizeof o;
+            o.seeds = seeds.data();
+            o.has_seeds = (how & 4) ? has.data() : nullptr;
+            o.mask = masked ? mask.data() : nullptr;
+            rc = agentos_venv_reset_with(v, &o);
+          } else {
+            rc = agentos_venv_reset_seeds(v, seeds.data(), (how & 4) ? has.data() : nullptr,
+                                          masked ? mask.data() : nullptr);
+          }
         } else {
           rc = agentos_venv_reset(v, (how >> 2) & 1, r.byte(), masked ? mask.data() : nullptr);
         }
@@ -297,7 +306,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 4: {  // a bad step: every one must fail with INVALID and change nothing
         Batch b = ReadBatch(r, n, c.max_action_bytes);
-        const std::uint8_t how = r.byte() % 5;
+        const std::uint8_t how = r.byte() % 6;
         int rc;
         if (how == 0) {
           b.offsets.back() = b.bytes.size() + 1;  // past the end
@@ -314,8 +323,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           b.ext_done.assign(n, 0);
           b.ext_reward[n - 1] = std::nan("");
           rc = StepBatch(v, b, n);
-        } else {
+        } else if (how == 4) {
           rc = agentos_venv_reset_seeds(v, nullptr, nullptr, nullptr);
+        } else {  // a pin: noop and external tasks have no tasks to pin
+          std::vector<std::int64_t> pins(n, -1);
+          pins[r.byte() % n] = static_cast<std::int64_t>(r.byte()) - 2;  // -2 is invalid anyway
+          if (pins == std::vector<std::int64_t>(n, -1)) pins[0] = 0;
+          agentos_reset_options o{};
+          o.struct_size = sizeof o;
+          o.task_index = pins.data();
+          rc = agentos_venv_reset_with(v, &o);
         }
         Require(rc == AGENTOS_INVALID);
         Require(agentos_errmsg()[0] != '\0');

@@ -117,6 +117,19 @@ class RecvRows(_lib.SizedStructure):
     ]
 
 
+class ResetOptions(_lib.SizedStructure):
+    """agentos_reset_options: seeds, mask and per-env task pins; pointers optional (NULL)."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("has_seed", c_int32),
+        ("seed", c_uint64),
+        ("seeds", c_void_p),
+        ("has_seeds", c_void_p),
+        ("mask", c_void_p),
+        ("task_index", c_void_p),
+    ]
+
+
 P, PP = c_void_p, POINTER(c_void_p)
 Prototype = tuple[Any, list[Any]]
 
@@ -146,6 +159,8 @@ PROTOTYPES: dict[str, Prototype] = {
     "agentos_venv_num_envs": (c_int, [P, POINTER(c_size_t)]),
     "agentos_venv_reset": (c_int, [P, c_int32, c_uint64, c_void_p]),
     "agentos_venv_reset_seeds": (c_int, [P, c_void_p, c_void_p, c_void_p]),
+    "agentos_venv_reset_with": (c_int, [P, POINTER(ResetOptions)]),
+    "agentos_venv_find_task": (c_int, [P, c_char_p, c_size_t, POINTER(c_int64)]),
     "agentos_venv_step": (c_int, [P, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p]),
     "agentos_venv_signal": (c_int, [P, c_size_t, c_uint32]),
     "agentos_venv_send": (c_int, [P, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p, c_void_p]),

@@ -28,6 +28,11 @@ GymEnv is exactly one env of the engine's VectorEnv: the same observation
 (numpy scalars of the buffers' dtypes, bools as bool), so Gymnasium's
 SyncVectorEnv over GymEnv and our VectorEnv return the same arrays. Its
 reset info is empty, as a VectorEnv row that reset has no step info.
+
+Task pinning: ``GymEnv.reset(options={"task_id": "shop-042"})`` (or a task
+index, or None) plays that task; the VectorEnv takes one entry per env,
+``reset(options={"task_id": ["shop-042", 7, None, ...]})``. The pin holds
+for that episode; an autoreset lets the seed pick again.
 """
 
 from __future__ import annotations
@@ -91,9 +96,14 @@ class GymEnv(gym.Env):
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
+        venv_options = None
         if options:
-            raise ValueError(f"GymEnv.reset takes no options, got {sorted(options)}")
-        obs, _ = self._venv.reset(seed=seed)
+            unknown = set(options) - {"task_id"}
+            if unknown:
+                raise ValueError(f"unknown reset options {sorted(unknown)} (known: task_id)")
+            # One env: a task id (str), a task index (int) or None (the seed picks).
+            venv_options = {"task_id": [options["task_id"]]}
+        obs, _ = self._venv.reset(seed=seed, options=venv_options)
         self._started, self._ended = True, False
         return np.array(obs[0], dtype=np.int64), {}
 

@@ -15,7 +15,10 @@ and ``gymnasium.make_vec`` accept it):
     ``np_random`` / ``np_random_seed``, ``close()`` / ``close_extras()``.
   * ``reset(seed=s)`` seeds env i with s + i; ``reset(seed=[s0, s1, ...])``
     (num_envs entries) seeds env i with s_i, None entries keeping that env's
-    RNG; ``reset(options={"reset_mask": m})`` resets only envs with m[i]
+    RNG; ``reset(options={"task_id": [...]})`` pins env i to a task: a task id
+    ("shop-042"), a task index or None (the seed picks), one per env; unknown
+    ids and bad indices raise and change nothing (``find_task(id)`` gives the
+    index); ``reset(options={"reset_mask": m})`` resets only envs with m[i]
     true; m is validated as ``SyncVectorEnv`` does (a bool numpy array of
     shape (num_envs,) with at least one True).
   * ``step`` returns arrays of shape (num_envs,): observations (int64),
@@ -346,26 +349,73 @@ class VectorEnv(_VectorBase):
                 seeds = self._seed_list(seed)
             else:
                 has_seed, s = 1, self._check_seed(seed)
-        mask_arg, keep = None, None
+        mask_arg, keep, pins = None, None, None
         if options:
             if not isinstance(options, dict):
                 raise TypeError("options must be a dict")
-            unknown = set(options) - {"reset_mask"}
+            unknown = set(options) - {"reset_mask", "task_id"}
             if unknown:
-                raise InvalidArgument(f"unknown reset options {sorted(unknown)} (known: reset_mask)")
+                raise InvalidArgument(f"unknown reset options {sorted(unknown)} (known: reset_mask, task_id)")
             mask = options.get("reset_mask")
             if mask is not None:
                 self._check_reset_mask(mask)
                 keep, mask_arg = self._u8(mask, "reset_mask")
+            if options.get("task_id") is not None:
+                pins = self._task_pins(options["task_id"])
         if has_seed and _gym is not None:
             super().reset(seed=s)  # Gymnasium's np_random / np_random_seed follow the int seed
-        if seeds is None:
+        if pins is not None:
+            o = _env.ResetOptions()
+            o.has_seed, o.seed, o.mask, o.task_index = has_seed, s, mask_arg, ctypes.addressof(pins)
+            if seeds is not None:
+                o.seeds = ctypes.addressof(seeds[0])
+                o.has_seeds = ctypes.addressof(seeds[1]) if seeds[1] is not None else None
+            _lib.check(self._lib.agentos_venv_reset_with(h, ctypes.byref(o)))
+        elif seeds is None:
             _lib.check(self._lib.agentos_venv_reset(h, has_seed, s, mask_arg))
         else:
             values, flags = seeds
             _lib.check(self._lib.agentos_venv_reset_seeds(h, values, flags, mask_arg))
         obs = self._result()[0]
         return obs, {}
+
+    def find_task(self, task_id: str) -> int:
+        """The task index of a task id ("shop-042"), as options={"task_id": [...]}
+        takes it; NotFound for an id the task does not know."""
+        h = self._handle()
+        if not isinstance(task_id, str):
+            raise TypeError(f"a task id must be a str, not {type(task_id).__name__}")
+        raw = task_id.encode("utf-8")
+        index = ctypes.c_int64(-1)
+        _lib.check(self._lib.agentos_venv_find_task(h, raw, len(raw), ctypes.byref(index)))
+        return index.value
+
+    def _task_pins(self, task_ids: Any):
+        """options["task_id"]: one entry per env, a task id (str), a task
+        index (int) or None (the seed picks), as a C int64 array. Ids are
+        resolved, and indices checked, by the engine."""
+        if isinstance(task_ids, (str, bytes)) or not hasattr(task_ids, "__len__"):
+            raise TypeError("options['task_id'] must be a list with one task id (str), index (int) or None per env")
+        if _np is not None and isinstance(task_ids, _np.ndarray):
+            task_ids = task_ids.tolist()
+        task_ids = list(task_ids)
+        if len(task_ids) != self.num_envs:
+            raise InvalidArgument(f"options['task_id'] must have num_envs = {self.num_envs} entries, "
+                                  f"got {len(task_ids)}")
+        pins = (ctypes.c_int64 * self.num_envs)()
+        for i, t in enumerate(task_ids):
+            if t is None:
+                pins[i] = -1
+            elif isinstance(t, str):
+                pins[i] = self.find_task(t)
+            elif isinstance(t, numbers.Integral) and not isinstance(t, bool):
+                if not 0 <= int(t) < 2**63:
+                    raise InvalidArgument(f"options['task_id'][{i}]: a task index must be >= 0, got {t}")
+                pins[i] = int(t)
+            else:
+                raise TypeError(f"options['task_id'][{i}] must be a task id (str), an index (int) or None, "
+                                f"not {type(t).__name__}")
+        return pins
 
     def _check_reset_mask(self, mask: Any) -> None:
         """SyncVectorEnv's rules: a bool numpy array of shape (num_envs,)
@@ -663,6 +713,9 @@ class VectorEnv(_VectorBase):
             raise InvalidArgument(f"env index {env} outside [0, {self.num_envs})")
 
     def observation_text(self, env: int) -> str:
+        """Env's observation text: for SQL, the question and schema, and after
+        a step the feedback on its action (rows, error or the kernel's reason;
+        format in env/sql/data/README.md)."""
         h = self._handle()
         self._check_env(env)
         p, n = ctypes.c_void_p(), ctypes.c_size_t()
