@@ -106,6 +106,11 @@ typedef struct agentos_env_config {
   ** (agentos_venv_policy_costs), for constrained RL. The cost is reported
   ** either way. */
   int32_t penalties_in_reward;
+  /* 1: after every reset and step, every env's observation text is gathered
+  ** into one buffer (agentos_venv_observation_texts). 0 (default): not
+  ** gathered; each text stays readable with agentos_venv_observation_text.
+  ** Appended (ABI). */
+  int32_t text_observations;
 } agentos_env_config;
 
 /* Aggregated metrics (sums over every env; rates over ended episodes). */
@@ -256,6 +261,20 @@ AGENTOS_API const double* agentos_venv_policy_costs(const agentos_venv* venv);
 /* Env's observation text (e.g. the SQL question and schema); valid until
 ** the next reset or step. */
 AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t env, const char** text, size_t* len);
+
+/* Every env's observation text after the last reset or step, in one buffer
+** (needs config->text_observations; else AGENTOS_STATE). Text i is
+** (*bytes)[(*offsets)[i] .. (*offsets)[i+1] - 1) and is followed by a NUL,
+** so *bytes + (*offsets)[i] is also a C string; *offsets has num_envs + 1
+** entries, (*offsets)[0] = 0 and (*offsets)[num_envs] = *nbytes. Before the
+** first reset every text is empty. *offsets is the same address for the
+** venv's life; *bytes moves only when a reset or step needs more room than
+** any before (the buffer then at least doubles, so a steady state keeps its
+** address): read the pointers again after each call. Both are valid until
+** the next reset or step, or agentos_venv_free. AGENTOS_INVALID for a NULL
+** argument. */
+AGENTOS_API int agentos_venv_observation_texts(const agentos_venv* venv, const char** bytes,
+                                               const uint64_t** offsets, size_t* nbytes);
 
 /* Env's last step's task error message (bad SQL, time limit, ...); "" when
 ** its task_error is 0. Needs keep_results (else AGENTOS_STATE); valid until

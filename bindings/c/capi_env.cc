@@ -79,6 +79,9 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
   if (c.penalties_in_reward != 0 && c.penalties_in_reward != 1) {
     return Invalid(fn, "config.penalties_in_reward must be 0 or 1");
   }
+  if (c.text_observations != 0 && c.text_observations != 1) {
+    return Invalid(fn, "config.text_observations must be 0 or 1");
+  }
   if (c.autoreset < AGENTOS_AUTORESET_NEXT_STEP || c.autoreset > AGENTOS_AUTORESET_DISABLED) {
     return Invalid(fn, "config.autoreset must be an AGENTOS_AUTORESET_* value, got " + std::to_string(c.autoreset));
   }
@@ -102,6 +105,7 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
   v.num_threads = c.num_threads;
   v.seed = c.seed;
   v.keep_results = c.keep_results == 1;
+  v.text_observations = c.text_observations == 1;
   v.min_envs_per_thread = c.min_envs_per_thread;
   v.spin_us = c.spin_us;
   v.default_kind = static_cast<agentos::ActionKind>(c.default_action_kind);
@@ -170,6 +174,7 @@ AGENTOS_API int agentos_env_config_init(agentos_env_config* config) {
     c.agent_id_len = 0;
     c.recorder = nullptr;
     c.penalties_in_reward = v.env.reward.penalties_in_reward ? 1 : 0;
+    c.text_observations = v.text_observations ? 1 : 0;
     *config = c;
     return AGENTOS_OK;
   });
@@ -350,6 +355,23 @@ AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t e
     std::string_view t = venv->env->ObservationText(env);
     *text = t.data() == nullptr ? "" : t.data();
     *len = t.size();
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_observation_texts(const agentos_venv* venv, const char** bytes,
+                                               const uint64_t** offsets, size_t* nbytes) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_observation_texts";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (bytes == nullptr || offsets == nullptr || nbytes == nullptr) return NullArg(fn, "bytes, offsets or nbytes");
+    if (!venv->env->config().text_observations) {
+      return Fail(AGENTOS_STATE, std::string(fn) + ": the venv was created without text_observations");
+    }
+    const VectorEnv::ObservationTextBuffer t = venv->env->ObservationTexts();
+    *bytes = t.bytes.data();
+    *offsets = t.offsets.data();
+    *nbytes = t.bytes.size();
     return AGENTOS_OK;
   });
 }
