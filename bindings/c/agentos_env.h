@@ -276,6 +276,30 @@ AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t e
 AGENTOS_API int agentos_venv_observation_texts(const agentos_venv* venv, const char** bytes,
                                                const uint64_t** offsets, size_t* nbytes);
 
+/* Chat form of every env's observation, for trainers that take messages:
+** an env whose task has standing instructions opens with a SYSTEM message
+** carrying them, then one USER message carries its observation text (the
+** SQL task: instructions, then question and schema). */
+#define AGENTOS_CHAT_SYSTEM 0
+#define AGENTOS_CHAT_USER 1
+typedef struct agentos_chat {
+  uint32_t struct_size;       /* sizeof(agentos_chat), set by the caller */
+  const char* bytes;          /* message m: bytes[offsets[m] .. offsets[m+1] - 1), then a NUL */
+  size_t nbytes;
+  const uint64_t* offsets;    /* num_messages + 1 */
+  const uint8_t* roles;       /* num_messages AGENTOS_CHAT_* values */
+  size_t num_messages;
+  const uint64_t* env_first;  /* num_envs + 1: env i's messages are [env_first[i], env_first[i+1]) */
+} agentos_chat;
+
+/* Builds the chat form of every env's current observation into *out (works
+** with or without config->text_observations). The pointers are valid until
+** the next call of this function, reset, step or agentos_venv_free.
+** AGENTOS_INVALID for NULL arguments or a wrong out->struct_size. */
+AGENTOS_API int agentos_venv_observation_chat(agentos_venv* venv, agentos_chat* out);
+/* "system", "user" for AGENTOS_CHAT_*; "" for anything else. */
+AGENTOS_API const char* agentos_chat_role_name(uint32_t role);
+
 /* Env's last step's task error message (bad SQL, time limit, ...); "" when
 ** its task_error is 0. Needs keep_results (else AGENTOS_STATE); valid until
 ** the next step. */

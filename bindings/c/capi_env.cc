@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "capi_internal.h"
+#include "env/observation_chat.h"
 #include "env/signals.h"
 #include "env/task_registry.h"
 #include "env/vector_env.h"
@@ -23,6 +24,7 @@ struct agentos_venv {
   std::unique_ptr<agentos::TaskFactory> factory;
   std::unique_ptr<VectorEnv> env;
   std::vector<std::string> slot_names;  // NUL-terminated policy slot names
+  agentos::ObservationChat chat;         // agentos_venv_observation_chat's buffers
 };
 
 namespace {
@@ -36,6 +38,8 @@ static_assert(AGENTOS_SIGTERM == agentos::Bit(agentos::Signal::kTerm));
 static_assert(AGENTOS_SIGPOLICY == agentos::Bit(agentos::Signal::kPolicy));
 static_assert(AGENTOS_SIGBUDGET == agentos::Bit(agentos::Signal::kBudget));
 static_assert(AGENTOS_SIGNAL_COUNT == agentos::kSignalCount);
+static_assert(AGENTOS_CHAT_SYSTEM == static_cast<int>(agentos::ChatRole::kSystem));
+static_assert(AGENTOS_CHAT_USER == static_cast<int>(agentos::ChatRole::kUser));
 static_assert(AGENTOS_AUTORESET_NEXT_STEP == static_cast<int>(agentos::AutoresetMode::kNextStep));
 static_assert(AGENTOS_AUTORESET_SAME_STEP == static_cast<int>(agentos::AutoresetMode::kSameStep));
 static_assert(AGENTOS_AUTORESET_DISABLED == static_cast<int>(agentos::AutoresetMode::kDisabled));
@@ -374,6 +378,33 @@ AGENTOS_API int agentos_venv_observation_texts(const agentos_venv* venv, const c
     *nbytes = t.bytes.size();
     return AGENTOS_OK;
   });
+}
+
+AGENTOS_API int agentos_venv_observation_chat(agentos_venv* venv, agentos_chat* out) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_observation_chat";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (out == nullptr) return NullArg(fn, "out");
+    if (out->struct_size != sizeof(agentos_chat)) {
+      return Invalid(fn, "out->struct_size is " + std::to_string(out->struct_size) + ", expected " +
+                             std::to_string(sizeof(agentos_chat)));
+    }
+    agentos::ObservationChat& chat = venv->chat;
+    chat.Build(*venv->env);
+    out->bytes = chat.bytes().data();
+    out->nbytes = chat.bytes().size();
+    out->offsets = chat.offsets().data();
+    out->roles = chat.roles().data();
+    out->num_messages = chat.num_messages();
+    out->env_first = chat.env_first().data();
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API const char* agentos_chat_role_name(uint32_t role) {
+  // ChatRoleName's views are literals: NUL-terminated.
+  if (role >= static_cast<uint32_t>(agentos::kChatRoleCount)) return "";
+  return agentos::ChatRoleName(static_cast<agentos::ChatRole>(role)).data();
 }
 
 AGENTOS_API int agentos_venv_task_message(const agentos_venv* venv, size_t env, const char** text, size_t* len) {

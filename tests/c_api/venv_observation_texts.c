@@ -122,6 +122,40 @@ static void test_off_unless_asked(agentos_kernel* kernel) {
   EXPECT(strstr(agentos_errmsg(), "config.text_observations must be 0 or 1") != NULL);
 }
 
+static void test_chat_form(agentos_kernel* kernel) {
+  agentos_venv* v = make(kernel, 0); /* the chat form needs no text buffer */
+  EXPECT(v != NULL);
+  if (v == NULL) return;
+  EXPECT(agentos_venv_reset(v, 1, 7, NULL) == AGENTOS_OK);
+  agentos_chat chat;
+  memset(&chat, 0, sizeof chat);
+  EXPECT(agentos_venv_observation_chat(v, &chat) == AGENTOS_INVALID); /* struct_size unset */
+  chat.struct_size = sizeof chat;
+  EXPECT(agentos_venv_observation_chat(v, &chat) == AGENTOS_OK);
+  EXPECT(chat.num_messages == 2 * kEnvs); /* the SQL task has instructions */
+  for (size_t i = 0; i < kEnvs; ++i) {
+    EXPECT(chat.env_first[i] == 2 * i);
+    const uint64_t sys = chat.env_first[i], user = sys + 1;
+    EXPECT(chat.roles[sys] == AGENTOS_CHAT_SYSTEM);
+    EXPECT(strcmp(agentos_chat_role_name(chat.roles[sys]), "system") == 0);
+    EXPECT(strncmp(chat.bytes + chat.offsets[sys], "Answer the question by writing one SQLite statement", 51) == 0);
+    EXPECT(chat.roles[user] == AGENTOS_CHAT_USER);
+    EXPECT(strcmp(agentos_chat_role_name(chat.roles[user]), "user") == 0);
+    const char* text = NULL;
+    size_t len = 0;
+    EXPECT(agentos_venv_observation_text(v, i, &text, &len) == AGENTOS_OK);
+    EXPECT(chat.offsets[user + 1] - chat.offsets[user] == len + 1);
+    EXPECT(strcmp(chat.bytes + chat.offsets[user], text) == 0);
+  }
+  EXPECT(chat.env_first[kEnvs] == 2 * kEnvs);
+  EXPECT(chat.offsets[chat.num_messages] == chat.nbytes);
+  EXPECT(strncmp(chat.bytes + chat.offsets[1], kQuestion0, strlen(kQuestion0)) == 0);
+  EXPECT(strcmp(agentos_chat_role_name(2), "") == 0);
+  EXPECT(agentos_venv_observation_chat(v, NULL) == AGENTOS_INVALID);
+  EXPECT(agentos_venv_observation_chat(NULL, &chat) == AGENTOS_INVALID);
+  agentos_venv_free(v);
+}
+
 int main(void) {
   agentos_kernel* kernel = NULL;
   if (agentos_kernel_from_yaml(kPolicy, strlen(kPolicy), "venv_observation_texts.c", &kernel) != AGENTOS_OK) {
@@ -130,6 +164,7 @@ int main(void) {
   }
   test_texts_of_a_batch(kernel);
   test_off_unless_asked(kernel);
+  test_chat_form(kernel);
   agentos_kernel_free(kernel);
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;

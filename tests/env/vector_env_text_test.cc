@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "env/observation_chat.h"
 #include "env/vector_env.h"
 #include "env_test_support.h"
 
@@ -42,6 +43,8 @@ class TextTask : public Task {
   }
   std::int64_t ObservationIndex() const override { return static_cast<std::int64_t>(seed_); }
   std::string_view ObservationText() const override { return text_; }
+  // Even-numbered tasks have standing instructions, odd ones none.
+  std::string_view Instructions() const override { return id_ % 2 == 0 ? "Count to three." : ""; }
 
  private:
   void Render() {
@@ -217,4 +220,37 @@ TEST_CASE("a step refused as a whole leaves the texts as they were") {
   CHECK_FALSE(e.Step({"only one action"}).ok());
   CHECK(e.Text(0) == "env 0 episode 1 step 0");
   CHECK(e.Text(1) == "env 1 episode 1 step 0");
+}
+
+TEST_CASE("the chat form: a system message for a task's instructions, then the observation as the user's") {
+  CHECK(ChatRoleName(ChatRole::kSystem) == "system");
+  CHECK(ChatRoleName(ChatRole::kUser) == "user");
+  CHECK(ChatRoleName(static_cast<ChatRole>(2)) == "");
+
+  TextVec e(3, 1, AutoresetMode::kNextStep, /*text=*/false);  // the chat form needs no text buffer
+  REQUIRE(e.v->Reset(std::uint64_t{0}).ok());
+  REQUIRE(e.Step({"a", "MUTE", "a"}).ok());
+  ObservationChat chat;
+  chat.Build(*e.v);
+  CHECK(chat.num_messages() == 5);
+  CHECK(std::vector<std::uint8_t>(chat.roles().begin(), chat.roles().end()) ==
+        std::vector<std::uint8_t>{0, 1, 1, 0, 1});
+  CHECK(std::vector<std::uint64_t>(chat.env_first().begin(), chat.env_first().end()) ==
+        std::vector<std::uint64_t>{0, 2, 3, 5});
+  CHECK(chat.bytes() == std::string_view("Count to three.\0env 0 episode 1 step 1\0\0"
+                                         "Count to three.\0env 2 episode 1 step 1\0",
+                                         16 + 23 + 1 + 16 + 23));
+  CHECK(std::vector<std::uint64_t>(chat.offsets().begin(), chat.offsets().end()) ==
+        std::vector<std::uint64_t>{0, 16, 39, 40, 56, 79});
+
+  // Rebuilt after longer texts: the new contents, in memory that then stays put.
+  REQUIRE(e.Step({"GROW", "a", "a"}).ok());
+  chat.Build(*e.v);
+  const std::uint64_t user0 = chat.offsets()[1];
+  CHECK(chat.bytes().substr(user0, chat.offsets()[2] - user0 - 1) == "env 0 episode 1 step 2" + std::string(300, 'x'));
+  CHECK(chat.bytes().substr(chat.offsets()[2], 22) == "env 1 episode 1 step 2");
+  const void* grown = chat.bytes().data();
+  REQUIRE(e.Step({"a", "a", "a"}).ok());
+  chat.Build(*e.v);
+  CHECK(static_cast<const void*>(chat.bytes().data()) == grown);
 }
