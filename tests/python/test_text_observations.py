@@ -92,6 +92,11 @@ def test_texts_are_split_at_their_nuls_or_cut_by_offsets_when_a_text_holds_one()
     assert split_texts(b"ab\0\0c\xff\0", 3, lambda: pytest.fail("offsets not needed")) == ["ab", "", "c\ufffd"]
     assert split_texts(b"a\0b\0c\0", 2, lambda: [0, 4, 6]) == ["a\0b", "c"]
     assert split_texts(b"", 0, lambda: [0]) == []
+    # Long texts are cut by their offsets: ASCII by character, others by byte.
+    long_a, long_b = "x" * 100, "\u00e9" * 70
+    assert split_texts(b"x" * 100 + b"\0" + b"y" * 50 + b"\0", 2, lambda: [0, 101, 152]) == [long_a, "y" * 50]
+    packed = long_b.encode() + b"\0" + b"\xff" * 30 + b"\0"
+    assert split_texts(packed, 2, lambda: [0, 141, 172]) == [long_b, "\ufffd" * 30]
 
 
 def test_zero_copy_views_hold_the_same_texts():

@@ -25,16 +25,26 @@ except ImportError:  # pragma: no cover - exercised by the no-numpy run
     _np = None
 
 
+# Texts longer than this on average are cut by their offsets rather than
+# split at the NULs: str.split scans every character (a cost per byte), a
+# slice costs a constant per text (bench/bench_text_obs.py measured both).
+_SPLIT_MAX_AVERAGE_BYTES = 64
+
+
 def split_texts(raw: bytes, count: int, offsets: Callable[[], list]) -> list[str]:
     """``count`` NUL-terminated texts packed in ``raw`` as a list of str
-    (invalid UTF-8 replaced). ``offsets()`` gives the count + 1 offsets; it is
-    read only when a text holds a NUL of its own, so splitting at every NUL
-    would cut it."""
-    parts = raw.decode("utf-8", "replace").split("\0")
-    if len(parts) == count + 1:
-        parts.pop()  # what follows the last NUL: nothing
-        return parts
+    (invalid UTF-8 replaced). ``offsets()`` gives the count + 1 byte offsets;
+    a text may hold a NUL of its own, so a split is kept only when it finds
+    exactly ``count`` texts."""
+    text = raw.decode("utf-8", "replace")
+    if len(raw) <= _SPLIT_MAX_AVERAGE_BYTES * count:
+        parts = text.split("\0")
+        if len(parts) == count + 1:
+            parts.pop()  # what follows the last NUL: nothing
+            return parts
     offs = offsets()
+    if len(text) == len(raw):  # one character per byte: byte offsets are character offsets
+        return [text[offs[i]:offs[i + 1] - 1] for i in range(count)]
     return [raw[offs[i]:offs[i + 1] - 1].decode("utf-8", "replace") for i in range(count)]
 
 
@@ -69,7 +79,8 @@ class TextReader:
     def texts(self, handle) -> list[str]:
         self._read(handle)
         raw = ctypes.string_at(self._bytes.value, self._nbytes.value)
-        return split_texts(raw, self._n, lambda: list(self._offsets))
+        offsets = self._offsets
+        return split_texts(raw, self._n, offsets.tolist if _np is not None else lambda: list(offsets))
 
     def views(self, handle) -> tuple[Any, Any]:
         """(bytes as a read-only uint8 array, offsets as a read-only uint64
@@ -92,5 +103,5 @@ class TextReader:
         roles = ctypes.string_at(c.roles, m)
         first = list((ctypes.c_uint64 * (n + 1)).from_address(c.env_first))
         names = self._role_names
-        return [[{"role": names[roles[k]], "content": contents[k]} for k in range(first[i], first[i + 1])]
-                for i in range(n)]
+        flat = [{"role": names[r], "content": t} for r, t in zip(roles, contents)]
+        return [flat[first[i]:first[i + 1]] for i in range(n)]
