@@ -44,6 +44,16 @@ the worker thread that ran it; env i is the record's env_id). If recording
 fails, the step fails and the env refuses further steps: nothing runs
 unaudited once auditing broke.
 
+Text observations: ``text_observations=True`` makes the engine gather every
+env's observation text (SQL: the question and schema) into one buffer after
+each reset and step; observations are then ``{"task": index array, "text":
+tuple of str}`` (Gymnasium: a Dict of the index Box and a Tuple of Text), and
+``observation_texts()`` (a list of str, one C call for the whole batch) and
+``observation_text_views()`` (zero-copy numpy views: bytes and num_envs + 1
+offsets) read them. ``observation_messages()`` gives each env's observation
+as chat messages ({"role": "system"/"user", "content": ...}), the engine's
+layout. Off by default: the observation stays the index, as before.
+
 Actions: a list of str/bytes (packed into one buffer plus offsets per call),
 or a ``PackedActions`` made once with ``env.pack(actions)`` and reused: then
 a step is a single C call with no Python-side packing at all. Optional
