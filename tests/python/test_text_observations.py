@@ -158,3 +158,15 @@ def test_vector_texts_equal_sync_vector_env_over_single_envs_step_for_step():
         assert np.array_equal(a["task"], b["task"]) and a["text"] == b["text"], f"step {t}"
     ours.close()
     theirs.close()
+
+
+@pytest.mark.nonumpy
+def test_close_releases_the_engine_once_no_text_view_is_left():
+    env = sql_env(2, text_observations=True)
+    env.reset(seed=0)
+    env.observation_texts()
+    fin = env._venv.fin
+    env.close()
+    assert not fin.alive
+    with pytest.raises(StateError, match="closed"):
+        env.observation_texts()

@@ -574,7 +574,8 @@ class VectorEnv(_VectorBase):
     def observation_texts(self) -> list[str]:
         """Every env's observation text after the last reset or step, read in
         one C call (needs text_observations=True)."""
-        return self._texts.texts(self._require_texts())
+        h = self._require_texts()
+        return self._texts.texts(h)
 
     def observation_text_views(self) -> tuple[Any, Any]:
         """Zero copy (numpy): (bytes, offsets), read-only uint8 and uint64
@@ -584,14 +585,16 @@ class VectorEnv(_VectorBase):
         larger buffer then, so take fresh views after every step."""
         if _np is None:
             raise StateError("observation_text_views needs numpy")
-        return self._texts.views(self._require_texts())
+        h = self._require_texts()
+        return self._texts.views(h)
 
     def observation_messages(self) -> list[list[dict[str, str]]]:
         """Every env's observation as chat messages ({"role", "content"}
         dicts): the engine's rule is a "system" message with the task's
         standing instructions, when it has some, then a "user" message with
         the observation text. Works with or without text_observations."""
-        return self._texts.messages(self._handle())
+        h = self._handle()
+        return self._texts.messages(h)
 
     def last_violations(self, env: int) -> list:
         """Env's last step's kept violations (needs keep_results=True)."""
@@ -641,6 +644,7 @@ class VectorEnv(_VectorBase):
 
     def close_extras(self, **kwargs: Any) -> None:
         self._cbufs, self._views, self._infos = {}, {}, {}
+        self._texts = None  # it holds the engine too
         self._venv = None
 
     def render(self) -> None:
