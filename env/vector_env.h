@@ -60,7 +60,8 @@
 // ending row's text is the next episode's, as its observation is. The
 // buffer is filled by one serial pass after the threads' chunks: a copy of
 // a few hundred bytes per env is cheap next to the step that made them
-// (bench_sql_task, BM_SqlTextObservations).
+// (bench_sql_task: BM_SqlTextGather against BM_SqlVectorStep, ~30 ns per SQL
+// env against tens of microseconds per env-step).
 //
 // Threads: Step and Reset split the batch into contiguous chunks (fixed
 // index ranges, up to 4 per thread) run on a ChunkPool (env/thread_pool.h)

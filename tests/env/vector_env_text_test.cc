@@ -176,7 +176,8 @@ TEST_CASE("the text buffer moves only when a batch needs more room than any befo
   REQUIRE(e.v->Reset(std::uint64_t{0}).ok());
   const char* first = e.v->ObservationTexts().bytes.data();
   for (int k = 0; k < 5; ++k) REQUIRE(e.Step({"a", "a", "a", "a"}).ok());
-  CHECK(static_cast<const void*>(e.v->ObservationTexts().bytes.data()) == static_cast<const void*>(first));  // same lengths: same memory
+  // Same lengths: same memory.
+  CHECK(static_cast<const void*>(e.v->ObservationTexts().bytes.data()) == static_cast<const void*>(first));
 
   REQUIRE(e.Step({"GROW", "a", "a", "a"}).ok());  // env 0's text grows by 300 bytes
   CHECK(e.Text(0) == "env 0 episode 1 step 6" + std::string(300, 'x'));
