@@ -69,7 +69,7 @@ class TextReader:
         if code:
             _lib.check(code)
         if self._offsets is None:
-            arr = (ctypes.c_uint64 * (self._n + 1)).from_address(self._offsets_addr.value)
+            arr: Any = (ctypes.c_uint64 * (self._n + 1)).from_address(self._offsets_addr.value or 0)
             arr._owner = self._owner
             if _np is not None:
                 arr = _np.ctypeslib.as_array(arr)
@@ -78,7 +78,7 @@ class TextReader:
 
     def texts(self, handle) -> list[str]:
         self._read(handle)
-        raw = ctypes.string_at(self._bytes.value, self._nbytes.value)
+        raw = ctypes.string_at(self._bytes.value or 0, self._nbytes.value)
         offsets = self._offsets
         return split_texts(raw, self._n, offsets.tolist if _np is not None else lambda: list(offsets))
 
@@ -86,7 +86,7 @@ class TextReader:
         """(bytes as a read-only uint8 array, offsets as a read-only uint64
         array), both over the engine's memory."""
         self._read(handle)
-        buf = (ctypes.c_uint8 * self._nbytes.value).from_address(self._bytes.value)
+        buf: Any = (ctypes.c_uint8 * self._nbytes.value).from_address(self._bytes.value or 0)
         buf._owner = self._owner
         data = _np.ctypeslib.as_array(buf)
         data.flags.writeable = False

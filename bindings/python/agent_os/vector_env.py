@@ -191,6 +191,7 @@ class VectorEnv(_VectorBase):
     spec: Any = None
     render_mode: str | None = None
     closed: bool = False
+    _texts: Any = None  # _text_obs.TextReader while open
 
     def __init__(self, kernel: KernelSpace, num_envs: int, *, task: Any = "noop",
                  config: EnvironmentConfig | None = None, autoreset: Any = "next_step", num_threads: int = 1,
@@ -545,7 +546,7 @@ class VectorEnv(_VectorBase):
             raise InvalidArgument("text_observations needs autoreset 'next_step' or 'disabled': in 'same_step' "
                                   "mode the ended episode's final text is not kept")
 
-    def _init_text_observations(self, on: bool) -> None:
+    def _init_text_observations(self, on):
         """With text_observations, observations are {"task": index, "text": text}
         (Gymnasium: a Dict of the index Box and a Text per env)."""
         self.text_observations = on
@@ -561,7 +562,7 @@ class VectorEnv(_VectorBase):
                 {"task": _spaces.index_space(n),
                  "text": _spaces.tuple_space([_spaces.observation_text_space()] * n)})
 
-    def _with_texts(self, obs: Any) -> dict[str, Any]:
+    def _with_texts(self, obs):
         return {"task": obs, "text": tuple(self._texts.texts(self._h))}
 
     def _require_texts(self) -> Any:
