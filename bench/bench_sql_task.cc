@@ -9,7 +9,10 @@
 //   * reset cost = Reset after an episode that wrote, against a plain memcpy
 //     of the template image (the floor for any copy-based restore), and
 //     Reset + first query against the same query on a warm connection (what
-//     the reset dropped, page cache or parsed schema, the next query refills).
+//     the reset dropped, page cache or parsed schema, the next query refills);
+//   * text observations = a batched VectorEnv step that also gathers every
+//     env's observation text into one buffer (text_observations) / the same
+//     step with index observations only.
 //
 //   build/sqltask/bench/bench_sql_task                (full run, ~30 s)
 #include <benchmark/benchmark.h>
@@ -26,6 +29,7 @@
 
 #include "env/sql/sql_dataset.h"
 #include "env/sql/sql_task.h"
+#include "env/vector_env.h"
 #include "kernel/kernel_space.h"
 #include "policies/policy_loader.h"
 
@@ -239,6 +243,81 @@ void BM_MemcpyImage(benchmark::State& state) {
 }
 BENCHMARK(BM_MemcpyImage);
 
+// A batched step of num_envs SQL envs (each its own seeded task, the simple
+// SELECT in every env: the cheapest real step, so what the texts add shows
+// most; the sql_safety kernel in front), with index
+// observations only (text 0) or also every env's observation text gathered
+// into one buffer (text 1). Episodes end at max_steps and autoreset, so
+// reset steps are in the mix as in training.
+void BM_SqlVectorStep(benchmark::State& state) {
+  const bool text = state.range(0) == 1;
+  const auto n = static_cast<std::size_t>(state.range(1));
+  VectorEnvConfig config;
+  config.num_envs = n;
+  config.num_threads = static_cast<unsigned>(state.range(2));
+  config.min_envs_per_thread = 16;
+  config.env.max_steps = 20;
+  config.text_observations = text;
+  SqlTaskConfig task_config;
+  task_config.finish_on_success = false;
+  std::unique_ptr<TaskFactory> factory;
+  if (!MakeSqlTaskFactory(task_config, Shop(), &factory).ok()) Die("factory");
+  std::unique_ptr<VectorEnv> venv;
+  if (Status s = VectorEnv::Create(Kernel("sql_safety.yaml"), config, *factory, &venv); !s.ok()) Die(s.ToString());
+  if (!venv->Reset(std::uint64_t{1}).ok()) Die("reset");
+  std::string bytes;
+  std::vector<std::uint64_t> offsets{0};
+  for (std::size_t i = 0; i < n; ++i) {
+    bytes += kSimpleSelect;
+    offsets.push_back(bytes.size());
+  }
+  BatchActions actions;
+  actions.bytes = bytes;
+  actions.offsets = offsets;
+  std::size_t text_bytes = 0;
+  for (auto _ : state) {
+    if (!venv->Step(actions).ok()) Die("step");
+    text_bytes += venv->ObservationTexts().bytes.size();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+  if (text) state.counters["text_bytes_per_env"] = static_cast<double>(text_bytes) / state.iterations() / n;
+}
+// One thread: CPU time (steadier on a shared machine); two: wall time, the
+// only time that counts the worker thread.
+BENCHMARK(BM_SqlVectorStep)
+    ->ArgNames({"text", "envs", "threads"})
+    ->Args({0, 64, 1})->Args({1, 64, 1})
+    ->Args({0, 1024, 1})->Args({1, 1024, 1})
+    ->MinTime(1.0);
+BENCHMARK(BM_SqlVectorStep)
+    ->ArgNames({"text", "envs", "threads"})
+    ->Args({0, 1024, 2})->Args({1, 1024, 2})
+    ->MinTime(1.0)
+    ->UseRealTime();
+
+// What gathering the texts costs by itself: a Reset whose mask selects no
+// env does nothing but refresh the text buffer (text 1) or nothing at all
+// (text 0), over num_envs SQL envs with their first episodes' texts.
+void BM_SqlTextGather(benchmark::State& state) {
+  const bool text = state.range(0) == 1;
+  const auto n = static_cast<std::size_t>(state.range(1));
+  VectorEnvConfig config;
+  config.num_envs = n;
+  config.text_observations = text;
+  std::unique_ptr<TaskFactory> factory;
+  if (!MakeSqlTaskFactory(SqlTaskConfig{}, Shop(), &factory).ok()) Die("factory");
+  std::unique_ptr<VectorEnv> venv;
+  if (Status s = VectorEnv::Create(Kernel("sql_safety.yaml"), config, *factory, &venv); !s.ok()) Die(s.ToString());
+  if (!venv->Reset(std::uint64_t{1}).ok()) Die("reset");
+  const std::vector<std::uint8_t> none(n, 0);
+  for (auto _ : state) {
+    if (!venv->Reset(std::nullopt, none).ok()) Die("reset");
+    benchmark::DoNotOptimize(venv->ObservationTexts().bytes.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+BENCHMARK(BM_SqlTextGather)->ArgNames({"text", "envs"})->Args({0, 64})->Args({1, 64})->Args({0, 1024})->Args({1, 1024});
+
 // ---- memory per environment ----------------------------------------------------
 long ResidentBytes() {
   std::ifstream statm("/proc/self/statm");
@@ -334,6 +413,24 @@ void PrintSummary(const SummaryReporter& r, const Memory& mem) {
                   "+%.1f us over a warm one\n",
                   what[c], reset / 1e3, reset / memcpy_ns, memcpy_ns / 1e3, (with_query - warm) / 1e3);
     }
+  }
+  for (const char* shape : {"/envs:64/threads:1", "/envs:1024/threads:1", "/envs:1024/threads:2"}) {
+    const bool wall = std::string_view(shape).back() == '2';
+    const std::string tail = std::string(shape) + (wall ? "/min_time:1.000/real_time" : "/min_time:1.000");
+    const double index = r.Get("BM_SqlVectorStep/text:0" + tail), text = r.Get("BM_SqlVectorStep/text:1" + tail);
+    if (index < 0 || text < 0) continue;
+    std::printf("batched SQL step%-20s: %6.0f ns per env-step with index observations | %6.0f with text "
+                "observations = %.3fx (%+.2f%%)\n",
+                shape, index, text, text / index, 100.0 * (text / index - 1.0));
+  }
+  for (const char* envs : {"64", "1024"}) {
+    const std::string tail = std::string("/envs:") + envs;
+    const double off = r.Get("BM_SqlTextGather/text:0" + tail), on = r.Get("BM_SqlTextGather/text:1" + tail);
+    const double step = r.Get("BM_SqlVectorStep/text:0" + tail + "/threads:1/min_time:1.000");
+    if (off < 0 || on < 0 || step < 0) continue;
+    std::printf("gathering the texts of %4s SQL envs: %5.1f ns per env (a no-op reset %.1f -> %.1f ns per env) = "
+                "%.3f%% of an index-only env-step (%.0f ns)\n",
+                envs, on - off, off, on, 100.0 * (on - off) / step, step);
   }
   std::printf("resident memory per SQL env (after a write, a reset and queries over every table): %.0f KB; "
               "template image %.0f KB (%zu bytes)\n",

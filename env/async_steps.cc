@@ -144,6 +144,14 @@ bool VectorEnv::in_flight(std::size_t env) const {
 Status VectorEnv::AsyncSend(std::span<const std::uint32_t> env_ids, const BatchActions& actions) {
   const std::size_t n = envs_.size();
   if (env_ids.empty()) return Status::InvalidArgument("send: env_ids is empty");
+  // The gathered buffer holds every env's text at one moment; with envs in
+  // flight there is no such moment. Each received env's own text stays
+  // readable (ObservationText(env_id)).
+  if (config_.text_observations) {
+    return Status::StateError(
+        "send: text_observations gathers texts at step and reset only; in async mode read each received "
+        "env's text with its observation text instead");
+  }
   if (env_ids.size() > n) {
     return Status::InvalidArgument("send: " + std::to_string(env_ids.size()) + " env ids for " + std::to_string(n) +
                                    " envs");

@@ -74,6 +74,10 @@ class Task {
   // id; -1 when meaningless) and a short text (question and schema for SQL).
   virtual std::int64_t ObservationIndex() const = 0;
   virtual std::string_view ObservationText() const = 0;
+  // What an agent is asked to do in every episode of this task, for the
+  // chat form of the observation (env/observation_chat.h: its "system"
+  // message). Empty (the default): no standing instructions.
+  virtual std::string_view Instructions() const { return {}; }
 
   // Count of destructive operations that reached the task's backend despite
   // the kernel (defence in depth; must stay 0). Tasks without one return 0.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -113,6 +114,7 @@ Status VectorEnv::Create(std::shared_ptr<const KernelSpace> kernel, const Vector
   v->pool_ = std::make_unique<ChunkPool>(config.num_threads, config.spin_us);
   v->chunks_.resize(v->MaxChunks());
   if (config.keep_results) v->results_.resize(n);
+  v->InitObservationTexts();
   *out = std::move(v);
   return Status::Ok();
 }
@@ -239,6 +241,7 @@ Status VectorEnv::ResetImpl(std::optional<std::uint64_t> seed, std::span<const s
   };
   pool_->Run(chunks, body);
   seeded_ = true;
+  RefreshObservationTexts();
   for (unsigned c = 0; c < chunks; ++c) {
     if (chunks_[c].error.env != kNoEnv) return chunks_[c].error.status;
   }
@@ -392,6 +395,7 @@ Status VectorEnv::Step(const BatchActions& actions) {
   auto body = [&](unsigned c) { StepChunk(c, chunks, actions); };
   pool_->Run(chunks, body);
   steppable_known_ = true;
+  RefreshObservationTexts();
   for (unsigned c = 0; c < chunks; ++c) {
     if (chunks_[c].error.env != kNoEnv) return chunks_[c].error.status;
   }
@@ -406,6 +410,39 @@ Status VectorEnv::Send(std::size_t env, Signal signal) {
   if (Status s = CheckNoneInFlight("signal"); !s.ok()) return s;
   steppable_known_ = false;
   return envs_[env].Send(signal);
+}
+
+void VectorEnv::InitObservationTexts() {
+  if (!config_.text_observations) return;
+  const std::size_t n = envs_.size();
+  text_offsets_.resize(n + 1);
+  // n empty texts: n NULs.
+  for (std::size_t i = 0; i <= n; ++i) text_offsets_[i] = i;
+  text_bytes_.assign(n, '\0');
+  text_size_ = n;
+}
+
+// Two passes over the envs (sizes, then copies) so the buffer grows at most
+// once per call, and only when this batch's texts need more room than any
+// before.
+void VectorEnv::RefreshObservationTexts() {
+  if (!config_.text_observations) return;
+  const std::size_t n = envs_.size();
+  std::uint64_t* offsets = text_offsets_.data();
+  std::uint64_t total = 0;
+  offsets[0] = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    total += envs_[i].ObservationText().size() + 1;
+    offsets[i + 1] = total;
+  }
+  if (total > text_bytes_.size()) text_bytes_.resize(std::max<std::size_t>(total, 2 * text_bytes_.size()));
+  char* out = text_bytes_.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string_view t = envs_[i].ObservationText();
+    if (!t.empty()) std::memcpy(out + offsets[i], t.data(), t.size());
+    out[offsets[i + 1] - 1] = '\0';
+  }
+  text_size_ = total;
 }
 
 const StepResult* VectorEnv::LastResult(std::size_t env) const {

@@ -110,6 +110,11 @@ typedef struct agentos_env_config {
   ** finished envs one agentos_venv_recv returns; 0 (default) = num_envs;
   ** <= num_envs. */
   uint32_t batch_size;
+  /* 1: after every reset and step, every env's observation text is gathered
+  ** into one buffer (agentos_venv_observation_texts). 0 (default): not
+  ** gathered; each text stays readable with agentos_venv_observation_text.
+  ** Appended (ABI). */
+  int32_t text_observations;
 } agentos_env_config;
 
 /* Aggregated metrics (sums over every env; rates over ended episodes). */
@@ -347,6 +352,44 @@ AGENTOS_API const double* agentos_venv_policy_costs(const agentos_venv* venv);
 /* Env's observation text (e.g. the SQL question and schema); valid until
 ** the next reset or step. */
 AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t env, const char** text, size_t* len);
+
+/* Every env's observation text after the last reset or step, in one buffer
+** (needs config->text_observations; else AGENTOS_STATE). Text i is
+** (*bytes)[(*offsets)[i] .. (*offsets)[i+1] - 1) and is followed by a NUL,
+** so *bytes + (*offsets)[i] is also a C string; *offsets has num_envs + 1
+** entries, (*offsets)[0] = 0 and (*offsets)[num_envs] = *nbytes. Before the
+** first reset every text is empty. *offsets is the same address for the
+** venv's life; *bytes moves only when a reset or step needs more room than
+** any before (the buffer then at least doubles, so a steady state keeps its
+** address): read the pointers again after each call. Both are valid until
+** the next reset or step, or agentos_venv_free. AGENTOS_INVALID for a NULL
+** argument. */
+AGENTOS_API int agentos_venv_observation_texts(const agentos_venv* venv, const char** bytes,
+                                               const uint64_t** offsets, size_t* nbytes);
+
+/* Chat form of every env's observation, for trainers that take messages:
+** an env whose task has standing instructions opens with a SYSTEM message
+** carrying them, then one USER message carries its observation text (the
+** SQL task: instructions, then question and schema). */
+#define AGENTOS_CHAT_SYSTEM 0
+#define AGENTOS_CHAT_USER 1
+typedef struct agentos_chat {
+  uint32_t struct_size;       /* sizeof(agentos_chat), set by the caller */
+  const char* bytes;          /* message m: bytes[offsets[m] .. offsets[m+1] - 1), then a NUL */
+  size_t nbytes;
+  const uint64_t* offsets;    /* num_messages + 1 */
+  const uint8_t* roles;       /* num_messages AGENTOS_CHAT_* values */
+  size_t num_messages;
+  const uint64_t* env_first;  /* num_envs + 1: env i's messages are [env_first[i], env_first[i+1]) */
+} agentos_chat;
+
+/* Builds the chat form of every env's current observation into *out (works
+** with or without config->text_observations). The pointers are valid until
+** the next call of this function, reset, step or agentos_venv_free.
+** AGENTOS_INVALID for NULL arguments or a wrong out->struct_size. */
+AGENTOS_API int agentos_venv_observation_chat(agentos_venv* venv, agentos_chat* out);
+/* "system", "user" for AGENTOS_CHAT_*; "" for anything else. */
+AGENTOS_API const char* agentos_chat_role_name(uint32_t role);
 
 /* Env's last step's task error message (bad SQL, time limit, ...); "" when
 ** its task_error is 0. Needs keep_results (else AGENTOS_STATE); valid until

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "capi_internal.h"
+#include "env/observation_chat.h"
 #include "env/signals.h"
 #include "env/task_registry.h"
 #include "env/vector_env.h"
@@ -23,6 +24,7 @@ struct agentos_venv {
   std::unique_ptr<agentos::TaskFactory> factory;
   std::unique_ptr<VectorEnv> env;
   std::vector<std::string> slot_names;  // NUL-terminated policy slot names
+  agentos::ObservationChat chat;         // agentos_venv_observation_chat's buffers
 };
 
 namespace {
@@ -36,6 +38,8 @@ static_assert(AGENTOS_SIGTERM == agentos::Bit(agentos::Signal::kTerm));
 static_assert(AGENTOS_SIGPOLICY == agentos::Bit(agentos::Signal::kPolicy));
 static_assert(AGENTOS_SIGBUDGET == agentos::Bit(agentos::Signal::kBudget));
 static_assert(AGENTOS_SIGNAL_COUNT == agentos::kSignalCount);
+static_assert(AGENTOS_CHAT_SYSTEM == static_cast<int>(agentos::ChatRole::kSystem));
+static_assert(AGENTOS_CHAT_USER == static_cast<int>(agentos::ChatRole::kUser));
 static_assert(AGENTOS_AUTORESET_NEXT_STEP == static_cast<int>(agentos::AutoresetMode::kNextStep));
 static_assert(AGENTOS_AUTORESET_SAME_STEP == static_cast<int>(agentos::AutoresetMode::kSameStep));
 static_assert(AGENTOS_AUTORESET_DISABLED == static_cast<int>(agentos::AutoresetMode::kDisabled));
@@ -79,6 +83,9 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
   if (c.penalties_in_reward != 0 && c.penalties_in_reward != 1) {
     return Invalid(fn, "config.penalties_in_reward must be 0 or 1");
   }
+  if (c.text_observations != 0 && c.text_observations != 1) {
+    return Invalid(fn, "config.text_observations must be 0 or 1");
+  }
   if (c.autoreset < AGENTOS_AUTORESET_NEXT_STEP || c.autoreset > AGENTOS_AUTORESET_DISABLED) {
     return Invalid(fn, "config.autoreset must be an AGENTOS_AUTORESET_* value, got " + std::to_string(c.autoreset));
   }
@@ -102,6 +109,7 @@ int ToConfig(const char* fn, const agentos_env_config& c, agentos::VectorEnvConf
   v.num_threads = c.num_threads;
   v.seed = c.seed;
   v.keep_results = c.keep_results == 1;
+  v.text_observations = c.text_observations == 1;
   v.min_envs_per_thread = c.min_envs_per_thread;
   v.spin_us = c.spin_us;
   v.default_kind = static_cast<agentos::ActionKind>(c.default_action_kind);
@@ -217,6 +225,7 @@ AGENTOS_API int agentos_env_config_init(agentos_env_config* config) {
     c.recorder = nullptr;
     c.penalties_in_reward = v.env.reward.penalties_in_reward ? 1 : 0;
     c.batch_size = static_cast<uint32_t>(v.batch_size);
+    c.text_observations = v.text_observations ? 1 : 0;
     *config = c;
     return AGENTOS_OK;
   });
@@ -484,6 +493,50 @@ AGENTOS_API int agentos_venv_observation_text(const agentos_venv* venv, size_t e
     *len = t.size();
     return AGENTOS_OK;
   });
+}
+
+AGENTOS_API int agentos_venv_observation_texts(const agentos_venv* venv, const char** bytes,
+                                               const uint64_t** offsets, size_t* nbytes) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_observation_texts";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (bytes == nullptr || offsets == nullptr || nbytes == nullptr) return NullArg(fn, "bytes, offsets or nbytes");
+    if (!venv->env->config().text_observations) {
+      return Fail(AGENTOS_STATE, std::string(fn) + ": the venv was created without text_observations");
+    }
+    const VectorEnv::ObservationTextBuffer t = venv->env->ObservationTexts();
+    *bytes = t.bytes.data();
+    *offsets = t.offsets.data();
+    *nbytes = t.bytes.size();
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API int agentos_venv_observation_chat(agentos_venv* venv, agentos_chat* out) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_observation_chat";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (out == nullptr) return NullArg(fn, "out");
+    if (out->struct_size != sizeof(agentos_chat)) {
+      return Invalid(fn, "out->struct_size is " + std::to_string(out->struct_size) + ", expected " +
+                             std::to_string(sizeof(agentos_chat)));
+    }
+    agentos::ObservationChat& chat = venv->chat;
+    chat.Build(*venv->env);
+    out->bytes = chat.bytes().data();
+    out->nbytes = chat.bytes().size();
+    out->offsets = chat.offsets().data();
+    out->roles = chat.roles().data();
+    out->num_messages = chat.num_messages();
+    out->env_first = chat.env_first().data();
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API const char* agentos_chat_role_name(uint32_t role) {
+  // ChatRoleName's views are literals: NUL-terminated.
+  if (role >= static_cast<uint32_t>(agentos::kChatRoleCount)) return "";
+  return agentos::ChatRoleName(static_cast<agentos::ChatRole>(role)).data();
 }
 
 AGENTOS_API int agentos_venv_task_message(const agentos_venv* venv, size_t env, const char** text, size_t* len) {

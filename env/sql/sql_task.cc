@@ -129,6 +129,10 @@ class SqlTaskImpl final : public SqlTask {
     if (has_feedback_) return observation_;
     return dataset_->observation(static_cast<std::size_t>(current_));
   }
+  std::string_view Instructions() const override {
+    return "Answer the question by writing one SQLite statement against the schema given. Every statement is "
+           "checked against the environment's policy before it runs; a statement the policy denies never runs.";
+  }
   std::uint64_t BackendDestructiveOps() const override { return session_->lifetime().destructive_statements; }
   std::uint64_t ChangedStateEpisodes() const override {
     return changed_episodes_ + (session_->since_restore().changed_database() ? 1 : 0);

@@ -357,6 +357,19 @@ TEST_CASE("async: bad sends and recvs are refused and change nothing") {
   }
 }
 
+TEST_CASE("async: a venv gathering text observations refuses send (texts are gathered at step and reset)") {
+  ScriptedFactory f;
+  VectorEnvConfig c = Config(2, 1, 1);
+  c.text_observations = true;
+  auto v = Make(f, c);
+  REQUIRE(v->Reset(0).ok());
+  const std::uint32_t env0[] = {0};
+  Status s = v->AsyncSend(env0, Actions({"a"}).view());
+  CHECK(s.code() == Status::Code::kState);
+  CHECK(s.message().find("text_observations") != std::string::npos);
+  CHECK(v->in_flight() == 0);
+}
+
 TEST_CASE("async: batch_size must be at most num_envs") {
   VectorEnvConfig c = Config(4, 1, 5);
   CHECK(c.Validate().code() == Status::Code::kInvalidArgument);

@@ -12,8 +12,9 @@
 //     nothing destructive reached a backend under the enforcing kernel).
 //
 // Input layout: byte 0 config bits (autoreset, terminate_on_critical, task,
-// keep_results, threads), byte 1 num_envs - 1 (mod 8), byte 2 max_steps - 1
-// (mod 4), then a sequence of operations (see Run below).
+// keep_results, threads), byte 1 num_envs - 1 (mod 8) and, bit 3,
+// text_observations, byte 2 max_steps - 1 (mod 4), then a sequence of
+// operations (see Run below).
 #include <cmath>
 #include <cstdio>
 #include <cstddef>
@@ -179,6 +180,34 @@ Batch ReadBatch(Reader& r, std::size_t n, std::uint32_t max_action_bytes) {
   return b;
 }
 
+// The batch texts (when enabled) and the chat form keep their layouts: every
+// text NUL-terminated behind monotone offsets, the same as each env's own.
+void CheckObservationTexts(agentos_venv* v, std::size_t n, bool enabled) {
+  const char* bytes = nullptr;
+  const std::uint64_t* offsets = nullptr;
+  std::size_t nbytes = 0;
+  const int rc = agentos_venv_observation_texts(v, &bytes, &offsets, &nbytes);
+  Require(rc == (enabled ? AGENTOS_OK : AGENTOS_STATE));
+  if (enabled) {
+    Require(offsets[0] == 0 && offsets[n] == nbytes);
+    for (std::size_t i = 0; i < n; ++i) {
+      const char* text = nullptr;
+      std::size_t len = 0;
+      Require(agentos_venv_observation_text(v, i, &text, &len) == AGENTOS_OK);
+      Require(offsets[i + 1] == offsets[i] + len + 1 && bytes[offsets[i + 1] - 1] == '\0');
+      Require(len == 0 || std::memcmp(bytes + offsets[i], text, len) == 0);
+    }
+  }
+  agentos_chat chat = agentos::testing::Sized<agentos_chat>();
+  Require(agentos_venv_observation_chat(v, &chat) == AGENTOS_OK);
+  Require(chat.env_first[0] == 0 && chat.env_first[n] == chat.num_messages && chat.offsets[0] == 0);
+  Require(chat.offsets[chat.num_messages] == chat.nbytes);
+  for (std::size_t m = 0; m < chat.num_messages; ++m) {
+    Require(chat.roles[m] <= AGENTOS_CHAT_USER && chat.offsets[m + 1] > chat.offsets[m]);
+    Require(chat.bytes[chat.offsets[m + 1] - 1] == '\0');
+  }
+}
+
 int StepBatch(agentos_venv* v, const Batch& b, std::size_t n) {
   agentos_step_extras x = agentos::testing::Sized<agentos_step_extras>();
   if (!b.kinds.empty()) x.kinds = b.kinds.data();
@@ -199,7 +228,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t cfg = r.byte();
   agentos_env_config c;
   Require(agentos_env_config_init(&c) == AGENTOS_OK);
-  c.num_envs = 1 + r.byte() % 8;
+  const std::uint8_t shape = r.byte();
+  c.num_envs = 1 + shape % 8;
+  c.text_observations = (shape >> 3) & 1;
   c.max_steps = 1 + r.byte() % 4;
   c.autoreset = cfg % 4;  // 3 is invalid
   c.terminate_on_critical = (cfg >> 2) & 1;
@@ -346,6 +377,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const int rc = agentos_venv_observation_text(v, env, &text, &len);
         Require(env < n ? rc == AGENTOS_OK : rc == AGENTOS_INVALID);
         if (rc == AGENTOS_OK && len > 0) Require(text != nullptr && std::memchr(text, 0, len) == nullptr);
+        CheckObservationTexts(v, n, c.text_observations == 1);
         std::size_t count = 99;
         const int vc = agentos_venv_violation_count(v, env, &count);
         if (env < n && c.keep_results) {

@@ -45,6 +45,7 @@ class EnvConfig(Structure):
         ("recorder", c_void_p),  # agentos_recorder*: every governed step is recorded; NULL = none
         ("penalties_in_reward", c_int32),
         ("batch_size", c_uint32),  # appended: async recv batch size; 0 = num_envs
+        ("text_observations", c_int32),  # 1: every env's text gathered per step (agentos_venv_observation_texts)
     ]
 
 
@@ -130,6 +131,19 @@ class ResetOptions(_lib.SizedStructure):
     ]
 
 
+class Chat(_lib.SizedStructure):
+    """agentos_chat: the chat form of every env's observation."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("bytes", c_void_p),
+        ("nbytes", c_size_t),
+        ("offsets", c_void_p),
+        ("roles", c_void_p),
+        ("num_messages", c_size_t),
+        ("env_first", c_void_p),
+    ]
+
+
 P, PP = c_void_p, POINTER(c_void_p)
 Prototype = tuple[Any, list[Any]]
 
@@ -172,6 +186,9 @@ PROTOTYPES: dict[str, Prototype] = {
     "agentos_reward": (c_int, [POINTER(EnvConfig), c_double, POINTER(c_uint32), c_int32, POINTER(c_double),
                                POINTER(c_double)]),
     "agentos_venv_observation_text": (c_int, [P, c_size_t, POINTER(c_void_p), POINTER(c_size_t)]),
+    "agentos_venv_observation_texts": (c_int, [P, POINTER(c_void_p), POINTER(c_void_p), POINTER(c_size_t)]),
+    "agentos_venv_observation_chat": (c_int, [P, POINTER(Chat)]),
+    "agentos_chat_role_name": (c_char_p, [c_uint32]),
     "agentos_venv_violation_count": (c_int, [P, c_size_t, POINTER(c_size_t)]),
     "agentos_venv_violation": (c_int, [P, c_size_t, c_size_t, POINTER(_lib.CViolation)]),
     "agentos_venv_metrics": (c_int, [P, POINTER(EnvMetrics)]),

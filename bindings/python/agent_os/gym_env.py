@@ -21,7 +21,8 @@ default: the policy file shipped in agent_os/data/default_policy.yaml),
 ``config`` (an EnvironmentConfig), ``action_kind``, and the task's options
 (``split``, ``dataset_dir``, ...). The vector entry point also takes
 ``num_envs``, ``autoreset_mode`` (a name or an AutoresetMode) and
-``num_threads``.
+``num_threads``. ``text_observations=True`` makes every observation a dict
+{"task": index, "text": the observation text} (a Gymnasium Dict space).
 
 GymEnv is exactly one env of the engine's VectorEnv: the same observation
 (the task index, int64), reward, terminated/truncated and step-info keys
@@ -81,12 +82,14 @@ class GymEnv(gym.Env):
     metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, task: str = "noop", *, policy: Any = None, config: EnvironmentConfig | None = None,
-                 action_kind: str = "sql", render_mode: str | None = None, **task_options: Any) -> None:
+                 action_kind: str = "sql", render_mode: str | None = None, text_observations: bool = False,
+                 **task_options: Any) -> None:
         if render_mode is not None:
             raise ValueError(f"agentos environments do not render (render_mode={render_mode!r})")
         self.render_mode = None
         self._venv = VectorEnv(_kernel(policy), 1, task=task, config=config, autoreset="disabled",
-                               action_kind=action_kind, **_task_options(task, task_options))
+                               action_kind=action_kind, text_observations=text_observations,
+                               **_task_options(task, task_options))
         self.config: EnvironmentConfig = self._venv.config
         self.action_space: Any = self._venv.single_action_space
         self.observation_space: Any = self._venv.single_observation_space
@@ -105,7 +108,7 @@ class GymEnv(gym.Env):
             venv_options = {"task_id": [options["task_id"]]}
         obs, _ = self._venv.reset(seed=seed, options=venv_options)
         self._started, self._ended = True, False
-        return np.array(obs[0], dtype=np.int64), {}
+        return self._single(obs), {}
 
     def step(self, action: str) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if not self._started:
@@ -116,7 +119,17 @@ class GymEnv(gym.Env):
         term, trunc = bool(terminated[0]), bool(truncated[0])
         self._ended = term or trunc
         info = {k: (bool(infos[k][0]) if k == "executed" else infos[k][0]) for k in self._keys}
-        return np.array(obs[0], dtype=np.int64), float(reward[0]), term, trunc, info
+        return self._single(obs), float(reward[0]), term, trunc, info
+
+    def _single(self, obs: Any) -> Any:
+        """Row 0 of the vector env's observation."""
+        if isinstance(obs, dict):  # text_observations
+            return {"task": np.array(obs["task"][0], dtype=np.int64), "text": obs["text"][0]}
+        return np.array(obs[0], dtype=np.int64)
+
+    def observation_messages(self) -> list[dict[str, str]]:
+        """The current observation as chat messages (see VectorEnv.observation_messages)."""
+        return self._venv.observation_messages()[0]
 
     def observation_text(self) -> str:
         """The task's text for the current observation (e.g. the SQL question and schema)."""
@@ -135,12 +148,13 @@ class GymEnv(gym.Env):
 def make_vector_env(task: str = "noop", *, num_envs: int = 1, policy: Any = None,
                     config: EnvironmentConfig | None = None, autoreset_mode: Any = "next_step",
                     num_threads: int = 1, action_kind: str = "sql", render_mode: str | None = None,
-                    **task_options: Any) -> VectorEnv:
+                    text_observations: bool = False, **task_options: Any) -> VectorEnv:
     """The vector entry point: the engine's VectorEnv of num_envs envs."""
     if render_mode is not None:
         raise ValueError(f"agentos environments do not render (render_mode={render_mode!r})")
     return VectorEnv(_kernel(policy), num_envs, task=task, config=config, autoreset=autoreset_mode,
-                     num_threads=num_threads, action_kind=action_kind, **_task_options(task, task_options))
+                     num_threads=num_threads, action_kind=action_kind, text_observations=text_observations,
+                     **_task_options(task, task_options))
 
 
 ENV_IDS = {"agentos/Noop-v0": "noop", "agentos/External-v0": "external", "agentos/Sql-v0": "sql"}

@@ -9,7 +9,10 @@ Batched text has no fixed-width array form in Gymnasium, so the vector
 env's ``action_space`` is a Tuple of Text, and actions cross into the engine
 as one byte buffer plus offsets (see VectorEnv.step). Observations are the
 task's index (int64, -1 when meaningless) in the vector env; the single
-GovernedEnvironment returns a dict {"task": text, "step": int}.
+GovernedEnvironment returns a dict {"task": text, "step": int}. With text
+observations they are a Dict {"task": index, "text": Text}: per env, a
+Gymnasium ``Text`` over the same characters as actions, up to
+OBSERVATION_TEXT_MAX_LENGTH characters (batched: a Tuple of them).
 """
 
 from __future__ import annotations
@@ -118,6 +121,20 @@ def text_space(max_length: int):
         charset = "".join(chr(c) for c in range(32, 127)) + "\t\n\r"
         return _gym.spaces.Text(max_length, min_length=0, charset=charset)
     return Text(max_length)
+
+
+# Observation texts have no length limit of their own (a schema, a question
+# and a step's feedback); a Text space needs one, set well above any of them.
+OBSERVATION_TEXT_MAX_LENGTH = 1 << 20
+
+
+def observation_text_space():
+    return text_space(OBSERVATION_TEXT_MAX_LENGTH)
+
+
+def text_observation_space():
+    """One env's observation with its text: {"task": index, "text": Text}."""
+    return dict_space({"task": index_space(), "text": observation_text_space()})
 
 
 def index_space(num_envs: int | None = None):

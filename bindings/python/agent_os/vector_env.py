@@ -62,6 +62,16 @@ so its trajectory does not depend on the batches it lands in:
         obs, rew, term, trunc, infos = env.recv()
         env.send(policy(obs), infos["env_id"])
 
+Text observations: ``text_observations=True`` makes the engine gather every
+env's observation text (SQL: the question and schema) into one buffer after
+each reset and step; observations are then ``{"task": index array, "text":
+tuple of str}`` (Gymnasium: a Dict of the index Box and a Tuple of Text), and
+``observation_texts()`` (a list of str, one C call for the whole batch) and
+``observation_text_views()`` (zero-copy numpy views: bytes and num_envs + 1
+offsets) read them. ``observation_messages()`` gives each env's observation
+as chat messages ({"role": "system"/"user", "content": ...}), the engine's
+layout. Off by default: the observation stays the index, as before.
+
 Actions: a list of str/bytes (packed into one buffer plus offsets per call),
 or a ``PackedActions`` made once with ``env.pack(actions)`` and reused: then
 a step is a single C call with no Python-side packing at all. Optional
@@ -89,6 +99,7 @@ from .errors import InvalidArgument, StateError
 from .kernel import KernelSpace, _encode, _kind_value, pack_payloads, require_kernel
 from .severity import severity_name
 from . import spaces as _spaces
+from . import _text_obs
 
 _np: Any
 _gym: Any
@@ -199,12 +210,14 @@ class VectorEnv(_VectorBase):
     spec: Any = None
     render_mode: str | None = None
     closed: bool = False
+    _texts: Any = None  # _text_obs.TextReader while open
 
     def __init__(self, kernel: KernelSpace, num_envs: int, *, task: Any = "noop",
                  config: EnvironmentConfig | None = None, autoreset: Any = "next_step", num_threads: int = 1,
                  seed: int = 0, keep_results: bool = False, action_kind: str = "sql",
                  min_envs_per_thread: int | None = None, spin_us: int | None = None, recorder: Any = None,
-                 batch_size: int | None = None, **task_options: Any) -> None:
+                 batch_size: int | None = None, text_observations: bool = False,
+                 **task_options: Any) -> None:
         lib = _env.require("VectorEnv")
         self.kernel = require_kernel(kernel, "VectorEnv")
         if isinstance(num_envs, bool) or not isinstance(num_envs, numbers.Integral) or not 1 <= num_envs < 2**32:
@@ -221,6 +234,7 @@ class VectorEnv(_VectorBase):
             raise InvalidArgument("seed must be in [0, 2^64)")
         if not 1 <= num_threads < 2**32:
             raise InvalidArgument("num_threads must be >= 1")
+        self._check_text_observations(text_observations, autoreset)
         self.config: EnvironmentConfig = config
         c = _env.default_config()
         config.to_c(c)
@@ -229,6 +243,7 @@ class VectorEnv(_VectorBase):
         c.seed = int(seed)
         c.autoreset = _env.AUTORESET[autoreset]
         c.keep_results = 1 if keep_results else 0
+        c.text_observations = 1 if text_observations else 0
         c.default_action_kind = _kind_value(action_kind)
         # The engine validates both; here they only must fit the C field.
         for name, v in (("min_envs_per_thread", min_envs_per_thread), ("spin_us", spin_us),
@@ -272,6 +287,7 @@ class VectorEnv(_VectorBase):
         _lib.check(lib.agentos_venv_batch_size(handle, ctypes.byref(size)))
         self.batch_size: int = size.value
         self._make_recv_rows()
+        self._init_text_observations(bool(text_observations))
 
     # ---- buffers ------------------------------------------------------------
 
@@ -377,6 +393,8 @@ class VectorEnv(_VectorBase):
             values, flags = seeds
             _lib.check(self._lib.agentos_venv_reset_seeds(h, values, flags, mask_arg))
         obs = self._result()[0]
+        if self.text_observations:
+            obs = self._with_texts(obs)
         return obs, {}
 
     def find_task(self, task_id: str) -> int:
@@ -485,6 +503,9 @@ class VectorEnv(_VectorBase):
         code = self._step_fn(h, p.data_addr, p.data_len, p.offsets_addr, p.n, extras)
         if code:
             _lib.check(code)
+        if self.text_observations:
+            obs, *rest = self._result()
+            return (self._with_texts(obs), *rest)
         return self._result()
 
     # ---- per-env inputs -----------------------------------------------------------
@@ -722,6 +743,68 @@ class VectorEnv(_VectorBase):
         _lib.check(self._lib.agentos_venv_observation_text(h, env, ctypes.byref(p), ctypes.byref(n)))
         return ctypes.string_at(p.value, n.value).decode("utf-8", "replace") if p.value and n.value else ""
 
+    # ---- observation texts ------------------------------------------------------------
+
+    @staticmethod
+    def _check_text_observations(text_observations: Any, autoreset: str) -> None:
+        if not isinstance(text_observations, bool):
+            raise TypeError(f"text_observations must be a bool, not {type(text_observations).__name__}")
+        if text_observations and autoreset == "same_step":
+            # SAME_STEP's final_obs would need the ended episode's text, which the engine does not keep.
+            raise InvalidArgument("text_observations needs autoreset 'next_step' or 'disabled': in 'same_step' "
+                                  "mode the ended episode's final text is not kept")
+
+    def _init_text_observations(self, on):
+        """With text_observations, observations are {"task": index, "text": text}
+        (Gymnasium: a Dict of the index Box and a Text per env)."""
+        self.text_observations = on
+        self._texts = _text_obs.TextReader(self._lib, self.num_envs, self._venv)
+        if not on:
+            return
+        n = self.num_envs
+        self.single_observation_space = _spaces.text_observation_space()
+        if _gym is not None:
+            self.observation_space = _batch_space(self.single_observation_space, n)
+        else:
+            self.observation_space = _spaces.dict_space(
+                {"task": _spaces.index_space(n),
+                 "text": _spaces.tuple_space([_spaces.observation_text_space()] * n)})
+
+    def _with_texts(self, obs):
+        return {"task": obs, "text": tuple(self._texts.texts(self._h))}
+
+    def _require_texts(self) -> Any:
+        h = self._handle()
+        if not self.text_observations:
+            raise StateError("observation_texts needs VectorEnv(..., text_observations=True); "
+                             "observation_text(env) reads one env without it")
+        return h
+
+    def observation_texts(self) -> list[str]:
+        """Every env's observation text after the last reset or step, read in
+        one C call (needs text_observations=True)."""
+        h = self._require_texts()
+        return self._texts.texts(h)
+
+    def observation_text_views(self) -> tuple[Any, Any]:
+        """Zero copy (numpy): (bytes, offsets), read-only uint8 and uint64
+        arrays over the engine's text buffer: text i is
+        bytes[offsets[i]:offsets[i+1] - 1] (a NUL follows each). Valid until
+        the next step or reset only: the engine may move the bytes to a
+        larger buffer then, so take fresh views after every step."""
+        if _np is None:
+            raise StateError("observation_text_views needs numpy")
+        h = self._require_texts()
+        return self._texts.views(h)
+
+    def observation_messages(self) -> list[list[dict[str, str]]]:
+        """Every env's observation as chat messages ({"role", "content"}
+        dicts): the engine's rule is a "system" message with the task's
+        standing instructions, when it has some, then a "user" message with
+        the observation text. Works with or without text_observations."""
+        h = self._handle()
+        return self._texts.messages(h)
+
     def last_violations(self, env: int) -> list:
         """Env's last step's kept violations (needs keep_results=True)."""
         from .kernel import Violation
@@ -770,6 +853,7 @@ class VectorEnv(_VectorBase):
 
     def close_extras(self, **kwargs: Any) -> None:
         self._cbufs, self._views, self._infos = {}, {}, {}
+        self._texts = None  # it holds the engine too
         self._venv = None
 
     def render(self) -> None:
