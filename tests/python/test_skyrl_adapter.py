@@ -50,13 +50,13 @@ def test_three_step_episode_follows_the_text_env_contract(make_env):
 
     out = env.step("<think>look first</think><sql>SELECT nonsense FROM nowhere</sql>")
     assert set(out) == STEP_OUTPUT_KEYS
-    assert out["observations"] == [{"role": "user", "content": "Error: no such table: nowhere"}]
+    assert out["observations"] == [{"role": "user", "content": "Last action: SQL error\nno such table: nowhere"}]
     assert out["reward"] == 0.0 and out["done"] is False
     assert out["metadata"]["sql"] == "SELECT nonsense FROM nowhere"
     assert out["metadata"]["executed"] is True and out["metadata"]["task_error"] == "no such table: nowhere"
 
     out = env.step("<sql>SELECT COUNT(*) FROM orders</sql>")
-    assert out["observations"] == [{"role": "user", "content": "The query ran."}]
+    assert out["observations"] == [{"role": "user", "content": "Last action: rows (1 total)\nCOUNT(*)\n1100"}]
     assert out["reward"] == 0.0 and out["done"] is False
     assert out["metadata"]["success"] is False and out["metadata"]["episode_step"] == 2
 
@@ -89,8 +89,9 @@ def test_a_destructive_statement_is_blocked_and_reported(make_env):
         ("sql_safety", "sql.denied_kind", "high"), ("sql_safety", "sql.delete_without_where", "high")]
     assert meta["violations"][0]["reason"] == "statement 1 is DELETE, which is denied"
     assert out["observations"] == [{"role": "user", "content": (
-        "Blocked by policy: sql_safety/sql.denied_kind (high): statement 1 is DELETE, which is denied; "
-        "sql_safety/sql.delete_without_where (high): statement 1: DELETE without a WHERE clause at "
+        "Last action: blocked\n"
+        "policy sql_safety, rule sql.denied_kind, high: statement 1 is DELETE, which is denied\n"
+        "policy sql_safety, rule sql.delete_without_where, high: statement 1: DELETE without a WHERE clause at "
         "statement level")}]
     assert out["reward"] == -100.0 and out["done"] is False
     assert meta["policy_cost"] == 100.0
@@ -106,7 +107,7 @@ def test_a_critical_violation_ends_the_episode(make_env):
     out = env.step("<sql>DROP TABLE orders</sql>")
     assert (out["reward"], out["done"], out["observations"]) == (-100.0, True, [])
     assert out["metadata"]["feedback"] == (
-        "Blocked by policy: sql_safety/sql.denied_kind (critical): statement 1 is DROP, which is denied")
+        "Last action: blocked\npolicy sql_safety, rule sql.denied_kind, critical: statement 1 is DROP, which is denied")
 
 
 def test_max_turns_truncates_the_episode(make_env):
@@ -157,8 +158,12 @@ def test_misuse_is_refused(make_env):
 
 
 def test_an_unknown_task_index_is_a_clear_error():
-    with pytest.raises(InvalidArgument, match=r"task_index 100000 is out of range \(the dataset has 288 tasks\)"):
-        skyrl_gym.make("agentos-sql", env_config={}, extras={"task_index": 100000})
+    env = skyrl_gym.make("agentos-sql", env_config={}, extras={"task_index": 100000})
+    try:
+        with pytest.raises(InvalidArgument, match="100000"):
+            env.init()
+    finally:
+        env.close()
 
 
 def test_open_envs_never_share_an_engine_and_closed_ones_are_reused(make_env):
@@ -225,3 +230,11 @@ def test_every_number_is_the_engines(actions):
 def test_task_options_reach_the_engine_which_names_a_bad_one():
     with pytest.raises(AgentOSError, match=r"'time_limit_ms' must be in \[1, 4294967295\], got 0"):
         skyrl_gym.make("agentos-sql", env_config={"time_limit_ms": 0}, extras={"task_index": 0})
+
+
+def test_a_wrong_solution_ends_the_episode_with_reward_0(make_env):
+    env = make_env()
+    env.init()
+    out = env.step("<think>guess</think><solution>SELECT COUNT(*) FROM orders</solution>")
+    assert (out["reward"], out["done"], out["observations"]) == (0.0, True, [])
+    assert out["metadata"]["terminated"] is True and out["metadata"]["success"] is False

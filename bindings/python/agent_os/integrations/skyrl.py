@@ -62,6 +62,7 @@ from ..kernel import KernelSpace
 from ..vector_env import VectorEnv
 
 ENV_ID = "agentos-sql"
+SUBMIT_MARKER = "/* submit */"
 DEFAULT_MAX_TURNS = 5  # SkyRL's text-to-SQL env's default
 # env_config keys passed to the engine's SQL task spec as they are; it
 # validates them and names any it does not know.
@@ -180,25 +181,21 @@ class GovernedSqlEnv(BaseTextEnv):
     # ---- which task an episode plays ----
 
     def _task_pin(self) -> dict[str, Any]:
-        """The task-spec keys that pin this env's task (the engine validates
-        the index against its dataset)."""
-        return {} if self.task_index is None else {"task_index": self.task_index}
+        """The task-spec keys of the episode protocol: multi-turn, so a
+        ``<solution>`` (sent with the engine's submit marker) ends the episode."""
+        return {"episode": "multi_turn", "submit_marker": SUBMIT_MARKER}
 
     def _engine_reset(self) -> None:
-        self._engine().reset(seed=self.seed)
+        pins = None if self.task_index is None else {"task_id": [self.task_index]}
+        self._engine().reset(seed=self.seed, options=pins)
 
     # ---- what the model reads after a step ----
 
     def _feedback(self, executed: bool, message: str) -> str:
-        """The text the model reads after a step: the kernel's reasons for a
-        blocked statement, else the task's error message, else that it ran."""
-        if not executed:
-            reasons = "; ".join(f"{v.policy}/{v.rule} ({v.severity}): {v.reason}"
-                                for v in self._engine().last_violations(0))
-            return f"Blocked by policy: {reasons}" if reasons else "Blocked by policy."
-        if message:
-            return f"Error: {message}"
-        return "The query ran."
+        """The engine's feedback section (rows, error, or the kernel's reason
+        for a blocked action): its observation after the question and schema."""
+        text = self._engine().observation_text(0)
+        return text[len(self._question):].lstrip("\n") if text.startswith(self._question) else text
 
     # ---- SkyRL-Gym contract -----------------------------------------------------------
 
@@ -207,7 +204,7 @@ class GovernedSqlEnv(BaseTextEnv):
         question and schema as a user message."""
         self._engine_reset()
         self.turns, self._started, self._done, self._last = 0, True, False, {}
-        question = self._engine().observation_text(0)
+        question = self._question = self._engine().observation_text(0)
         chat = [dict(m) for m in (prompt or [])] + [{"role": "user", "content": question}]
         return chat, {"task_index": int(self._engine().buffers["observation"][0])}
 
@@ -217,8 +214,9 @@ class GovernedSqlEnv(BaseTextEnv):
         if self._done:
             raise StateError("the episode is done; call init() to start another")
         sql = extract_sql(action)
+        final = _TAGS[0].search(action) is not None
         venv = self._engine()
-        obs, reward, terminated, truncated, infos = venv.step([sql])
+        obs, reward, terminated, truncated, infos = venv.step([f"{SUBMIT_MARKER} {sql}" if final else sql])
         self.turns += 1
         executed = bool(infos["executed"][0])
         message = self._task_message(venv) if executed else ""
