@@ -40,6 +40,16 @@
 // are not call errors: bad ones are denied by the screen or the kernel,
 // with a reason, like any other unsafe action.
 //
+// Numeric tasks (env/task_api.h): numeric_observations() is an n x obs_dim
+// row-major array of the shape's dtype, allocated once like the columns
+// (row i is env i's observation after the step; a blocked action leaves it
+// as it was) and final_numeric_observations() the SAME_STEP terminal ones
+// (rows of ending envs only). The observation column then holds -1.
+// Actions are BatchActions::discrete (int64, the cheapest for Discrete
+// spaces: no packing, no text) or ::numeric (float64): each reaches the
+// kernel as a kNumeric Action whose values are the env's action and whose
+// state is the task's NumericState().
+//
 // Seeds: Reset(seed) resets env i with seed + i (Gymnasium); Reset() with
 // no seed continues each env's RNG, except the very first, which uses
 // config.seed so every run is reproducible. ResetSeeds(seeds) gives every
@@ -71,6 +81,7 @@
 #include "env/metrics.h"
 #include "env/signals.h"
 #include "env/task.h"
+#include "env/task_api.h"
 #include "kernel/kernel_space.h"
 #include "kernel/status.h"
 
@@ -134,6 +145,11 @@ struct BatchActions {
   std::span<const double> external_reward;   // n, finite
   std::span<const std::uint8_t> external_success;  // n, nonzero = true
   std::span<const std::uint8_t> external_done;     // n, nonzero = true
+  // Numeric tasks (env/task_api.h) take one of these instead of text
+  // (offsets may then be empty: no payloads; kinds must be empty: every
+  // action is ActionKind::kNumeric):
+  std::span<const std::int64_t> discrete;  // n actions of a discrete task
+  std::span<const double> numeric;         // n x values_per_action(), row-major
 };
 
 class VectorEnv {
@@ -168,6 +184,11 @@ class VectorEnv {
   Status Send(std::size_t env, Signal signal);
 
   const VectorBuffers& buffers() const { return buffers_; }
+  // The task's shape, or null for a text task; the numeric buffers (null
+  // for a text task), constant for the VectorEnv's life.
+  const TaskShape* numeric_shape() const { return shape_; }
+  const void* numeric_observations() const { return shape_ ? numeric_obs_.data() : nullptr; }
+  const void* final_numeric_observations() const { return shape_ ? numeric_final_obs_.data() : nullptr; }
   std::string_view ObservationText(std::size_t env) const { return envs_[env].ObservationText(); }
   const GovernedEnvironment& env(std::size_t i) const { return envs_[i]; }
   // Env i's last StepResult (decision included); null unless keep_results.
@@ -238,6 +259,12 @@ class VectorEnv {
   std::vector<StepResult> results_;  // one per env when keep_results
   std::unique_ptr<ChunkPool> pool_;
   bool seeded_ = false;
+  // Numeric tasks: their shape and observation rows (doubles for alignment).
+  const TaskShape* shape_ = nullptr;
+  std::vector<double> numeric_obs_;
+  std::vector<double> numeric_final_obs_;
+  void AllocateNumeric(const TaskShape& shape);
+  Status ValidateNumeric(const BatchActions& a) const;
 };
 
 }  // namespace agentos
