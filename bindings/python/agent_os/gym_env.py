@@ -13,6 +13,11 @@ make_vector_env, so "vector_entry_point" builds the engine's VectorEnv and
                          through Gymnasium it is always 0)
   * agentos/Sql-v0       the SQL task on the shop dataset shipped with the
                          package (``dataset_dir=`` for another)
+  * agentos/CartPole-v1  Gymnasium's CartPole-v1 as an engine task
+                         (env/cartpole_task.h): float32 Box(4) observation,
+                         Discrete(2) action, truncation at 500 steps (the
+                         default config's max_steps here), optional
+                         ``safety_zone=`` / ``safety_cost=`` (info["cost"])
 
 Keyword arguments (all optional): ``policy`` (a KernelSpace, or a YAML path;
 default: the policy file shipped in agent_os/data/default_policy.yaml),
@@ -61,6 +66,17 @@ def _kernel(policy: Any) -> KernelSpace:
     return KernelSpace.from_yaml(os.fspath(DEFAULT_POLICY if policy is None else policy))
 
 
+# Tasks whose episodes Gymnasium truncates (its max_episode_steps): the
+# default config takes that as max_steps.
+_MAX_STEPS = {"cartpole": 500}
+
+
+def _config(task: str, config: EnvironmentConfig | None) -> EnvironmentConfig | None:
+    if config is None and task in _MAX_STEPS:
+        return EnvironmentConfig(max_steps=_MAX_STEPS[task])
+    return config
+
+
 def _task_options(task: str, options: dict[str, Any]) -> dict[str, Any]:
     if task == "sql" and "dataset_dir" not in options:
         options = dict(options, dataset_dir=str(default_dataset_dir()))
@@ -77,7 +93,7 @@ class GymEnv(gym.Env):
         if render_mode is not None:
             raise ValueError(f"agentos environments do not render (render_mode={render_mode!r})")
         self.render_mode = None
-        self._venv = VectorEnv(_kernel(policy), 1, task=task, config=config, autoreset="disabled",
+        self._venv = VectorEnv(_kernel(policy), 1, task=task, config=_config(task, config), autoreset="disabled",
                                action_kind=action_kind, **_task_options(task, task_options))
         self.config: EnvironmentConfig = self._venv.config
         self.action_space: Any = self._venv.single_action_space
@@ -92,18 +108,24 @@ class GymEnv(gym.Env):
             raise ValueError(f"GymEnv.reset takes no options, got {sorted(options)}")
         obs, _ = self._venv.reset(seed=seed)
         self._started, self._ended = True, False
-        return np.array(obs[0], dtype=np.int64), {}
+        return self._obs(obs), {}
+
+    def _obs(self, obs) -> np.ndarray:
+        if self._venv.numeric is not None:
+            return np.array(obs[0])  # a copy: the engine's row is overwritten by the next step
+        return np.array(obs[0], dtype=np.int64)
 
     def step(self, action: str) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if not self._started:
             raise StateError("call reset() before step()")
         if self._ended:
             raise StateError("the episode has ended (terminated or truncated); call reset()")
-        obs, reward, terminated, truncated, infos = self._venv.step([action])
+        obs, reward, terminated, truncated, infos = self._venv.step(
+            np.asarray([action]) if self._venv.numeric is not None else [action])
         term, trunc = bool(terminated[0]), bool(truncated[0])
         self._ended = term or trunc
         info = {k: (bool(infos[k][0]) if k == "executed" else infos[k][0]) for k in self._keys}
-        return np.array(obs[0], dtype=np.int64), float(reward[0]), term, trunc, info
+        return self._obs(obs), float(reward[0]), term, trunc, info
 
     def observation_text(self) -> str:
         """The task's text for the current observation (e.g. the SQL question and schema)."""
@@ -126,11 +148,12 @@ def make_vector_env(task: str = "noop", *, num_envs: int = 1, policy: Any = None
     """The vector entry point: the engine's VectorEnv of num_envs envs."""
     if render_mode is not None:
         raise ValueError(f"agentos environments do not render (render_mode={render_mode!r})")
-    return VectorEnv(_kernel(policy), num_envs, task=task, config=config, autoreset=autoreset_mode,
+    return VectorEnv(_kernel(policy), num_envs, task=task, config=_config(task, config), autoreset=autoreset_mode,
                      num_threads=num_threads, action_kind=action_kind, **_task_options(task, task_options))
 
 
-ENV_IDS = {"agentos/Noop-v0": "noop", "agentos/External-v0": "external", "agentos/Sql-v0": "sql"}
+ENV_IDS = {"agentos/Noop-v0": "noop", "agentos/External-v0": "external", "agentos/Sql-v0": "sql",
+           "agentos/CartPole-v1": "cartpole"}
 
 
 def register_envs() -> None:
