@@ -126,3 +126,4 @@ def test_bad_actions_are_refused_or_task_errors_and_change_nothing():
 def test_unknown_cartpole_key_is_a_parse_error():
     with pytest.raises(Exception, match="unknown key 'zone'"):
         VectorEnv(KernelSpace.allow_all(), 1, task="cartpole", zone=1.0)
+
