@@ -247,7 +247,7 @@ class VectorEnv(_VectorBase):
         self._info_keys: tuple[str, ...] = INFO_KEYS + (("cost",) if config.penalty_mode != "reward" else ())
         self.single_action_space: Any = _spaces.text_space(config.max_action_bytes)
         self.single_observation_space: Any = _spaces.index_space()
-        self.numeric = self._numeric_shape()
+        self.numeric: Any = self._numeric_shape()
         if self.numeric is not None:
             self.single_observation_space, self.single_action_space = self._numeric_spaces(self.numeric)
         if _gym is not None:
