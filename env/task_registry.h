@@ -6,6 +6,9 @@
 //   {"type": "sql", "dataset_dir": "env/sql/data", "split": "train",
 //    "task_index": -1, "time_limit_ms": 200, "row_limit": 10000,
 //    "finish_on_success": true, "growth_limit_kb": 8192}
+//   {"type": "cartpole", "safety_zone": 1.0}   (env/cartpole_task.h)
+//   {"type": "<a registered name>", ...}       (env/task_api.h: the task's
+//                                               maker reads the other keys)
 //
 // Strict, like the policy loader: the document must be one JSON object;
 // "type" is required; every other key must be one the type knows, with the

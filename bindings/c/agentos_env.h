@@ -145,6 +145,7 @@ AGENTOS_API int agentos_env_config_init(agentos_env_config* config);
 ** task made from task_spec, a JSON object (not NUL-terminated necessarily):
 **   {"type":"noop"}  {"type":"external"}
 **   {"type":"sql","dataset_dir":"...","split":"train", ...}
+**   {"type":"cartpole"}, or any task registered with agentos_task_register
 ** (env/task_registry.h lists the keys; unknown keys are errors).
 ** Errors: AGENTOS_INVALID (NULL kernel/config/out, bad struct_size, bad
 ** config value: the message names the field), AGENTOS_PARSE (bad task
