@@ -27,8 +27,9 @@ loops of at least `min_seconds` each (the machine is shared: the best loop
 is the least disturbed). Per-call cost: wall time of one step() call at
 N = 1 and 1,024 (1 thread), for agentos and EnvPool.
 
-Ratios printed: agentos allow-all / EnvPool sync per (N, T), the targets
-being >= 1.0 everywhere and >= 1.5 at N <= 64.
+Ratios printed: agentos allow-all / EnvPool sync and agentos safety /
+EnvPool sync per (N, T), the targets being >= 1.0 everywhere and >= 1.5 at
+N <= 64 (met when both ratios reach it).
 """
 
 from __future__ import annotations
@@ -154,21 +155,24 @@ def main():
     def find(engine, n, t):
         return next(r for r in results if r["engine"] == engine and r["n"] == n and r["threads"] == t)
 
-    print("\n| N | threads | agentos allow-all | agentos safety | EnvPool sync | allow-all / EnvPool | target | "
-          "Gymnasium sync | Gymnasium async |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n| N | threads | agentos allow-all | agentos safety | EnvPool sync | allow-all / EnvPool | "
+          "safety / EnvPool | target | Gymnasium sync | Gymnasium async |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     ratios = []
     for n in SIZES:
         for t in THREADS:
             a, s, e = find("agentos allow-all", n, t), find("agentos safety", n, t), find("envpool sync", n, t)
             ratio = a["steps_per_s"] / e["steps_per_s"]
+            safety_ratio = s["steps_per_s"] / e["steps_per_s"]
             target = 1.5 if n <= 64 else 1.0
-            ratios.append({"n": n, "threads": t, "ratio": ratio, "target": target, "met": ratio >= target})
+            met = min(ratio, safety_ratio) >= target
+            ratios.append({"n": n, "threads": t, "ratio": ratio, "safety_ratio": safety_ratio, "target": target,
+                           "met": met})
             gs = next((r for r in results if r["engine"] == "gymnasium sync" and r["n"] == n), None)
             ga = next((r for r in results if r["engine"] == "gymnasium async" and r["n"] == n), None)
             fmt = lambda r: f"{r['steps_per_s'] / 1e6:.3f} M" if r else "not run"  # noqa: E731
-            print(f"| {n} | {t} | {fmt(a)} | {fmt(s)} | {fmt(e)} | {ratio:.2f}x | >= {target}x "
-                  f"{'met' if ratio >= target else 'NOT met'} | {fmt(gs)} | {fmt(ga)} |")
+            print(f"| {n} | {t} | {fmt(a)} | {fmt(s)} | {fmt(e)} | {ratio:.2f}x | {safety_ratio:.2f}x | "
+                  f">= {target}x {'met' if met else 'NOT met'} | {fmt(gs)} | {fmt(ga)} |")
     print("\n| per step() call, 1 thread | agentos allow-all | EnvPool sync |")
     print("|---|---:|---:|")
     for n in (1, 1024):
