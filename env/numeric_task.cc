@@ -1,6 +1,7 @@
 #include "env/numeric_task.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
