@@ -147,6 +147,10 @@ Status VectorEnv::AsyncSend(std::span<const std::uint32_t> env_ids, const BatchA
   // The gathered buffer holds every env's text at one moment; with envs in
   // flight there is no such moment. Each received env's own text stays
   // readable (ObservationText(env_id)).
+  // Async steps carry text actions only (a slot copies bytes and extras).
+  if (shape_ != nullptr) {
+    return Status::StateError("send: async mode steps text tasks; step a numeric task with Step");
+  }
   if (config_.text_observations) {
     return Status::StateError(
         "send: text_observations gathers texts at step and reset only; in async mode read each received "
@@ -156,7 +160,7 @@ Status VectorEnv::AsyncSend(std::span<const std::uint32_t> env_ids, const BatchA
     return Status::InvalidArgument("send: " + std::to_string(env_ids.size()) + " env ids for " + std::to_string(n) +
                                    " envs");
   }
-  if (Status s = ValidateActions(actions, env_ids.size()); !s.ok()) return Status::InvalidArgument("send: " + s.message());
+  if (Status s = ValidateActions(actions, env_ids.size(), false); !s.ok()) return Status::InvalidArgument("send: " + s.message());
   if (!async_) async_ = std::make_unique<AsyncSteps>(*this, config_.num_threads);
   if (Status s = async_->CheckIds(env_ids); !s.ok()) return s;
   for (std::uint32_t id : env_ids) {

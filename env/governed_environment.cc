@@ -224,9 +224,13 @@ Status GovernedEnvironment::KillStep(StepResult& r) {
 Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) {
   // The kernel sees the configured agent id when the action names none
   // (VectorEnv always fills it in, which spares this copy on its hot path).
-  if (input.action->agent_id.empty()) {
+  // Likewise a numeric action is judged in the task's current state unless
+  // the caller (VectorEnv) already said what it is.
+  const bool needs_state = input.action->kind == ActionKind::kNumeric && input.action->state.empty();
+  if (input.action->agent_id.empty() || needs_state) {
     Action with_agent = *input.action;
-    with_agent.agent_id = shared_->config.agent_id;
+    if (with_agent.agent_id.empty()) with_agent.agent_id = shared_->config.agent_id;
+    if (needs_state) with_agent.state = task_->NumericState();
     StepInput named = input;
     named.action = &with_agent;
     return GovernedStepNamed(named, r);
@@ -274,6 +278,11 @@ TaskOutcome GovernedEnvironment::Execute(const StepInput& input) {
     outcome = TaskOutcome{};
     outcome.error = true;
     outcome.message = "the task threw an exception while executing the action";
+  }
+  if (!(std::isfinite(outcome.cost) && outcome.cost >= 0)) {
+    outcome.cost = 0.0;
+    outcome.error = true;
+    outcome.message = "the task returned a cost that is not finite and >= 0; counted as 0";
   }
   if (!std::isfinite(outcome.reward)) {
     outcome.reward = 0.0;
@@ -364,7 +373,7 @@ void GovernedEnvironment::FillResult(const Decision& d, const TaskOutcome& outco
   r.signals = end.signals;
   r.episode_step = step_;
   r.penalty = reward.penalty;
-  r.policy_cost = RewardConfig::Cost(reward.penalty);
+  r.policy_cost = RewardConfig::Cost(reward.penalty) + outcome.cost;
   r.cost_usd = state_.cost_usd;
   r.episode_return = episode_return_;
 }
@@ -378,6 +387,7 @@ Status GovernedEnvironment::EndEpisode(StepResult& r) {
   if (episode_violations_ > 0) ++counters_.episodes_with_violations;
   if (shared_->config.autoreset != AutoresetMode::kSameStep) return Status::Ok();
   r.final_observation = r.observation;
+  task_->KeepFinalObservation();
   Status s = ResetEpisode(std::nullopt, nullptr);
   if (!s.ok()) return s;
   r.autoreset = true;

@@ -103,7 +103,8 @@ struct StepResult {
   std::uint32_t signals = 0;      // Signal bits delivered since the last step or raised by this one
   std::uint32_t episode_step = 0; // governed steps taken in the episode (the ended one for SAME_STEP)
   double penalty = 0.0;           // the step's policy penalties (<= 0), in reward when penalties_in_reward
-  double policy_cost = 0.0;       // the same as a cost, -penalty (>= 0), whatever penalties_in_reward says
+  double policy_cost = 0.0;       // the same as a cost, -penalty (>= 0), whatever penalties_in_reward says,
+                                  // plus the task's own safety cost (TaskOutcome::cost)
   double cost_usd = 0.0;          // cost of the episode's executed actions so far
   double episode_return = 0.0;    // Σ rewards returned in the episode, this one included
   std::int64_t final_observation = -1;  // SAME_STEP ending step: the terminal observation

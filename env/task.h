@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,8 @@
 #include "kernel/status.h"
 
 namespace agentos {
+
+struct TaskShape;  // env/task_api.h
 
 // What the caller hands in with each action besides the action itself. Only
 // the external task reads these; other tasks ignore them.
@@ -31,6 +34,7 @@ struct TaskOutcome {
   bool done = false;      // the task ended the episode (Gymnasium `terminated`)
   bool error = false;     // the action failed to run (bad SQL, time limit, ...)
   std::string_view message;  // why, when error; valid until the next call
+  double cost = 0.0;      // a safety cost (finite, >= 0), added to the step's policy cost
 };
 
 class Task {
@@ -88,6 +92,19 @@ class Task {
   // statements; SqlBackendStats::changed_database). Tasks without state
   // return 0.
   virtual std::uint64_t ChangedStateEpisodes() const { return 0; }
+
+  // -- numeric tasks (env/task_api.h); text tasks keep the defaults --------
+  // The shape of its observations and actions; null for a text task.
+  virtual const TaskShape* numeric_shape() const { return nullptr; }
+  // Where it writes its observation (shape->obs_bytes() bytes) and, when an
+  // episode ends inside a SAME_STEP step, the terminal one: rows of the
+  // VectorEnv's buffers. Called once, before the first Reset; unbound, a
+  // numeric task keeps its observation to itself.
+  virtual void BindObservation(void* /*obs*/, void* /*final_obs*/) {}
+  // Copies the observation to the final row (the episode just ended).
+  virtual void KeepFinalObservation() {}
+  // The state the kernel judges the next numeric action in (Action::state).
+  virtual std::span<const double> NumericState() const { return {}; }
 };
 
 // Makes one Task per environment. Called once per env at construction, from

@@ -9,6 +9,7 @@
 
 #include "env/external_task.h"
 #include "env/noop_task.h"
+#include "env/numeric_task.h"
 #include "env/sql/sql_task.h"
 
 namespace agentos {
@@ -145,6 +146,28 @@ Status MakeSql(const Value& doc, std::unique_ptr<TaskFactory>* out) {
   return MakeSqlTaskFactory(config, out);
 }
 
+// A registered task (env/task_api.h): its maker gets the spec without "type".
+Status MakeRegistered(const Value& doc, const std::string& type, std::unique_ptr<TaskFactory>* out) {
+  std::set<std::string> seen;
+  for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
+    if (!seen.insert(KeyOf(m)).second) return Bad("key '" + KeyOf(m) + "' is given twice");
+  }
+  rapidjson::StringBuffer params;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(params);
+  writer.StartObject();
+  for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
+    if (KeyOf(m) == "type") continue;
+    writer.Key(m->name.GetString(), m->name.GetStringLength());
+    m->value.Accept(writer);
+  }
+  writer.EndObject();
+  Status s = MakeRegisteredTaskFactory(type, std::string(params.GetString(), params.GetSize()), out);
+  if (s.code() == Status::Code::kNotFound) {
+    return Bad("unknown type '" + type + "' (known: sql, external, noop, " + RegisteredTaskNames() + ")");
+  }
+  return s;
+}
+
 }  // namespace
 
 Status MakeTaskFactoryFromJson(std::string_view spec, std::unique_ptr<TaskFactory>* out) {
@@ -181,7 +204,7 @@ Status MakeTaskFactoryFromJson(std::string_view spec, std::unique_ptr<TaskFactor
     if (s = MakeSql(doc, &factory); !s.ok()) return s;
     if (!factory) return Status::Internal("the SQL task factory returned nothing");
   } else {
-    return Bad("unknown type '" + type + "' (known: sql, external, noop)");
+    if (s = MakeRegistered(doc, type, &factory); !s.ok()) return s;
   }
   *out = std::move(factory);
   return Status::Ok();

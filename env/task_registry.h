@@ -13,6 +13,9 @@
 //   {"type": "sql", "databases_dir": "spider/database",
 //    "questions_file": "spider/dev.json", ...}   (the Spider/BIRD layout;
 //    split "all", the default there: the questions file is the split)
+//   {"type": "cartpole", "safety_zone": 1.0}   (env/cartpole_task.h)
+//   {"type": "<a registered name>", ...}       (env/task_api.h: the task's
+//                                               maker reads the other keys)
 //
 // Strict, like the policy loader: the document must be one JSON object;
 // "type" is required; every other key must be one the type knows, with the

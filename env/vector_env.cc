@@ -91,6 +91,15 @@ Status VectorEnv::Create(std::shared_ptr<const KernelSpace> kernel, const Vector
     s = factory.Make(&task);
     if (!s.ok()) return s;
     if (!task) return Status::Internal("task factory '" + std::string(factory.name()) + "' made a null task");
+    if (i == 0 && task->numeric_shape() != nullptr) v->AllocateNumeric(*task->numeric_shape());
+    if (v->shape_ != nullptr) {
+      if (task->numeric_shape() != v->shape_) {
+        return Status::Internal("task factory '" + std::string(factory.name()) + "' made tasks of different shapes");
+      }
+      const std::size_t row = i * v->shape_->obs_bytes();
+      task->BindObservation(reinterpret_cast<char*>(v->numeric_obs_.data()) + row,
+                            reinterpret_cast<char*>(v->numeric_final_obs_.data()) + row);
+    }
     v->envs_.emplace_back(v->shared_, std::move(task), i);
   }
   VectorBuffers& b = v->buffers_;
@@ -120,6 +129,36 @@ Status VectorEnv::Create(std::shared_ptr<const KernelSpace> kernel, const Vector
 }
 
 VectorEnv::~VectorEnv() = default;
+
+void VectorEnv::AllocateNumeric(const TaskShape& shape) {
+  shape_ = &shape;
+  const std::size_t words = (config_.num_envs * shape.obs_bytes() + sizeof(double) - 1) / sizeof(double);
+  numeric_obs_.assign(words, 0.0);
+  numeric_final_obs_.assign(words, 0.0);
+}
+
+Status VectorEnv::ValidateNumeric(const BatchActions& a) const {
+  const std::size_t n = envs_.size();
+  if (!a.kinds.empty()) return Status::InvalidArgument("kinds must be absent for a numeric task: its actions are numeric");
+  if (a.discrete.empty() == a.numeric.empty()) {
+    return Status::InvalidArgument("a numeric task takes exactly one of discrete and numeric actions");
+  }
+  if (!a.discrete.empty()) {
+    if (shape_->action_type != ActionSpaceType::kDiscrete) {
+      return Status::InvalidArgument("discrete actions for a continuous task; give numeric actions");
+    }
+    if (a.discrete.size() != n) {
+      return Status::InvalidArgument("discrete actions must have num_envs = " + std::to_string(n) + " entries, got " +
+                                     std::to_string(a.discrete.size()));
+    }
+  } else if (a.numeric.size() != n * shape_->values_per_action()) {
+    return Status::InvalidArgument("numeric actions must have num_envs x " +
+                                   std::to_string(shape_->values_per_action()) + " = " +
+                                   std::to_string(n * shape_->values_per_action()) + " values, got " +
+                                   std::to_string(a.numeric.size()));
+  }
+  return Status::Ok();
+}
 
 unsigned VectorEnv::ChunksFor(std::size_t n) const {
   if (config_.num_threads == 1 || n < 2 * config_.min_envs_per_thread) return 1;
@@ -308,7 +347,13 @@ void VectorEnv::WriteRow(const Rows& out, std::size_t i, const StepResult& r) {
 
 Status VectorEnv::ValidateBatch(const BatchActions& a) const {
   const std::size_t n = envs_.size();
-  if (Status s = ValidateActions(a, n); !s.ok()) return s;
+  Status s;
+  if (shape_ != nullptr) {
+    if (s = ValidateNumeric(a); !s.ok()) return s;
+  } else if (!a.discrete.empty() || !a.numeric.empty()) {
+    return Status::InvalidArgument("numeric actions for a text task");
+  }
+  if (s = ValidateActions(a, n, shape_ != nullptr); !s.ok()) return s;
   if (steppable_known_) {
     bool all = true;
     const unsigned chunks = ChunksFor(n);
@@ -321,9 +366,12 @@ Status VectorEnv::ValidateBatch(const BatchActions& a) const {
   return Status::Ok();
 }
 
-Status VectorEnv::ValidateActions(const BatchActions& a, std::size_t n) {
-  Status s = CheckOffsets("offsets", a.offsets, n, a.bytes.size());
-  if (!s.ok()) return s;
+Status VectorEnv::ValidateActions(const BatchActions& a, std::size_t n, bool numeric_task) {
+  Status s;
+  // A numeric task's actions are its discrete/numeric values; text is optional.
+  if (!numeric_task || !a.offsets.empty() || !a.bytes.empty()) {
+    if (s = CheckOffsets("offsets", a.offsets, n, a.bytes.size()); !s.ok()) return s;
+  }
   if (!a.tool_offsets.empty() || !a.tool_bytes.empty()) {
     if (s = CheckOffsets("tool_offsets", a.tool_offsets, n, a.tool_bytes.size()); !s.ok()) return s;
   }
@@ -362,9 +410,22 @@ void VectorEnv::StepChunk(unsigned c, unsigned chunks, const BatchActions& a) {
   StepInput input;
   input.action = &action;
   bool steppable = true;
+  const bool has_payloads = !a.offsets.empty();
+  const std::size_t per_action = shape_ ? shape_->values_per_action() : 0;
+  double discrete_value = 0.0;
+  if (shape_ != nullptr) action.kind = ActionKind::kNumeric;
   for (std::size_t i = lo; i < hi; ++i) {
     if (!a.kinds.empty()) action.kind = static_cast<ActionKind>(a.kinds[i]);
-    action.payload = a.bytes.substr(a.offsets[i], a.offsets[i + 1] - a.offsets[i]);
+    if (has_payloads) action.payload = a.bytes.substr(a.offsets[i], a.offsets[i + 1] - a.offsets[i]);
+    if (shape_ != nullptr) {
+      if (!a.discrete.empty()) {
+        discrete_value = static_cast<double>(a.discrete[i]);
+        action.values = {&discrete_value, 1};
+      } else {
+        action.values = a.numeric.subspan(i * per_action, per_action);
+      }
+      action.state = envs_[i].task().NumericState();
+    }
     if (has_tools) action.tool = a.tool_bytes.substr(a.tool_offsets[i], a.tool_offsets[i + 1] - a.tool_offsets[i]);
     if (!a.cost_usd.empty()) action.cost_usd = a.cost_usd[i];
     if (!a.tokens.empty()) action.tokens = a.tokens[i];

@@ -40,6 +40,16 @@
 // are not call errors: bad ones are denied by the screen or the kernel,
 // with a reason, like any other unsafe action.
 //
+// Numeric tasks (env/task_api.h): numeric_observations() is an n x obs_dim
+// row-major array of the shape's dtype, allocated once like the columns
+// (row i is env i's observation after the step; a blocked action leaves it
+// as it was) and final_numeric_observations() the SAME_STEP terminal ones
+// (rows of ending envs only). The observation column then holds -1.
+// Actions are BatchActions::discrete (int64, the cheapest for Discrete
+// spaces: no packing, no text) or ::numeric (float64): each reaches the
+// kernel as a kNumeric Action whose values are the env's action and whose
+// state is the task's NumericState().
+//
 // Seeds: Reset(seed) resets env i with seed + i (Gymnasium); Reset() with
 // no seed continues each env's RNG, except the very first, which uses
 // config.seed so every run is reproducible. ResetSeeds(seeds) gives every
@@ -92,6 +102,7 @@
 #include "env/metrics.h"
 #include "env/signals.h"
 #include "env/task.h"
+#include "env/task_api.h"
 #include "kernel/kernel_space.h"
 #include "kernel/status.h"
 
@@ -187,6 +198,11 @@ struct BatchActions {
   std::span<const double> external_reward;   // n, finite
   std::span<const std::uint8_t> external_success;  // n, nonzero = true
   std::span<const std::uint8_t> external_done;     // n, nonzero = true
+  // Numeric tasks (env/task_api.h) take one of these instead of text
+  // (offsets may then be empty: no payloads; kinds must be empty: every
+  // action is ActionKind::kNumeric):
+  std::span<const std::int64_t> discrete;  // n actions of a discrete task
+  std::span<const double> numeric;         // n x values_per_action(), row-major
 };
 
 class VectorEnv {
@@ -260,6 +276,11 @@ class VectorEnv {
   std::size_t batch_size() const { return config_.batch_size == 0 ? envs_.size() : config_.batch_size; }
 
   const VectorBuffers& buffers() const { return buffers_; }
+  // The task's shape, or null for a text task; the numeric buffers (null
+  // for a text task), constant for the VectorEnv's life.
+  const TaskShape* numeric_shape() const { return shape_; }
+  const void* numeric_observations() const { return shape_ ? numeric_obs_.data() : nullptr; }
+  const void* final_numeric_observations() const { return shape_ ? numeric_final_obs_.data() : nullptr; }
   std::string_view ObservationText(std::size_t env) const { return envs_[env].ObservationText(); }
   // Every env's observation text in one buffer (layout and lifetime in the
   // header comment); both views empty unless config.text_observations.
@@ -286,7 +307,7 @@ class VectorEnv {
                    std::span<const std::int64_t> task_index = {});
   Status ValidateBatch(const BatchActions& a) const;
   // The checks of ValidateBatch that need no env: n rows of actions.
-  static Status ValidateActions(const BatchActions& a, std::size_t n);
+  static Status ValidateActions(const BatchActions& a, std::size_t n, bool numeric_task);
   // A parallel batch is cut into up to kChunksPerThread chunks per thread,
   // claimed dynamically (env/thread_pool.h): if one thread is held up (a
   // loaded machine), the others take over its unclaimed chunks.
@@ -356,6 +377,12 @@ class VectorEnv {
   std::vector<char> text_bytes_;
   std::size_t text_size_ = 0;
   std::vector<std::uint64_t> text_offsets_;  // n + 1 when enabled, else empty
+  // Numeric tasks: their shape and observation rows (doubles for alignment).
+  const TaskShape* shape_ = nullptr;
+  std::vector<double> numeric_obs_;
+  std::vector<double> numeric_final_obs_;
+  void AllocateNumeric(const TaskShape& shape);
+  Status ValidateNumeric(const BatchActions& a) const;
   // Async mode's workers, made by the first AsyncSend. Declared last, so it
   // is destroyed (its workers stopped) before the envs they step.
   std::unique_ptr<AsyncSteps> async_;

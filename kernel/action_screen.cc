@@ -57,6 +57,7 @@ bool ReportScreenProblems(const Action& action, std::uint32_t max_action_bytes, 
       }
       break;
     case ActionKind::kSpend:
+    case ActionKind::kNumeric:
       break;
   }
   return true;

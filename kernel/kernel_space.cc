@@ -55,6 +55,25 @@ Decision KernelSpace::Check(const Action& action) const {
 
 namespace {
 
+// A numeric action is its values: none, or one that is not a number, is
+// nothing a policy or a task could judge.
+bool ValidateNumeric(const Action& a, Decision& out) {
+  if (a.values.empty()) {
+    out.Add(kKernelPolicyName, "kernel.invalid_action", Severity::kCritical).Append("numeric action without values");
+    return false;
+  }
+  for (std::size_t i = 0; i < a.values.size(); ++i) {
+    if (!std::isfinite(a.values[i])) {
+      out.Add(kKernelPolicyName, "kernel.invalid_action", Severity::kCritical)
+          .Append("numeric action value ")
+          .Append(static_cast<std::int64_t>(i))
+          .Append(" is not finite");
+      return false;
+    }
+  }
+  return true;
+}
+
 // Validates what every policy relies on; an action that fails is denied
 // before any policy sees it.
 bool ValidateAction(const Action& a, Decision& out) {
@@ -76,6 +95,7 @@ bool ValidateAction(const Action& a, Decision& out) {
         .Append(a.tokens);
     return false;
   }
+  if (a.kind == ActionKind::kNumeric) return ValidateNumeric(a, out);
   return true;
 }
 

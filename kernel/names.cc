@@ -28,6 +28,7 @@ std::string_view ToString(ActionKind kind) {
     case ActionKind::kToolCall: return "tool_call";
     case ActionKind::kSpend: return "spend";
     case ActionKind::kMessage: return "message";
+    case ActionKind::kNumeric: return "numeric";
   }
   return "invalid";
 }
@@ -37,6 +38,7 @@ std::optional<ActionKind> ParseActionKind(std::string_view text) {
   if (text == "tool_call") return ActionKind::kToolCall;
   if (text == "spend") return ActionKind::kSpend;
   if (text == "message") return ActionKind::kMessage;
+  if (text == "numeric") return ActionKind::kNumeric;
   return std::nullopt;
 }
 

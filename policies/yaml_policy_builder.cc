@@ -8,6 +8,7 @@
 #include "kernel/decision.h"
 #include "policies/content_policy.h"
 #include "policies/cost_control_policy.h"
+#include "policies/numeric_policy.h"
 #include "policies/sql/statement_kind.h"
 #include "policies/sql_policy.h"
 #include "policies/tool_policy.h"
@@ -26,6 +27,9 @@ constexpr std::array<std::string_view, 7> kToolKeys = {"name",  "type",      "ag
                                                        "deny",  "max_calls", "severity"};
 constexpr std::array<std::string_view, 6> kContentKeys = {"name", "type",  "agents",
                                                           "deny", "kinds", "severity"};
+constexpr std::array<std::string_view, 5> kNumericKeys = {"name", "type", "agents", "rules", "severity"};
+constexpr std::array<std::string_view, 6> kNumericRuleKeys = {"action_index", "action_min", "action_max",
+                                                              "state_index",  "above",      "below"};
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -185,7 +189,7 @@ std::unique_ptr<Policy> BuildContent(const Source& source, const Mapping& entry,
       auto kind = ParseActionKind(item.text);
       if (!kind) {
         source.Fail(item.mark, "unknown action kind '" + item.text +
-                                   "' in 'kinds'; valid kinds: sql, tool_call, spend, message");
+                                   "' in 'kinds'; valid kinds: sql, tool_call, spend, message, numeric");
       }
       config.kinds.push_back(*kind);
     }
@@ -193,6 +197,39 @@ std::unique_ptr<Policy> BuildContent(const Source& source, const Mapping& entry,
   if (const Field* f = entry.Find("severity")) config.severity = ReadSeverity(source, *f);
   std::unique_ptr<Policy> policy;
   Status status = MakeContentPolicy(std::move(name), config, &policy);
+  return Finish(source, entry, std::move(status), std::move(policy));
+}
+
+NumericRule ReadNumericRule(const Source& source, const YAML::Node& node, std::size_t index) {
+  Mapping m(source, node, "numeric rule " + std::to_string(index));
+  m.RejectUnknownKeys(kNumericRuleKeys);
+  NumericRule rule;
+  rule.action_min = ReadNumber(source, m.Require("action_min"));
+  rule.action_max = ReadNumber(source, m.Require("action_max"));
+  const auto max_index = static_cast<std::int64_t>(std::numeric_limits<std::uint32_t>::max());
+  if (const Field* f = m.Find("action_index")) {
+    rule.action_index = static_cast<std::uint32_t>(ReadInteger(source, *f, 0, max_index));
+  }
+  if (const Field* f = m.Find("above")) rule.above = ReadNumber(source, *f);
+  if (const Field* f = m.Find("below")) rule.below = ReadNumber(source, *f);
+  if (const Field* f = m.Find("state_index")) {
+    if (!rule.above && !rule.below) source.Fail(f->value_mark(), "'state_index' needs 'above' or 'below'");
+    rule.state_index = static_cast<std::uint32_t>(ReadInteger(source, *f, 0, max_index));
+  }
+  return rule;
+}
+
+std::unique_ptr<Policy> BuildNumeric(const Source& source, const Mapping& entry, std::string name) {
+  NumericPolicyConfig config;
+  const Field& rules = entry.Require("rules");
+  if (!rules.value.IsSequence() || rules.value.size() == 0) {
+    source.Fail(rules.value_mark(), "'rules' must be a non-empty list, got " + Describe(rules.value));
+  }
+  std::size_t i = 0;
+  for (const YAML::Node& item : rules.value) config.rules.push_back(ReadNumericRule(source, item, i++));
+  if (const Field* f = entry.Find("severity")) config.severity = ReadSeverity(source, *f);
+  std::unique_ptr<Policy> policy;
+  Status status = MakeNumericPolicy(std::move(name), config, &policy);
   return Finish(source, entry, std::move(status), std::move(policy));
 }
 
@@ -215,9 +252,11 @@ BuiltPolicy BuildPolicy(const Source& source, const YAML::Node& node, PatternBud
     keys = kToolKeys;
   } else if (type == "content") {
     keys = kContentKeys;
+  } else if (type == "numeric") {
+    keys = kNumericKeys;
   } else {
     source.Fail(type_field.value_mark(),
-                "'type' must be one of sql, cost, tool, content; got " + Describe(type_field.value));
+                "'type' must be one of sql, cost, tool, content, numeric; got " + Describe(type_field.value));
   }
   entry.set_what(type + " policy '" + name + "'");
   entry.RejectUnknownKeys(keys);
@@ -233,6 +272,8 @@ BuiltPolicy BuildPolicy(const Source& source, const YAML::Node& node, PatternBud
     built.policy = BuildCost(source, entry, std::move(name));
   } else if (type == "tool") {
     built.policy = BuildTool(source, entry, std::move(name));
+  } else if (type == "numeric") {
+    built.policy = BuildNumeric(source, entry, std::move(name));
   } else {
     built.policy = BuildContent(source, entry, std::move(name), patterns);
   }

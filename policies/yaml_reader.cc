@@ -154,23 +154,36 @@ bool ReadBool(const Source& source, const Field& field) {
               "'" + field.key + "' must be a boolean (true or false), got " + Describe(field.value));
 }
 
+namespace {
+
+// A plain decimal scalar that is a finite number: from_chars alone would
+// also take "inf", "nan" and "infinity", hence the character check.
+bool ParseFiniteNumber(const Field& field, const std::string& text, double* value) {
+  if (!IsPlain(field.value) || text.empty()) return false;
+  for (char c : text) {
+    const bool ok = (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+';
+    if (!ok) return false;
+  }
+  const char* end = text.data() + text.size();
+  auto res = std::from_chars(text.data(), end, *value, std::chars_format::general);
+  return res.ec == std::errc() && res.ptr == end && std::isfinite(*value);
+}
+
+}  // namespace
+
+double ReadNumber(const Source& source, const Field& field) {
+  const std::string& text = RequireScalar(source, field, "a number");
+  double value = 0;
+  if (!ParseFiniteNumber(field, text, &value)) {
+    source.Fail(field.value_mark(), "'" + field.key + "' must be a finite number, got " + Describe(field.value));
+  }
+  return value == 0 ? 0.0 : value;  // -0 reads as 0
+}
+
 double ReadNonNegativeNumber(const Source& source, const Field& field) {
   const std::string& text = RequireScalar(source, field, "a number");
   double value = 0;
-  bool parsed = false;
-  if (IsPlain(field.value) && !text.empty()) {
-    // Decimal digits, '.', and an exponent only: from_chars alone would also
-    // take "inf", "nan" and "infinity".
-    bool plain_decimal = true;
-    for (char c : text) {
-      const bool ok = (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+';
-      plain_decimal = plain_decimal && ok;
-    }
-    const char* end = text.data() + text.size();
-    auto res = std::from_chars(text.data(), end, value, std::chars_format::general);
-    parsed = plain_decimal && res.ec == std::errc() && res.ptr == end;
-  }
-  if (!parsed || !std::isfinite(value)) {
+  if (!ParseFiniteNumber(field, text, &value)) {
     source.Fail(field.value_mark(),
                 "'" + field.key + "' must be a finite number >= 0, got " + Describe(field.value));
   }

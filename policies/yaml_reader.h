@@ -86,6 +86,7 @@ std::string Describe(const YAML::Node& node);
 std::string ReadString(const Source& source, const Field& field);  // any non-empty scalar string
 bool ReadBool(const Source& source, const Field& field);            // plain true or false only
 double ReadNonNegativeNumber(const Source& source, const Field& field);  // finite, >= 0
+double ReadNumber(const Source& source, const Field& field);             // finite
 std::int64_t ReadInteger(const Source& source, const Field& field, std::int64_t min,
                          std::int64_t max);
 Severity ReadSeverity(const Source& source, const Field& field);

@@ -154,6 +154,7 @@ AGENTOS_API int agentos_env_config_init(agentos_env_config* config);
 ** task made from task_spec, a JSON object (not NUL-terminated necessarily):
 **   {"type":"noop"}  {"type":"external"}
 **   {"type":"sql","dataset_dir":"...","split":"train", ...}
+**   {"type":"cartpole"}, or any task registered with agentos_task_register
 ** (env/task_registry.h lists the keys; unknown keys are errors).
 ** Errors: AGENTOS_INVALID (NULL kernel/config/out, bad struct_size, bad
 ** config value: the message names the field), AGENTOS_PARSE (bad task
@@ -415,6 +416,101 @@ AGENTOS_API int agentos_venv_policy_violations(const agentos_venv* venv, size_t 
 /* AGENTOS_NOTFOUND for a name that is no slot. */
 AGENTOS_API int agentos_venv_policy_violations_by_name(const agentos_venv* venv, const char* name, size_t name_len,
                                                        uint64_t* count);
+
+/* ---- numeric tasks (your own simulator under the kernel) ----------------
+** A numeric task has a fixed-size observation (obs_dim float32 or float64
+** values) and a discrete (one integer in [0, num_actions)) or continuous
+** (action_dim doubles) action. Register one under a name, and the task
+** spec {"type": "<name>", ...} makes it wherever a spec is taken
+** (agentos_venv_create, the CLI, Python). Each of its actions passes the
+** kernel as an AGENTOS_ACTION_NUMERIC action (values: the action; state:
+** what the task's state callback reports, for policies of type "numeric");
+** a denied action never reaches step. The C++ form of the same API, and its
+** full contract, is env/task_api.h; examples/custom_task is a complete task. */
+#define AGENTOS_DTYPE_FLOAT32 0
+#define AGENTOS_DTYPE_FLOAT64 1
+#define AGENTOS_ACTION_SPACE_DISCRETE 0
+#define AGENTOS_ACTION_SPACE_CONTINUOUS 1
+
+/* What a task's step reports. Filled by the task's step callback; the
+** engine zeroes it first. */
+typedef struct agentos_task_step {
+  double reward;       /* finite */
+  double cost;         /* safety cost, finite and >= 0; reported with the policy cost */
+  int32_t terminated;  /* 1: the task ended the episode */
+  int32_t error;       /* 1: the step failed (message says why) */
+  const char* message; /* NUL-terminated, static or owned by the task until its next call; may be NULL */
+} agentos_task_step;
+
+typedef struct agentos_task_def {
+  uint32_t struct_size;  /* sizeof(agentos_task_def) */
+  uint32_t obs_dim;      /* >= 1 */
+  int32_t obs_dtype;     /* AGENTOS_DTYPE_* */
+  int32_t action_space;  /* AGENTOS_ACTION_SPACE_* */
+  int64_t num_actions;   /* discrete: >= 1 */
+  uint32_t action_dim;   /* continuous: >= 1; discrete: 1 */
+  /* Optional bounds (NULL: unbounded), obs_dim / action_dim values each;
+  ** they describe the spaces (a Gymnasium Box), they do not clip. Copied. */
+  const double* obs_low;
+  const double* obs_high;
+  const double* action_low;
+  const double* action_high;
+  void* user; /* passed to create; must outlive every task made */
+  /* Makes one task (one per environment; from any thread). params is the
+  ** task spec without "type" as a JSON object, params_len bytes (not
+  ** NUL-terminated). Returns AGENTOS_OK and sets *task, or an error code
+  ** (AGENTOS_PARSE for a bad parameter) after setting *message (static). */
+  int (*create)(void* user, const char* params, size_t params_len, void** task, const char** message);
+  void (*destroy)(void* task);
+  /* Starts an episode from seed; writes the first observation to obs. */
+  int (*reset)(void* task, uint64_t seed, void* obs);
+  /* Runs one allowed action (values: 1 for discrete, action_dim for
+  ** continuous; already checked against the space) and writes the next
+  ** observation to obs (the same buffer as at reset). */
+  void (*step)(void* task, const double* action, void* obs, agentos_task_step* out);
+  /* Optional (NULL: none): the task's numeric state, *count values valid
+  ** until the task's next call, for "numeric" policies' state_index. */
+  const double* (*state)(const void* task, size_t* count);
+} agentos_task_def;
+
+/* Registers a numeric task type under name (1-64 of a-z 0-9 _ . -; not
+** sql, external, noop or a name already registered; tasks are never
+** unregistered). def is copied. AGENTOS_INVALID for NULL arguments, a bad
+** struct_size, name or shape, a missing callback (the message says which). */
+AGENTOS_API int agentos_task_register(const char* name, size_t name_len, const agentos_task_def* def);
+
+/* A numeric venv's shape (from its task); AGENTOS_STATE for a text task. */
+typedef struct agentos_numeric_shape {
+  uint32_t struct_size; /* sizeof(agentos_numeric_shape), set by the caller */
+  uint32_t obs_dim;
+  int32_t obs_dtype;
+  int32_t action_space;
+  int64_t num_actions;
+  uint32_t action_dim;
+  int32_t obs_bounded;    /* 1: obs_low/obs_high give obs_dim bounds each */
+  int32_t action_bounded; /* 1: action_low/action_high give action_dim bounds each */
+  const double* obs_low;  /* valid for the process's life; NULL when unbounded */
+  const double* obs_high;
+  const double* action_low;
+  const double* action_high;
+} agentos_numeric_shape;
+AGENTOS_API int agentos_venv_numeric_shape(const agentos_venv* venv, agentos_numeric_shape* out);
+
+/* The numeric observations: num_envs x obs_dim values of obs_dtype, row i
+** is env i (after a reset or step; a blocked action leaves it unchanged).
+** final: SAME_STEP terminal observations (rows with autoreset = 1). Same
+** address for the venv's life; NULL for a NULL venv or a text task. */
+AGENTOS_API const void* agentos_venv_numeric_observations(const agentos_venv* venv);
+AGENTOS_API const void* agentos_venv_final_numeric_observations(const agentos_venv* venv);
+
+/* Steps a numeric venv: actions has n = num_envs entries (discrete) or
+** n * action_dim values, row-major (numeric; count = that many). A bad
+** value the agent chose (out of range, not an integer, not finite) is
+** denied or a task error for that env, not a call error. AGENTOS_INVALID
+** (nothing changes) for a NULL venv/actions, a wrong count, a text task or
+** a discrete step of a continuous task; AGENTOS_STATE as agentos_venv_step. */
+AGENTOS_API int agentos_venv_step_discrete(agentos_venv* venv, const int64_t* actions, size_t n);
+AGENTOS_API int agentos_venv_step_numeric(agentos_venv* venv, const double* actions, size_t count);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,10 @@ extern "C" {
 #define AGENTOS_ACTION_TOOL_CALL 1
 #define AGENTOS_ACTION_SPEND 2
 #define AGENTOS_ACTION_MESSAGE 3
+/* A numeric task's action (agentos_venv_step_discrete / _numeric; see
+** agentos_task_register). agentos_kernel_check cannot carry its values, so
+** it denies a NUMERIC action (kernel.invalid_action: no values). */
+#define AGENTOS_ACTION_NUMERIC 4
 
 /* Severities, ordered. Values never change. */
 #define AGENTOS_SEVERITY_NONE (-1)

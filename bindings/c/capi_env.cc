@@ -680,3 +680,68 @@ AGENTOS_API int agentos_venv_policy_violations_by_name(const agentos_venv* venv,
 }
 
 }  // extern "C"
+
+// ---- numeric tasks ----------------------------------------------------------
+
+extern "C" {
+
+AGENTOS_API int agentos_venv_numeric_shape(const agentos_venv* venv, agentos_numeric_shape* out) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_numeric_shape";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (out == nullptr) return NullArg(fn, "out");
+    int code = AGENTOS_OK;
+    if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
+    const agentos::TaskShape* shape = venv->env->numeric_shape();
+    if (shape == nullptr) return Fail(AGENTOS_STATE, std::string(fn) + ": the venv's task is not numeric");
+    agentos_numeric_shape s{};
+    s.struct_size = sizeof(agentos_numeric_shape);
+    s.obs_dim = shape->obs_dim;
+    s.obs_dtype = static_cast<int32_t>(shape->obs_dtype);
+    s.action_space = static_cast<int32_t>(shape->action_type);
+    s.num_actions = shape->num_actions;
+    s.action_dim = shape->action_dim;
+    s.obs_bounded = shape->obs_low.empty() ? 0 : 1;
+    s.action_bounded = shape->action_low.empty() ? 0 : 1;
+    s.obs_low = s.obs_bounded ? shape->obs_low.data() : nullptr;
+    s.obs_high = s.obs_bounded ? shape->obs_high.data() : nullptr;
+    s.action_low = s.action_bounded ? shape->action_low.data() : nullptr;
+    s.action_high = s.action_bounded ? shape->action_high.data() : nullptr;
+    *out = s;
+    return AGENTOS_OK;
+  });
+}
+
+AGENTOS_API const void* agentos_venv_numeric_observations(const agentos_venv* venv) {
+  return venv == nullptr ? nullptr : venv->env->numeric_observations();
+}
+
+AGENTOS_API const void* agentos_venv_final_numeric_observations(const agentos_venv* venv) {
+  return venv == nullptr ? nullptr : venv->env->final_numeric_observations();
+}
+
+AGENTOS_API int agentos_venv_step_discrete(agentos_venv* venv, const int64_t* actions, size_t n) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_step_discrete";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (actions == nullptr) return NullArg(fn, "actions");
+    if (venv->env->numeric_shape() == nullptr) return Invalid(fn, "the venv's task is not numeric");
+    agentos::BatchActions a;
+    a.discrete = std::span<const int64_t>(actions, n);
+    return FromStatus(venv->env->Step(a));
+  });
+}
+
+AGENTOS_API int agentos_venv_step_numeric(agentos_venv* venv, const double* actions, size_t count) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_step_numeric";
+    if (venv == nullptr) return NullArg(fn, "venv");
+    if (actions == nullptr) return NullArg(fn, "actions");
+    if (venv->env->numeric_shape() == nullptr) return Invalid(fn, "the venv's task is not numeric");
+    agentos::BatchActions a;
+    a.numeric = std::span<const double>(actions, count);
+    return FromStatus(venv->env->Step(a));
+  });
+}
+
+}  // extern "C"

@@ -53,7 +53,7 @@ bool ValidKind(std::int32_t kind) { return kind >= 0 && kind < agentos::kActionK
 
 int UnknownKind(const char* fn, std::int32_t kind) {
   return Fail(AGENTOS_INVALID, std::string(fn) + ": unknown action kind " + std::to_string(kind) +
-                                   " (expected AGENTOS_ACTION_SQL .. AGENTOS_ACTION_MESSAGE, 0.." +
+                                   " (expected AGENTOS_ACTION_SQL .. AGENTOS_ACTION_NUMERIC, 0.." +
                                    std::to_string(agentos::kActionKindCount - 1) + ")");
 }
 

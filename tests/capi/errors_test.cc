@@ -195,7 +195,7 @@ TEST_CASE("kernel_check: every bad argument is refused, and neither decision nor
     Message();
   }
   SECTION("unknown kinds") {
-    for (int32_t kind : {-1, 4, 99, std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min()}) {
+    for (int32_t kind : {-1, 5, 99, std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min()}) {
       agentos_action a = denied;
       a.kind = kind;
       CHECK(agentos_kernel_check(k.h, s.h, &a, d.h) == AGENTOS_INVALID);

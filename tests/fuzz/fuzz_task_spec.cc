@@ -1,5 +1,5 @@
 // Fuzzes the task-spec JSON parser (env/task_registry.cc) with arbitrary
-// bytes. A spec either makes a factory of one of the known types (and that
+// bytes (CartPole's parameters included). A spec either makes a factory of one of the known types (and that
 // factory makes tasks that reset and step), or fails with a ParseError (or
 // the SQL factory's own error) that has a message and left *out null. The
 // same bytes always give the same answer.
@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   Require(factory != nullptr && again != nullptr);
   const std::string_view name = factory->name();
-  Require(name == "noop" || name == "external" || name == "sql");
+  Require(name == "noop" || name == "external" || name == "sql" || name == "cartpole");
   Require(again->name() == name);
   std::unique_ptr<agentos::Task> task;
   if (!factory->Make(&task).ok()) return 0;
@@ -54,6 +54,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   agentos::Action action;
   action.kind = agentos::ActionKind::kSql;
   action.payload = "SELECT 1";
+  const double push = 1.0;
+  if (name == "cartpole") {
+    action.kind = agentos::ActionKind::kNumeric;
+    action.values = {&push, 1};
+  }
   agentos::StepInput input;
   input.action = &action;
   (void)task->Execute(input);

@@ -346,7 +346,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           rc = StepBatch(v, b, n + 1);  // wrong n
         } else if (how == 2) {
           b.kinds.assign(n, 0);
-          b.kinds[0] = 4 + r.byte() % 252;  // not a kind
+          b.kinds[0] = 5 + r.byte() % 251;  // not a kind
           rc = StepBatch(v, b, n);
         } else if (how == 3) {
           b.ext_reward.assign(n, 0.0);

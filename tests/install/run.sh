@@ -28,3 +28,9 @@ echo "flags: $flags"
 # shellcheck disable=SC2086
 cc -std=c11 -o "$work/pc_consumer" examples/c_consumer/main.c $flags
 LD_LIBRARY_PATH="$libdir" "$work/pc_consumer"
+
+echo "--- examples/custom_task: a task registered through the C API, governed"
+cmake -S examples/custom_task -B "$work/custom_task" -DCMAKE_PREFIX_PATH="$prefix" > "$work/custom_configure.log" \
+  || { cat "$work/custom_configure.log"; exit 1; }
+cmake --build "$work/custom_task" > "$work/custom_build.log" || { cat "$work/custom_build.log"; exit 1; }
+"$work/custom_task/custom_task"

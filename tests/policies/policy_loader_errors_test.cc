@@ -149,7 +149,7 @@ TEST_CASE("loader errors: missing required keys") {
 }
 
 TEST_CASE("loader errors: bad enum values and names") {
-  ExpectErrorAt(OnePolicy("{name: x, type: sqll}"), "sqll", "'type' must be one of sql, cost, tool, content; got 'sqll'");
+  ExpectErrorAt(OnePolicy("{name: x, type: sqll}"), "sqll", "'type' must be one of sql, cost, tool, content, numeric; got 'sqll'");
   ExpectError("version: 1\nmode: strict\npolicies: []\n", "2:7", "'mode' must be enforce or audit; got 'strict'");
   ExpectErrorAt(OnePolicy("{name: b, type: cost, max_tokens: 1, severity: severe}"), "severe",
               "'severity' must be one of low, medium, high, critical; got 'severe'");

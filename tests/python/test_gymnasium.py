@@ -19,15 +19,16 @@ from agent_os.gym_env import ENV_IDS, GymEnv  # noqa: E402
 from agent_os.policies import SQLPolicy  # noqa: E402
 from agent_os.vector_env import VectorEnv  # noqa: E402
 
-IDS = sorted(ENV_IDS)
+# The text tasks' ids (agentos/CartPole-v1, a numeric task: test_cartpole.py).
+IDS = sorted(i for i in ENV_IDS if i != "agentos/CartPole-v1")
 # Allowed, denied (DROP: a denied statement) and unparseable (denied, fail closed).
 ACTIONS = ["SELECT name FROM customers WHERE id = 1", "SELECT COUNT(*) FROM orders", "DROP TABLE customers",
            "DELETE FROM orders", "this is not sql", "UPDATE orders SET status = 'x'"]
 
 
 def test_the_ids_are_registered_with_both_entry_points():
-    assert IDS == ["agentos/External-v0", "agentos/Noop-v0", "agentos/Sql-v0"]
-    for env_id in IDS:
+    assert sorted(ENV_IDS) == ["agentos/CartPole-v1", "agentos/External-v0", "agentos/Noop-v0", "agentos/Sql-v0"]
+    for env_id in ENV_IDS:
         spec = gym.spec(env_id)
         assert spec.entry_point == "agent_os.gym_env:GymEnv"
         assert spec.vector_entry_point == "agent_os.gym_env:make_vector_env"

@@ -144,6 +144,26 @@ class Chat(_lib.SizedStructure):
     ]
 
 
+class NumericShape(_lib.SizedStructure):
+    """agentos_numeric_shape: a numeric task's observation and action spaces."""
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("obs_dim", c_uint32),
+        ("obs_dtype", c_int32),
+        ("action_space", c_int32),
+        ("num_actions", c_int64),
+        ("action_dim", c_uint32),
+        ("obs_bounded", c_int32),
+        ("action_bounded", c_int32),
+        ("obs_low", POINTER(c_double)),
+        ("obs_high", POINTER(c_double)),
+        ("action_low", POINTER(c_double)),
+        ("action_high", POINTER(c_double)),
+    ]
+
+
+OBS_DTYPES = {0: "float32", 1: "float64"}
+OBS_CTYPES = {0: ctypes.c_float, 1: c_double}
 P, PP = c_void_p, POINTER(c_void_p)
 Prototype = tuple[Any, list[Any]]
 
@@ -195,6 +215,11 @@ PROTOTYPES: dict[str, Prototype] = {
     "agentos_venv_policy_slots": (c_int, [P, POINTER(c_size_t)]),
     "agentos_venv_policy_violations": (c_int, [P, c_size_t, POINTER(c_char_p), POINTER(c_uint64)]),
     "agentos_venv_policy_violations_by_name": (c_int, [P, c_char_p, c_size_t, POINTER(c_uint64)]),
+    "agentos_venv_numeric_shape": (c_int, [P, POINTER(NumericShape)]),
+    "agentos_venv_numeric_observations": (c_void_p, [P]),
+    "agentos_venv_final_numeric_observations": (c_void_p, [P]),
+    "agentos_venv_step_discrete": (c_int, [P, c_void_p, c_size_t]),
+    "agentos_venv_step_numeric": (c_int, [P, c_void_p, c_size_t]),
 }
 for _name, _ctype, _dtype in BUFFERS.values():
     PROTOTYPES[_name] = (c_void_p, [P])  # addresses as ints: mapped once into views

@@ -15,6 +15,11 @@ make_vector_env, so "vector_entry_point" builds the engine's VectorEnv and
                          package (``dataset_dir=`` for another, or
                          ``questions_file=`` and ``databases_dir=`` for a
                          dataset in the Spider/BIRD layout)
+  * agentos/CartPole-v1  Gymnasium's CartPole-v1 as an engine task
+                         (env/cartpole_task.h): float32 Box(4) observation,
+                         Discrete(2) action, truncation at 500 steps (the
+                         default config's max_steps here), optional
+                         ``safety_zone=`` / ``safety_cost=`` (info["cost"])
 
 Keyword arguments (all optional): ``policy`` (a KernelSpace, or a YAML path;
 default: the policy file shipped in agent_os/data/default_policy.yaml),
@@ -69,6 +74,17 @@ def _kernel(policy: Any) -> KernelSpace:
     return KernelSpace.from_yaml(os.fspath(DEFAULT_POLICY if policy is None else policy))
 
 
+# Tasks whose episodes Gymnasium truncates (its max_episode_steps): the
+# default config takes that as max_steps.
+_MAX_STEPS = {"cartpole": 500}
+
+
+def _config(task: str, config: EnvironmentConfig | None) -> EnvironmentConfig | None:
+    if config is None and task in _MAX_STEPS:
+        return EnvironmentConfig(max_steps=_MAX_STEPS[task])
+    return config
+
+
 def _task_options(task: str, options: dict[str, Any]) -> dict[str, Any]:
     # The shop dataset unless another is named (a dataset_dir, or a Spider/BIRD questions_file).
     if task == "sql" and "dataset_dir" not in options and "questions_file" not in options:
@@ -87,7 +103,7 @@ class GymEnv(gym.Env):
         if render_mode is not None:
             raise ValueError(f"agentos environments do not render (render_mode={render_mode!r})")
         self.render_mode = None
-        self._venv = VectorEnv(_kernel(policy), 1, task=task, config=config, autoreset="disabled",
+        self._venv = VectorEnv(_kernel(policy), 1, task=task, config=_config(task, config), autoreset="disabled",
                                action_kind=action_kind, text_observations=text_observations,
                                **_task_options(task, task_options))
         self.config: EnvironmentConfig = self._venv.config
@@ -115,7 +131,8 @@ class GymEnv(gym.Env):
             raise StateError("call reset() before step()")
         if self._ended:
             raise StateError("the episode has ended (terminated or truncated); call reset()")
-        obs, reward, terminated, truncated, infos = self._venv.step([action])
+        obs, reward, terminated, truncated, infos = self._venv.step(
+            np.asarray([action]) if self._venv.numeric is not None else [action])
         term, trunc = bool(terminated[0]), bool(truncated[0])
         self._ended = term or trunc
         info = {k: (bool(infos[k][0]) if k == "executed" else infos[k][0]) for k in self._keys}
@@ -125,6 +142,8 @@ class GymEnv(gym.Env):
         """Row 0 of the vector env's observation."""
         if isinstance(obs, dict):  # text_observations
             return {"task": np.array(obs["task"][0], dtype=np.int64), "text": obs["text"][0]}
+        if self._venv.numeric is not None:
+            return np.array(obs[0])  # a copy: the engine's row is overwritten by the next step
         return np.array(obs[0], dtype=np.int64)
 
     def observation_messages(self) -> list[dict[str, str]]:
@@ -152,12 +171,13 @@ def make_vector_env(task: str = "noop", *, num_envs: int = 1, policy: Any = None
     """The vector entry point: the engine's VectorEnv of num_envs envs."""
     if render_mode is not None:
         raise ValueError(f"agentos environments do not render (render_mode={render_mode!r})")
-    return VectorEnv(_kernel(policy), num_envs, task=task, config=config, autoreset=autoreset_mode,
+    return VectorEnv(_kernel(policy), num_envs, task=task, config=_config(task, config), autoreset=autoreset_mode,
                      num_threads=num_threads, action_kind=action_kind, text_observations=text_observations,
                      **_task_options(task, task_options))
 
 
-ENV_IDS = {"agentos/Noop-v0": "noop", "agentos/External-v0": "external", "agentos/Sql-v0": "sql"}
+ENV_IDS = {"agentos/Noop-v0": "noop", "agentos/External-v0": "external", "agentos/Sql-v0": "sql",
+           "agentos/CartPole-v1": "cartpole"}
 
 
 def register_envs() -> None:

@@ -23,7 +23,7 @@ from .severity import SEVERITIES
 
 SCHEMA_VERSION = 1
 MODES = ("enforce", "audit")
-ACTION_KINDS = ("sql", "tool_call", "spend", "message")
+ACTION_KINDS = ("sql", "tool_call", "spend", "message", "numeric")
 
 
 # ---- rendering ---------------------------------------------------------------

@@ -42,6 +42,15 @@ step. So the arrays returned by ``step`` are overwritten by the next
 the engine's memory alive: ``close()`` releases the environments once no
 view is left. Without numpy, plain lists (copies) are returned instead.
 
+Numeric tasks (``task="cartpole"`` or one registered through the task API,
+env/task_api.h): observations are a zero-copy read-only array of shape
+(num_envs, obs_dim) in the task's dtype (float32 for CartPole), spaces are
+a Box and a Discrete (or Box) space, and ``step(actions)`` takes one action
+per env as an int array (discrete) or a (num_envs, action_dim) float array:
+a single C call, no packing. Each action passes the kernel as a ``numeric``
+action (policies of type ``numeric`` bound it). The task's safety cost,
+if any, is in ``infos["cost"]`` with the policy cost.
+
 Audit: ``recorder=FlightRecorder(...)`` records every governed step (from
 the worker thread that ran it; env i is the record's env_id). If recording
 fails, the step fails and the env refuses further steps: nothing runs
@@ -275,6 +284,9 @@ class VectorEnv(_VectorBase):
         self._info_keys: tuple[str, ...] = INFO_KEYS + (("cost",) if config.penalty_mode != "reward" else ())
         self.single_action_space: Any = _spaces.text_space(config.max_action_bytes)
         self.single_observation_space: Any = _spaces.index_space()
+        self.numeric: Any = self._numeric_shape()
+        if self.numeric is not None:
+            self.single_observation_space, self.single_action_space = self._numeric_spaces(self.numeric)
         if _gym is not None:
             self.action_space = _batch_space(self.single_action_space, n)
             self.observation_space = _batch_space(self.single_observation_space, n)
@@ -288,6 +300,66 @@ class VectorEnv(_VectorBase):
         self.batch_size: int = size.value
         self._make_recv_rows()
         self._init_text_observations(bool(text_observations))
+
+    # ---- numeric tasks --------------------------------------------------------
+
+    def _numeric_shape(self):
+        """The task's agentos_numeric_shape, or None for a text task."""
+        shape = _env.NumericShape()
+        if self._lib.agentos_venv_numeric_shape(self._h, ctypes.byref(shape)) != 0:
+            return None
+        return shape
+
+    @staticmethod
+    def _numeric_spaces(shape):
+        dtype = _env.OBS_DTYPES[shape.obs_dtype]
+        if _gym is None or _np is None:
+            raise StateError("numeric tasks need numpy and gymnasium for their spaces")
+        inf = float("inf")
+        low = [shape.obs_low[i] for i in range(shape.obs_dim)] if shape.obs_bounded else [-inf] * shape.obs_dim
+        high = [shape.obs_high[i] for i in range(shape.obs_dim)] if shape.obs_bounded else [inf] * shape.obs_dim
+        obs_space = _gym.spaces.Box(_np.array(low, dtype=dtype), _np.array(high, dtype=dtype), dtype=dtype)
+        if shape.action_space == 0:
+            return obs_space, _gym.spaces.Discrete(int(shape.num_actions))
+        d = shape.action_dim
+        alow = [shape.action_low[i] for i in range(d)] if shape.action_bounded else [-inf] * d
+        ahigh = [shape.action_high[i] for i in range(d)] if shape.action_bounded else [inf] * d
+        return obs_space, _gym.spaces.Box(_np.array(alow), _np.array(ahigh), dtype=_np.float64)
+
+    def _map_numeric(self):
+        shape, n = self.numeric, self.num_envs
+        ctype = _env.OBS_CTYPES[shape.obs_dtype]
+        for name, getter in (("numeric_observation", "agentos_venv_numeric_observations"),
+                             ("final_numeric_observation", "agentos_venv_final_numeric_observations")):
+            addr = getattr(self._lib, getter)(self._h)
+            if not addr:
+                raise _lib.errors.InternalError(f"{getter} returned NULL for a numeric venv")
+            arr = (ctype * (n * shape.obs_dim)).from_address(addr)
+            arr._owner = self._venv
+            self._cbufs[name] = arr
+            v = _np.ctypeslib.as_array(arr).reshape(n, shape.obs_dim)
+            v.flags.writeable = False
+            self._views[name] = v
+        self._discrete = shape.action_space == 0
+        self._action_shape = (n,) if self._discrete else (n, shape.action_dim)
+        self._action_dtype = _np.int64 if self._discrete else _np.float64
+        self._numeric_step = (self._lib.agentos_venv_step_discrete if self._discrete
+                              else self._lib.agentos_venv_step_numeric)
+        self._action_count = n if self._discrete else n * shape.action_dim
+
+    def _step_numeric(self, actions):
+        a = actions
+        if type(a) is not _np.ndarray or a.dtype != self._action_dtype or not a.flags.c_contiguous:
+            try:
+                a = _np.ascontiguousarray(actions, dtype=self._action_dtype)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise InvalidArgument(f"actions: {e}") from None
+        if a.shape != self._action_shape:
+            raise InvalidArgument(f"actions must have shape {self._action_shape}, not {a.shape}")
+        code = self._numeric_step(self._h, a.ctypes.data, self._action_count)
+        if code:
+            _lib.check(code)
+        return self._result()
 
     # ---- buffers ------------------------------------------------------------
 
@@ -306,6 +378,10 @@ class VectorEnv(_VectorBase):
                 v = _np.ctypeslib.as_array(arr)
                 v.flags.writeable = False
                 self._views[name] = v
+        if self.numeric is not None:
+            self._map_numeric()
+            self._views["observation"] = self._views["numeric_observation"]
+            self._views["final_observation"] = self._views["final_numeric_observation"]
         if _np is not None:
             for name in ("terminated", "truncated", "autoreset", "executed"):
                 self._views[name + "_bool"] = self._views[name].view(_np.bool_)
@@ -492,6 +568,11 @@ class VectorEnv(_VectorBase):
     def step(self, actions, *, kinds=None, tools=None, cost_usd=None, tokens=None, external_reward=None,
              external_success=None, external_done=None):
         h = self._handle()
+        if self.numeric is not None:
+            if not (kinds is None and tools is None and cost_usd is None and tokens is None
+                    and external_reward is None and external_success is None and external_done is None):
+                raise InvalidArgument("a numeric task's step takes only its actions")
+            return self._step_numeric(actions)
         p = actions if type(actions) is PackedActions else self.pack(actions)
         if p.n != self.num_envs:
             raise InvalidArgument(f"{p.n} actions for {self.num_envs} envs")
