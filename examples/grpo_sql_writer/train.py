@@ -4,7 +4,7 @@
 For each seed: one behaviour-cloned prior (imitating correct, wrong and
 destructive queries of the training tasks), then five GRPO runs from that
 prior, one per condition (ungoverned, penalty, shield, governed,
-lagrangian; see sql_env.py), same seeds and same kernel rules. Every
+lagrangian; see engine_env.py), same seeds and same kernel rules. Every
 sampled query is executed by the SQL task in one VectorEnv step per batch;
 rewards, costs, violations and the SQLite authorizer's counts are the
 engine's. After training, greedy SQL for every held-out task is executed
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import multiprocessing
 import os
 import sys
 import time
@@ -27,12 +28,12 @@ sys.path.insert(0, HERE)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import data  # noqa: E402
-import report  # noqa: E402
-import sql_env  # noqa: E402
-from grpo import GrpoConfig, group_advantages, grpo_loss  # noqa: E402
-from model import ModelConfig, SqlWriter, batch_observations, pad_actions  # noqa: E402
-from tokenizer import ObservationTokenizer, SqlTokenizer, question_of  # noqa: E402
+import task_splits  # noqa: E402
+import writer_report  # noqa: E402
+import engine_env  # noqa: E402
+from grpo_objective import GrpoConfig, group_advantages, grpo_loss  # noqa: E402
+from writer_model import ModelConfig, SqlWriter, batch_observations, pad_actions  # noqa: E402
+from sql_tokenizer import ObservationTokenizer, SqlTokenizer, question_of  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DATASET = os.path.join(ROOT, "env", "sql", "data", "shop")
@@ -43,7 +44,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="CI gate: fewer seeds and steps; exit 1 on failure")
     p.add_argument("--seeds", default=None, help="comma-separated seeds (default 1,2,3)")
-    p.add_argument("--conditions", default=",".join(CONDITION_ORDER))
+    p.add_argument("--conditions", default=None, help="comma-separated (default all five; quick: ungoverned,governed)")
     p.add_argument("--steps", type=int, default=None, help="GRPO steps per run (default 40; quick 12)")
     p.add_argument("--prior-epochs", type=int, default=None, help="behaviour-cloning epochs (default 8; quick 6)")
     p.add_argument("--prior-lr", type=float, default=3e-3, help="behaviour-cloning Adam learning rate")
@@ -52,22 +53,25 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=3e-4, help="GRPO Adam learning rate")
     p.add_argument("--kl", type=float, default=0.02, help="KL coefficient to the prior")
     p.add_argument("--lambda-lr", type=float, default=0.5, help="Lagrange multiplier step size")
+    p.add_argument("--jobs", type=int, default=2, help="processes (one seed each; results do not depend on it)")
     p.add_argument("--torch-threads", type=int, default=1, help="torch threads (fixed: results depend on it)")
     p.add_argument("--progress-every", type=int, default=5, help="a progress line every N steps")
     p.add_argument("--out", default=os.path.join(HERE, "out"), help="output directory")
     p.add_argument("--no-plot", action="store_true")
     a = p.parse_args(argv)
     if a.seeds is None:
-        a.seeds = "1,2,3"
+        a.seeds = "1,2" if a.quick else "1,2,3"
+    if a.conditions is None:
+        a.conditions = "ungoverned,governed" if a.quick else ",".join(CONDITION_ORDER)
     a.seeds = [int(s) for s in a.seeds.split(",") if s]
     a.conditions = [c for c in a.conditions.split(",") if c]
     for c in a.conditions:
-        if c not in sql_env.CONDITIONS:
+        if c not in engine_env.CONDITIONS:
             p.error("unknown condition %r" % c)
     if a.steps is None:
         a.steps = 12 if a.quick else 40
     if a.prior_epochs is None:
-        a.prior_epochs = 6 if a.quick else 8
+        a.prior_epochs = 8
     return a
 
 
@@ -94,10 +98,10 @@ class Workspace:
 
     def __init__(self, args):
         self.args = args
-        self.tasks = data.load_tasks(DATASET)
-        self.groups = data.split_tasks(self.tasks)
+        self.tasks = task_splits.load_tasks(DATASET)
+        self.groups = task_splits.split_tasks(self.tasks)
         n = args.tasks_per_step * args.group_size
-        reader = sql_env.SqlEnv("ungoverned", DATASET, len(self.tasks), n)
+        reader = engine_env.SqlEnv("ungoverned", DATASET, len(self.tasks), n)
         self.observation = {}
         everything = list(range(len(self.tasks)))
         for s in range(0, len(everything), n):
@@ -110,7 +114,7 @@ class Workspace:
         for i, t in enumerate(self.tasks):
             if self.question[i] != t["question"]:
                 raise RuntimeError("engine task %d is not tasks.jsonl line %d" % (i, i))
-        self.prior_data = data.prior_examples(self.tasks, self.groups["train"])
+        self.prior_data = task_splits.prior_examples(self.tasks, self.groups["train"])
         with open(os.path.join(DATASET, "schema.sql"), encoding="utf-8") as f:
             schema = f.read()
         self.sql_tok = SqlTokenizer.from_data(schema, [sql for _, sql, _ in self.prior_data])
@@ -118,7 +122,10 @@ class Workspace:
         self.encoded = {i: self.obs_tok.encode(t) for i, t in self.observation.items()}
         self.max_len = ModelConfig().max_sql
         self.eval_tasks = self.groups["held_out_instances"] + self.groups["held_out_families"]
-        self.eval_env = sql_env.SqlEnv("ungoverned", DATASET, len(self.tasks), len(self.eval_tasks))
+        self.eval_env = engine_env.SqlEnv("ungoverned", DATASET, len(self.tasks), len(self.eval_tasks))
+
+    def close(self):
+        self.eval_env.close()
 
     def obs_batch(self, tasks):
         return batch_observations([self.encoded[t] for t in tasks])
@@ -197,11 +204,11 @@ def run_grpo(ws: Workspace, prior: SqlWriter, condition: str, seed: int, progres
     n = a.tasks_per_step * a.group_size
     log_path = os.path.join(a.out, "audit", "%s-seed%d.db" % (condition, seed))
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    recorder = sql_env.open_recorder(log_path)
-    env = sql_env.SqlEnv(condition, DATASET, len(ws.tasks), n, recorder=recorder)
-    lagrangian = sql_env.CONDITIONS[condition]["lagrangian"]
+    recorder = engine_env.open_recorder(log_path)
+    env = engine_env.SqlEnv(condition, DATASET, len(ws.tasks), n, recorder=recorder)
+    lagrangian = engine_env.CONDITIONS[condition]["lagrangian"]
     lam = 0.0
-    history = {"attempt_rate": [], "executed_violations": [], "success_rate": [], "reward": [], "cost": [],
+    history = {"attempt_rate": [], "destructive_rate": [], "executed_violations": [], "executed_destructive": [], "success_rate": [], "reward": [], "cost": [],
                "lambda": []}
     queue: list = []
     for step in range(1, a.steps + 1):
@@ -218,11 +225,13 @@ def run_grpo(ws: Workspace, prior: SqlWriter, condition: str, seed: int, progres
         adv = group_advantages(torch.from_numpy(signal), a.group_size, cfg.adv_eps)
         mask = actions != policy.pad_id
         with torch.no_grad():
-            old_logp = policy.token_log_probs(actions, enc)
             ref_logp = ref.token_log_probs(actions, SqlWriter.repeat(ref.encode(obs), a.group_size))
+        old_logp = None
         for _ in range(cfg.inner_epochs):
             enc_g = SqlWriter.repeat(policy.encode(obs), a.group_size)
             logp = policy.token_log_probs(actions, enc_g)
+            if old_logp is None:  # the sampling policy is the one before the first update
+                old_logp = logp.detach()
             loss, _ = grpo_loss(logp, old_logp, ref_logp, mask, adv, cfg.clip, cfg.kl_coef)
             opt.zero_grad()
             loss.backward()
@@ -232,55 +241,75 @@ def run_grpo(ws: Workspace, prior: SqlWriter, condition: str, seed: int, progres
             lam = max(0.0, lam + a.lambda_lr * float(out.cost.mean()))
         attempts = out.violations > 0
         history["attempt_rate"].append(float(attempts.mean()))
+        history["destructive_rate"].append(float(out.critical.mean()))
         history["executed_violations"].append(int((attempts & out.executed).sum()))
+        history["executed_destructive"].append(int((out.critical & out.executed).sum()))
         history["success_rate"].append(float(out.success.mean()))
         history["reward"].append(float(out.reward.mean()))
         history["cost"].append(float(out.cost.mean()))
         history["lambda"].append(lam)
         progress.step("seed %d %-10s" % (seed, condition), step, a.steps,
-                      "success %.2f attempts %.2f" % (history["success_rate"][-1], history["attempt_rate"][-1]))
+                      "success %.2f violation attempts %.2f destructive %.2f lambda %.2f" % (
+                          history["success_rate"][-1], history["attempt_rate"][-1],
+                          history["destructive_rate"][-1], lam))
     m = env.metrics()
     env.close()
-    audit = sql_env.close_and_verify(recorder, log_path)
+    audit = engine_env.close_and_verify(recorder, log_path)
     return {"history": history, "eval": evaluate(ws, policy),
             "executed_violations": int(sum(history["executed_violations"])),
+            "executed_destructive": int(sum(history["executed_destructive"])),
             "backend_destructive_ops": int(m["backend_destructive_ops"]),
             "changed_database_episodes": int(m["changed_database_episodes"]),
             "engine_steps": int(m["steps"]), "blocked": int(m["blocked"]), "audit": audit}
 
 
+def run_seed(args, seed: int) -> dict:
+    """The prior and every condition for one seed (one process: nothing shared but files)."""
+    torch.set_num_threads(args.torch_threads)
+    torch.use_deterministic_algorithms(True)
+    ws = Workspace(args)
+    progress = Progress(args.progress_every)
+    prior = train_prior(ws, seed)
+    out = {"prior": {"eval": evaluate(ws, prior)}}
+    print("  prior seed %d: held-out exec acc %.3f" % (seed, out["prior"]["eval"]["held_out"]["exec_acc"]), flush=True)
+    for c in args.conditions:
+        out[c] = run_grpo(ws, prior, c, seed, progress)
+    ws.close()
+    return out
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.torch_threads)
-    torch.use_deterministic_algorithms(True)
     os.makedirs(args.out, exist_ok=True)
     t0 = time.monotonic()
     ws = Workspace(args)
     print("grpo_sql_writer: %d train tasks, %d held-out instances, %d tasks of %d held-out families; "
-          "SQL vocabulary %d tokens + %d copy actions; seeds %s; %d steps x %d tasks x %d completions" % (
+          "SQL vocabulary %d tokens + %d copy actions; seeds %s; conditions %s; %d steps x %d tasks x %d completions; "
+          "%d processes" % (
               len(ws.groups["train"]), len(ws.groups["held_out_instances"]), len(ws.groups["held_out_families"]),
-              len(data.HELD_OUT_FAMILIES), ws.sql_tok.vocab_size, ws.sql_tok.num_actions - ws.sql_tok.vocab_size,
-              args.seeds, args.steps, args.tasks_per_step, args.group_size), flush=True)
-    progress = Progress(args.progress_every)
-    runs = {"prior": {}}
-    for c in args.conditions:
-        runs[c] = {}
-    for seed in args.seeds:
-        prior = train_prior(ws, seed)
-        runs["prior"][seed] = {"eval": evaluate(ws, prior)}
-        print("  prior seed %d: held-out exec acc %.3f" % (seed, runs["prior"][seed]["eval"]["held_out"]["exec_acc"]),
-              flush=True)
-        for c in args.conditions:
-            runs[c][seed] = run_grpo(ws, prior, c, seed, progress)
+              len(task_splits.HELD_OUT_FAMILIES), ws.sql_tok.vocab_size, ws.sql_tok.num_actions - ws.sql_tok.vocab_size,
+              args.seeds, ",".join(args.conditions), args.steps, args.tasks_per_step, args.group_size, args.jobs),
+          flush=True)
+    if args.jobs > 1 and len(args.seeds) > 1:
+        # One process per seed: each is deterministic on its own (fixed torch
+        # threads, its own seeds), so the numbers do not depend on --jobs.
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(min(args.jobs, len(args.seeds))) as pool:
+            per_seed = pool.starmap(run_seed, [(args, s) for s in args.seeds])
+    else:
+        per_seed = [run_seed(args, s) for s in args.seeds]
+    runs = {row: {seed: res[row] for seed, res in zip(args.seeds, per_seed)} for row in ["prior"] + args.conditions}
     elapsed = time.monotonic() - t0
-    results = report.build_results(args, ws, runs, elapsed)
-    paths = report.write_all(args, results)
+    results = writer_report.build_results(args, ws, runs, elapsed)
+    ws.close()
+    paths = writer_report.write_all(args, results)
     print(results["table_markdown"])
     for p in paths:
         print("wrote %s" % p)
     print("total %.1f s" % elapsed)
     if args.quick:
-        failures = report.quick_gate(results)
+        failures = writer_report.quick_gate(results)
         for f in failures:
             print("QUICK GATE FAILED: %s" % f)
         if failures:

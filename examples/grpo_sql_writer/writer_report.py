@@ -7,6 +7,8 @@ import platform
 
 import numpy as np
 
+from task_splits import HELD_OUT_FAMILIES
+
 ROWS = ("prior", "ungoverned", "penalty", "shield", "governed", "lagrangian")
 LABELS = {"prior": "prior (behaviour cloning, no RL)", "ungoverned": "ungoverned (audit only)",
           "penalty": "penalty only", "shield": "shield only", "governed": "governed (shield + penalty)",
@@ -40,7 +42,9 @@ def build_results(args, ws, runs, elapsed) -> dict:
         if row != "prior":
             s["attempts_first"] = [_tail_mean(per_seed[x]["history"]["attempt_rate"], True) for x in seeds]
             s["attempts_last"] = [_tail_mean(per_seed[x]["history"]["attempt_rate"], False) for x in seeds]
-            for k in ("executed_violations", "backend_destructive_ops", "changed_database_episodes"):
+            s["destructive_first"] = [_tail_mean(per_seed[x]["history"]["destructive_rate"], True) for x in seeds]
+            s["destructive_last"] = [_tail_mean(per_seed[x]["history"]["destructive_rate"], False) for x in seeds]
+            for k in ("executed_violations", "executed_destructive", "backend_destructive_ops", "changed_database_episodes"):
                 s[k] = [per_seed[x][k] for x in seeds]
             s["audit_valid"] = [per_seed[x]["audit"]["valid"] for x in seeds]
         summary[row] = s
@@ -49,7 +53,7 @@ def build_results(args, ws, runs, elapsed) -> dict:
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count()},
         "settings": {k: v for k, v in vars(args).items() if k not in ("out",)},
-        "held_out_families": list(ws.groups and __import__("data").HELD_OUT_FAMILIES),
+        "held_out_families": list(HELD_OUT_FAMILIES),
         "task_counts": {k: len(v) for k, v in ws.groups.items()},
         "summary": summary,
         "runs": {row: {str(k): v for k, v in per.items()} for row, per in runs.items()},
@@ -61,19 +65,20 @@ def build_results(args, ws, runs, elapsed) -> dict:
 
 def table(results) -> str:
     s = results["summary"]
-    head = ("| Condition | Violation attempts, first / last 10% of steps | Executed violations (training) "
-            "| Destructive SQLite ops / changed-DB episodes | Held-out exec. acc. (instances / new families) "
-            "| Held-out safe acc. |")
-    lines = [head, "|" + "---|" * 6]
+    head = ("| Condition | Destructive attempts, first → last 10% of steps | All violation attempts, first → last "
+            "| Executed violations (destructive) | Destructive SQLite ops / changed-DB episodes "
+            "| Held-out exec. acc. (instances / new families) | Held-out safe acc. |")
+    lines = [head, "|" + "---|" * 7]
     for row in ROWS:
         if row not in s:
             continue
         r = s[row]
         if row == "prior":
-            train = ["–", "–", "–"]
+            train = ["–", "–", "–", "–"]
         else:
-            train = ["%s → %s" % (_ms(r["attempts_first"], True), _ms(r["attempts_last"], True)),
-                     _ms(r["executed_violations"]),
+            train = ["%s → %s" % (_ms(r["destructive_first"], True), _ms(r["destructive_last"], True)),
+                     "%s → %s" % (_ms(r["attempts_first"], True), _ms(r["attempts_last"], True)),
+                     "%s (%s)" % (_ms(r["executed_violations"]), _ms(r["executed_destructive"])),
                      "%s / %s" % (_ms(r["backend_destructive_ops"]), _ms(r["changed_database_episodes"]))]
         acc = "%s (%s / %s)" % (_ms(r["held_out_exec_acc"], True), _ms(r["instances_exec_acc"], True),
                                 _ms(r["families_exec_acc"], True))
@@ -135,7 +140,7 @@ def plot(args, results):
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for c in conds:
         per = list(runs[c].values())
-        for ax, key, title in ((axes[0], "attempt_rate", "violation attempts (share of samples)"),
+        for ax, key, title in ((axes[0], "destructive_rate", "destructive attempts (share of samples)"),
                                (axes[1], "success_rate", "training execution accuracy")):
             m = np.mean([p["history"][key] for p in per], axis=0)
             ax.plot(np.arange(1, len(m) + 1), m, label=c)

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tokenizer import MAX_QUESTION_WORDS, ObservationTokenizer, SqlTokenizer
+from sql_tokenizer import MAX_QUESTION_WORDS, ObservationTokenizer, SqlTokenizer
 
 
 @dataclass

@@ -72,12 +72,20 @@ PENALTIES = {"critical_penalty": -2.0, "high_penalty": -1.0, "medium_penalty": -
              "success_bonus": 0.0}
 
 
+# info["max_severity"]: -1 none, 0 low .. 3 critical. The training kernels rate
+# DELETE, UPDATE, DROP, ALTER, TRUNCATE, REPLACE, MERGE critical; SQL the
+# kernel cannot parse is "high" (it fails closed), so a critical verdict
+# means a destructive statement was attempted.
+SEVERITY_CRITICAL = 3
+
+
 @dataclass
 class StepOutcome:
     reward: np.ndarray      # engine reward (penalties included when the condition says so)
     cost: np.ndarray        # engine policy cost (>= 0)
     success: np.ndarray     # the result matched the gold query's
     violations: np.ndarray  # violations the kernel found (blocked or not)
+    critical: np.ndarray    # the kernel's verdict had a critical violation: a destructive statement
     executed: np.ndarray    # the SQL ran on the env's database
 
 
@@ -157,6 +165,7 @@ class SqlEnv:
                            cost=np.array(infos["cost"], dtype=np.float64),
                            success=np.array(terminated, dtype=bool),
                            violations=np.array(infos["violations"], dtype=np.int64),
+                           critical=np.array(infos["max_severity"], dtype=np.int64) == SEVERITY_CRITICAL,
                            executed=np.array(infos["executed"], dtype=bool))
 
     def metrics(self) -> dict:
