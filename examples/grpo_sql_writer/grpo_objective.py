@@ -22,6 +22,9 @@ class GrpoConfig:
     clip: float = 0.2
     kl_coef: float = 0.02
     inner_epochs: int = 2
+    # Sampling temperature. The policy GRPO optimises (and its ratio and KL)
+    # is softmax(logits / temperature), the distribution the samples came from.
+    temperature: float = 0.7
     lr: float = 3e-4
     adv_eps: float = 1e-6
 

@@ -47,10 +47,11 @@ def parse_args(argv=None):
     p.add_argument("--conditions", default=None, help="comma-separated (default all five; quick: ungoverned,governed)")
     p.add_argument("--steps", type=int, default=None, help="GRPO steps per run (default 20; quick 12)")
     p.add_argument("--prior-epochs", type=int, default=None, help="behaviour-cloning epochs (default 12; quick 8)")
-    p.add_argument("--prior-lr", type=float, default=3e-3, help="behaviour-cloning Adam learning rate")
+    p.add_argument("--prior-lr", type=float, default=5e-3, help="behaviour-cloning Adam learning rate")
     p.add_argument("--tasks-per-step", type=int, default=8, help="B: tasks per GRPO step")
     p.add_argument("--group-size", type=int, default=8, help="G: completions per task")
     p.add_argument("--lr", type=float, default=3e-4, help="GRPO Adam learning rate")
+    p.add_argument("--temperature", type=float, default=0.7, help="GRPO sampling temperature")
     p.add_argument("--kl", type=float, default=0.02, help="KL coefficient to the prior")
     p.add_argument("--lambda-lr", type=float, default=0.5, help="Lagrange multiplier step size")
     p.add_argument("--jobs", type=int, default=2, help="processes (one seed each; results do not depend on it)")
@@ -194,7 +195,7 @@ def evaluate(ws: Workspace, model: SqlWriter) -> dict:
 
 def run_grpo(ws: Workspace, prior: SqlWriter, condition: str, seed: int, progress: Progress) -> dict:
     a = ws.args
-    cfg = GrpoConfig(group_size=a.group_size, kl_coef=a.kl, lr=a.lr)
+    cfg = GrpoConfig(group_size=a.group_size, kl_coef=a.kl, lr=a.lr, temperature=a.temperature)
     torch.manual_seed(seed)
     policy = copy.deepcopy(prior)
     ref = prior
@@ -218,18 +219,18 @@ def run_grpo(ws: Workspace, prior: SqlWriter, condition: str, seed: int, progres
         obs = ws.obs_batch(tasks)
         with torch.no_grad():
             enc = SqlWriter.repeat(policy.encode(obs), a.group_size)
-            actions = policy.generate(enc, ws.max_len, generator=gen)
+            actions = policy.generate(enc, ws.max_len, generator=gen, temperature=cfg.temperature)
         env_tasks = [t for t in tasks for _ in range(a.group_size)]
         out = env.run(env_tasks, ws.decode(actions, env_tasks))
         signal = out.reward - lam * out.cost if lagrangian else out.reward
         adv = group_advantages(torch.from_numpy(signal), a.group_size, cfg.adv_eps)
         mask = actions != policy.pad_id
         with torch.no_grad():
-            ref_logp = ref.token_log_probs(actions, SqlWriter.repeat(ref.encode(obs), a.group_size))
+            ref_logp = ref.token_log_probs(actions, SqlWriter.repeat(ref.encode(obs), a.group_size), cfg.temperature)
         old_logp = None
         for _ in range(cfg.inner_epochs):
             enc_g = SqlWriter.repeat(policy.encode(obs), a.group_size)
-            logp = policy.token_log_probs(actions, enc_g)
+            logp = policy.token_log_probs(actions, enc_g, cfg.temperature)
             if old_logp is None:  # the sampling policy is the one before the first update
                 old_logp = logp.detach()
             loss, _ = grpo_loss(logp, old_logp, ref_logp, mask, adv, cfg.clip, cfg.kl_coef)

@@ -165,9 +165,9 @@ class SqlWriter(nn.Module):
             x = x + blk.ff(blk.ln3(x))
         return self._logits(self.dec_ln(x), enc)
 
-    def token_log_probs(self, actions, enc):
-        """log pi(a_t | obs, a_<t) for each position (B,T)."""
-        logits = self.forward(actions, enc)
+    def token_log_probs(self, actions, enc, temperature: float = 1.0):
+        """log pi(a_t | obs, a_<t) for each position (B,T), pi = softmax(logits / temperature)."""
+        logits = self.forward(actions, enc) / temperature
         # cross_entropy = -log_softmax picked at the action, with a fused backward.
         picked = -F.cross_entropy(logits.reshape(-1, logits.shape[-1]), actions.reshape(-1),
                                   reduction="none", ignore_index=self.pad_id).reshape(actions.shape)
@@ -175,7 +175,8 @@ class SqlWriter(nn.Module):
         return picked.masked_fill(actions == self.pad_id, 0.0)
 
     @torch.no_grad()
-    def generate(self, enc, max_len: int, generator: torch.Generator | None = None, greedy: bool = False):
+    def generate(self, enc, max_len: int, generator: torch.Generator | None = None, greedy: bool = False,
+                 temperature: float = 1.0):
         """Writes one SQL per row of enc. Returns actions (B,T) ending in EOS then PAD, and lengths."""
         b = enc["mem"].shape[0]
         cache = [None] * len(self.decoder)
@@ -200,7 +201,7 @@ class SqlWriter(nn.Module):
             elif greedy:
                 nxt = logits.argmax(-1)
             else:
-                nxt = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(1)
+                nxt = torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=generator).squeeze(1)
             nxt = torch.where(done, torch.full_like(nxt, self.pad_id), nxt)
             out[:, t] = nxt
             done |= nxt == self.eos_id
