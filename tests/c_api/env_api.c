@@ -12,19 +12,7 @@
 
 #include "agentos.h"
 
-static int g_passed = 0;
-static int g_failed = 0;
-
-#define EXPECT(cond)                                                                          \
-  do {                                                                                        \
-    if (cond) {                                                                               \
-      ++g_passed;                                                                             \
-    } else {                                                                                  \
-      ++g_failed;                                                                             \
-      fprintf(stderr, "%s:%d: expected %s (errmsg: %s)\n", __FILE__, __LINE__, #cond,         \
-              agentos_errmsg());                                                              \
-    }                                                                                         \
-  } while (0)
+#include "expect.h"
 
 static const char kSqlPolicy[] =
     "version: 1\n"
@@ -369,6 +357,5 @@ int main(void) {
   }
   agentos_kernel_free(sql);
   agentos_kernel_free(all);
-  printf("c env_api: %d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return expect_exit_code("env_api");
 }

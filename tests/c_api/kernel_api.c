@@ -9,19 +9,7 @@
 
 #include "agentos.h"
 
-static int g_passed = 0;
-static int g_failed = 0;
-
-#define EXPECT(cond)                                                              \
-  do {                                                                            \
-    if (cond) {                                                                   \
-      ++g_passed;                                                                 \
-    } else {                                                                      \
-      ++g_failed;                                                                 \
-      fprintf(stderr, "%s:%d: expected %s (errmsg: %s)\n", __FILE__, __LINE__, #cond, \
-              agentos_errmsg());                                                  \
-    }                                                                             \
-  } while (0)
+#include "expect.h"
 
 static const char kIssuePolicy[] =
     "version: 1\n"
@@ -284,6 +272,5 @@ int main(void) {
   test_tools_and_state();
   test_errors_change_nothing();
   test_example_policy_file();
-  printf("c kernel_api: %d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return expect_exit_code("kernel_api");
 }

@@ -15,19 +15,7 @@
 
 #include "agentos.h"
 
-static int g_passed = 0;
-static int g_failed = 0;
-
-#define EXPECT(cond)                                                                          \
-  do {                                                                                        \
-    if (cond) {                                                                               \
-      ++g_passed;                                                                             \
-    } else {                                                                                  \
-      ++g_failed;                                                                             \
-      fprintf(stderr, "%s:%d: expected %s (errmsg: %s)\n", __FILE__, __LINE__, #cond,         \
-              agentos_errmsg());                                                              \
-    }                                                                                         \
-  } while (0)
+#include "expect.h"
 
 /* The call failed with `code` and left a message saying why. */
 #define EXPECT_ERR(call, code)                                                   \
@@ -457,6 +445,5 @@ int main(void) {
   test_keyed_log();
   test_bad_input();
   rmdir(g_dir);
-  printf("recorder_api.c: %d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return expect_exit_code("recorder_api");
 }

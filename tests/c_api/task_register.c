@@ -11,14 +11,7 @@
 
 #include "agentos.h"
 
-static int g_failed = 0;
-#define EXPECT(cond)                                                                                     \
-  do {                                                                                                   \
-    if (!(cond)) {                                                                                       \
-      ++g_failed;                                                                                        \
-      fprintf(stderr, "%s:%d: expected %s (errmsg: %s)\n", __FILE__, __LINE__, #cond, agentos_errmsg()); \
-    }                                                                                                    \
-  } while (0)
+#include "expect.h"
 
 static int g_live = 0; /* tasks made and not yet destroyed */
 
@@ -159,10 +152,5 @@ static void test_registered_task_is_governed(void) {
 int main(void) {
   test_refusals();
   test_registered_task_is_governed();
-  if (g_failed) {
-    fprintf(stderr, "%d expectation(s) failed\n", g_failed);
-    return 1;
-  }
-  printf("task_register: all expectations met\n");
-  return 0;
+  return expect_exit_code("task_register");
 }

@@ -10,19 +10,7 @@
 
 #include "agentos.h"
 
-static int g_passed = 0;
-static int g_failed = 0;
-
-#define EXPECT(cond)                                                                          \
-  do {                                                                                        \
-    if (cond) {                                                                               \
-      ++g_passed;                                                                             \
-    } else {                                                                                  \
-      ++g_failed;                                                                             \
-      fprintf(stderr, "%s:%d: expected %s (errmsg: %s)\n", __FILE__, __LINE__, #cond,         \
-              agentos_errmsg());                                                              \
-    }                                                                                         \
-  } while (0)
+#include "expect.h"
 
 static const char kPolicy[] =
     "version: 1\n"
@@ -166,6 +154,5 @@ int main(void) {
   test_off_unless_asked(kernel);
   test_chat_form(kernel);
   agentos_kernel_free(kernel);
-  printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return expect_exit_code("venv_observation_texts");
 }

@@ -13,15 +13,7 @@
 
 #include "agentos.h"
 
-static int g_failed = 0;
-
-#define EXPECT(cond)                                                                               \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      ++g_failed;                                                                                  \
-      fprintf(stderr, "%s:%d: expected %s (errmsg: %s)\n", __FILE__, __LINE__, #cond, agentos_errmsg()); \
-    }                                                                                              \
-  } while (0)
+#include "expect.h"
 
 static const char kPolicy[] =
     "version: 1\n"
@@ -185,10 +177,5 @@ int main(void) {
   test_venv_violations_in_every_order(kernel);
   test_decision_violations_interleaved(kernel);
   agentos_kernel_free(kernel);
-  if (g_failed != 0) {
-    fprintf(stderr, "violation_lifetime: %d expectation(s) failed\n", g_failed);
-    return 1;
-  }
-  printf("violation_lifetime: ok\n");
-  return 0;
+  return expect_exit_code("violation_lifetime");
 }
