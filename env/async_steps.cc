@@ -1,6 +1,7 @@
 #include "env/async_steps.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 namespace agentos {
@@ -10,9 +11,14 @@ AsyncSteps::AsyncSteps(VectorEnv& env, unsigned num_workers)
   todo_.ids.resize(env.num_envs());
   done_.ids.resize(env.num_envs());
   const std::string& agent = env.shared_->config.agent_id;
+  const TaskShape* shape = env.numeric_shape();
   for (Slot& s : slots_) {
     s.action.agent_id = agent;
     s.input.action = &s.action;
+    if (shape != nullptr) {
+      s.values.assign(shape->values_per_action(), 0.0);
+      s.action.values = s.values;
+    }
   }
   threads_.reserve(scratch_.size());
   for (unsigned w = 0; w < scratch_.size(); ++w) threads_.emplace_back([this, w] { WorkerLoop(w); });
@@ -29,15 +35,29 @@ AsyncSteps::~AsyncSteps() {
 
 void AsyncSteps::FillSlot(std::uint32_t env, std::size_t k, const BatchActions& a) {
   Slot& s = slots_[env];
-  s.payload.assign(a.bytes.substr(a.offsets[k], a.offsets[k + 1] - a.offsets[k]));
+  if (!a.offsets.empty()) {
+    s.payload.assign(a.bytes.substr(a.offsets[k], a.offsets[k + 1] - a.offsets[k]));
+  } else {
+    s.payload.clear();
+  }
   s.action.payload = s.payload;
+  if (!a.discrete.empty()) {
+    s.values[0] = static_cast<double>(a.discrete[k]);
+  } else if (!a.numeric.empty()) {
+    const std::size_t per = s.values.size();
+    std::copy_n(a.numeric.begin() + static_cast<std::ptrdiff_t>(k * per), per, s.values.begin());
+  }
   if (!a.tool_offsets.empty()) {
     s.tool.assign(a.tool_bytes.substr(a.tool_offsets[k], a.tool_offsets[k + 1] - a.tool_offsets[k]));
   } else {
     s.tool.clear();
   }
   s.action.tool = s.tool;
-  s.action.kind = a.kinds.empty() ? env_.config_.default_kind : static_cast<ActionKind>(a.kinds[k]);
+  if (env_.shape_ != nullptr) {
+    s.action.kind = ActionKind::kNumeric;
+  } else {
+    s.action.kind = a.kinds.empty() ? env_.config_.default_kind : static_cast<ActionKind>(a.kinds[k]);
+  }
   s.action.cost_usd = a.cost_usd.empty() ? 0.0 : a.cost_usd[k];
   s.action.tokens = a.tokens.empty() ? 0 : a.tokens[k];
   s.input.external_reward = a.external_reward.empty() ? 0.0 : a.external_reward[k];
@@ -120,6 +140,9 @@ void AsyncSteps::WorkerLoop(unsigned worker) {
     const std::uint32_t id = todo_.Pop();
     lock.unlock();
     Slot& s = slots_[id];
+    // Read now, as Step does just before stepping: the state is valid only
+    // until the task's next call.
+    if (env_.shape_ != nullptr) s.action.state = env_.envs_[id].task().NumericState();
     s.error = env_.StepOne(id, s.input, scratch);
     lock.lock();
     done_.Push(id);
@@ -147,10 +170,6 @@ Status VectorEnv::AsyncSend(std::span<const std::uint32_t> env_ids, const BatchA
   // The gathered buffer holds every env's text at one moment; with envs in
   // flight there is no such moment. Each received env's own text stays
   // readable (ObservationText(env_id)).
-  // Async steps carry text actions only (a slot copies bytes and extras).
-  if (shape_ != nullptr) {
-    return Status::StateError("send: async mode steps text tasks; step a numeric task with Step");
-  }
   if (config_.text_observations) {
     return Status::StateError(
         "send: text_observations gathers texts at step and reset only; in async mode read each received "
@@ -160,7 +179,14 @@ Status VectorEnv::AsyncSend(std::span<const std::uint32_t> env_ids, const BatchA
     return Status::InvalidArgument("send: " + std::to_string(env_ids.size()) + " env ids for " + std::to_string(n) +
                                    " envs");
   }
-  if (Status s = ValidateActions(actions, env_ids.size(), false); !s.ok()) return Status::InvalidArgument("send: " + s.message());
+  if (shape_ != nullptr) {
+    if (Status s = ValidateNumeric(actions, env_ids.size()); !s.ok()) return Status::InvalidArgument("send: " + s.message());
+  } else if (!actions.discrete.empty() || !actions.numeric.empty()) {
+    return Status::InvalidArgument("send: numeric actions for a text task");
+  }
+  if (Status s = ValidateActions(actions, env_ids.size(), shape_ != nullptr); !s.ok()) {
+    return Status::InvalidArgument("send: " + s.message());
+  }
   if (!async_) async_ = std::make_unique<AsyncSteps>(*this, config_.num_threads);
   if (Status s = async_->CheckIds(env_ids); !s.ok()) return s;
   for (std::uint32_t id : env_ids) {
@@ -178,6 +204,14 @@ void Gather(T* out, const Col& column, std::span<const std::uint32_t> ids) {
   if (out == nullptr) return;
   const T* in = column.data();
   for (std::size_t k = 0; k < ids.size(); ++k) out[k] = in[ids[k]];
+}
+
+// Numeric observations: row_bytes per env.
+void GatherRows(void* out, const void* rows, std::size_t row_bytes, std::span<const std::uint32_t> ids) {
+  if (out == nullptr) return;
+  char* dst = static_cast<char*>(out);
+  const char* src = static_cast<const char*>(rows);
+  for (std::size_t k = 0; k < ids.size(); ++k) std::memcpy(dst + k * row_bytes, src + ids[k] * row_bytes, row_bytes);
 }
 
 }  // namespace
@@ -213,6 +247,10 @@ Status VectorEnv::AsyncRecv(const RecvRows& out, std::size_t* count) {
   Gather(out.autoreset, b.autoreset, ids);
   Gather(out.final_observation, b.final_observation, ids);
   Gather(out.policy_cost, b.policy_cost, ids);
+  if (shape_ != nullptr) {
+    GatherRows(out.numeric_observation, numeric_obs_.data(), shape_->obs_bytes(), ids);
+    GatherRows(out.final_numeric_observation, numeric_final_obs_.data(), shape_->obs_bytes(), ids);
+  }
   *count = want;
   return first_error;
 }

@@ -8,9 +8,11 @@
 // send order, and a finished env is handed back as soon as batch_size envs
 // are done, whatever the slow ones are still doing.
 //
-// Data path: AsyncSend copies each sent env's action into that env's own
-// slot (a slot is reused, so its strings keep their capacity: no
-// allocation once every slot has seen its longest action), then pushes the
+// Data path: AsyncSend copies each sent env's action (its text, or a
+// numeric task's discrete or numeric values) into that env's own slot (a
+// slot is reused, so its strings keep their capacity and its values are
+// sized once: no allocation once every slot has seen its longest action),
+// then pushes the
 // ids onto the "todo" ring. A worker pops an id, steps the env from its
 // slot (VectorEnv::StepOne: writes row i of the buffers) and pushes the id
 // onto the "done" ring. AsyncRecv pops batch_size ids from the done ring
@@ -76,6 +78,7 @@ class AsyncSteps {
   struct Slot {
     std::string payload;
     std::string tool;
+    std::vector<double> values;  // numeric tasks: values_per_action() values
     Action action;
     StepInput input;
     Status error;

@@ -137,8 +137,7 @@ void VectorEnv::AllocateNumeric(const TaskShape& shape) {
   numeric_final_obs_.assign(words, 0.0);
 }
 
-Status VectorEnv::ValidateNumeric(const BatchActions& a) const {
-  const std::size_t n = envs_.size();
+Status VectorEnv::ValidateNumeric(const BatchActions& a, std::size_t n) const {
   if (!a.kinds.empty()) return Status::InvalidArgument("kinds must be absent for a numeric task: its actions are numeric");
   if (a.discrete.empty() == a.numeric.empty()) {
     return Status::InvalidArgument("a numeric task takes exactly one of discrete and numeric actions");
@@ -148,11 +147,11 @@ Status VectorEnv::ValidateNumeric(const BatchActions& a) const {
       return Status::InvalidArgument("discrete actions for a continuous task; give numeric actions");
     }
     if (a.discrete.size() != n) {
-      return Status::InvalidArgument("discrete actions must have num_envs = " + std::to_string(n) + " entries, got " +
+      return Status::InvalidArgument("discrete actions must have " + std::to_string(n) + " entries (one per env), got " +
                                      std::to_string(a.discrete.size()));
     }
   } else if (a.numeric.size() != n * shape_->values_per_action()) {
-    return Status::InvalidArgument("numeric actions must have num_envs x " +
+    return Status::InvalidArgument("numeric actions must have " + std::to_string(n) + " envs x " +
                                    std::to_string(shape_->values_per_action()) + " = " +
                                    std::to_string(n * shape_->values_per_action()) + " values, got " +
                                    std::to_string(a.numeric.size()));
@@ -349,7 +348,7 @@ Status VectorEnv::ValidateBatch(const BatchActions& a) const {
   const std::size_t n = envs_.size();
   Status s;
   if (shape_ != nullptr) {
-    if (s = ValidateNumeric(a); !s.ok()) return s;
+    if (s = ValidateNumeric(a, n); !s.ok()) return s;
   } else if (!a.discrete.empty() || !a.numeric.empty()) {
     return Status::InvalidArgument("numeric actions for a text task");
   }

@@ -162,8 +162,9 @@ struct VectorBuffers {
 
 // Where AsyncRecv writes a batch: row k describes env env_id[k]'s step,
 // with the fields of VectorBuffers' rows. Caller-owned arrays of at least
-// `capacity` entries; env_id is required, any other pointer may be null
-// (that field is not copied).
+// `capacity` entries (numeric ones: capacity x obs_dim values of the
+// shape's dtype); env_id is required, any other pointer may be null (that
+// field is not copied).
 struct RecvRows {
   std::size_t capacity = 0;
   std::uint32_t* env_id = nullptr;
@@ -183,6 +184,9 @@ struct RecvRows {
   std::uint8_t* autoreset = nullptr;
   std::int64_t* final_observation = nullptr;
   double* policy_cost = nullptr;
+  // Numeric tasks: row k of numeric_observations() / final_numeric_observations().
+  void* numeric_observation = nullptr;
+  void* final_numeric_observation = nullptr;
 };
 
 // One batch of actions; every span is either empty (absent) or exactly as
@@ -382,7 +386,8 @@ class VectorEnv {
   std::vector<double> numeric_obs_;
   std::vector<double> numeric_final_obs_;
   void AllocateNumeric(const TaskShape& shape);
-  Status ValidateNumeric(const BatchActions& a) const;
+  // n: rows of actions (num_envs for Step, the ids sent for AsyncSend).
+  Status ValidateNumeric(const BatchActions& a, std::size_t n) const;
   // Async mode's workers, made by the first AsyncSend. Declared last, so it
   // is destroyed (its workers stopped) before the envs they step.
   std::unique_ptr<AsyncSteps> async_;

@@ -285,6 +285,12 @@ typedef struct agentos_recv_rows {
   uint8_t* autoreset;
   int64_t* final_observation;
   double* policy_cost;
+  /* Numeric tasks (appended: a caller built with the struct ending at
+  ** policy_cost, whose struct_size stops there, still works and gets
+  ** neither): capacity x obs_dim values of obs_dtype each, row k being
+  ** env_id[k]'s numeric observation / SAME_STEP terminal observation. */
+  void* numeric_observation;
+  void* final_numeric_observation;
 } agentos_recv_rows;
 
 AGENTOS_API int agentos_venv_send(agentos_venv* venv, const uint32_t* env_ids, size_t n, const char* bytes,
@@ -511,6 +517,15 @@ AGENTOS_API const void* agentos_venv_final_numeric_observations(const agentos_ve
 ** a discrete step of a continuous task; AGENTOS_STATE as agentos_venv_step. */
 AGENTOS_API int agentos_venv_step_discrete(agentos_venv* venv, const int64_t* actions, size_t n);
 AGENTOS_API int agentos_venv_step_numeric(agentos_venv* venv, const double* actions, size_t count);
+/* agentos_venv_send for a numeric venv: action k (actions[k], discrete; or
+** values k * action_dim .. (k + 1) * action_dim - 1, numeric, count = n *
+** action_dim) is env_ids[k]'s. Errors as agentos_venv_send and
+** agentos_venv_step_discrete / _numeric. Receive with agentos_venv_recv
+** (its numeric_observation rows). */
+AGENTOS_API int agentos_venv_send_discrete(agentos_venv* venv, const uint32_t* env_ids, size_t n,
+                                           const int64_t* actions);
+AGENTOS_API int agentos_venv_send_numeric(agentos_venv* venv, const uint32_t* env_ids, size_t n,
+                                          const double* actions, size_t count);
 
 #ifdef __cplusplus
 }

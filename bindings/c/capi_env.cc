@@ -1,5 +1,6 @@
 // agentos_env.h: governed vector environments over the C boundary.
 #include <array>
+#include <cstddef>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -361,8 +362,13 @@ AGENTOS_API int agentos_venv_recv(agentos_venv* venv, const agentos_recv_rows* o
     if (venv == nullptr) return NullArg(fn, "venv");
     if (out == nullptr) return NullArg(fn, "out");
     if (count == nullptr) return NullArg(fn, "count");
+    // Callers built before the numeric fields were appended pass the older size.
+    constexpr size_t kSizeBeforeNumeric = offsetof(agentos_recv_rows, numeric_observation);
+    const bool has_numeric = out->struct_size == sizeof(agentos_recv_rows);
     int code = AGENTOS_OK;
-    if (!agentos::capi::SizeOk(fn, "out", *out, &code)) return code;
+    if (!has_numeric && out->struct_size != kSizeBeforeNumeric && !agentos::capi::SizeOk(fn, "out", *out, &code)) {
+      return code;
+    }
     if (out->env_id == nullptr) return NullArg(fn, "out->env_id");
     agentos::RecvRows rows;
     rows.capacity = out->capacity;
@@ -383,6 +389,10 @@ AGENTOS_API int agentos_venv_recv(agentos_venv* venv, const agentos_recv_rows* o
     rows.autoreset = out->autoreset;
     rows.final_observation = out->final_observation;
     rows.policy_cost = out->policy_cost;
+    if (has_numeric) {
+      rows.numeric_observation = out->numeric_observation;
+      rows.final_numeric_observation = out->final_numeric_observation;
+    }
     return FromStatus(venv->env->AsyncRecv(rows, count));
   });
 }
@@ -683,6 +693,24 @@ AGENTOS_API int agentos_venv_policy_violations_by_name(const agentos_venv* venv,
 
 // ---- numeric tasks ----------------------------------------------------------
 
+namespace {
+
+// The checks agentos_venv_send_discrete and _numeric share; AGENTOS_OK to go on.
+int CheckNumericSend(const char* fn, const agentos_venv* venv, const uint32_t* env_ids, size_t n,
+                     const void* actions) {
+  if (venv == nullptr) return NullArg(fn, "venv");
+  if (env_ids == nullptr) return NullArg(fn, "env_ids");
+  if (actions == nullptr) return NullArg(fn, "actions");
+  if (venv->env->numeric_shape() == nullptr) return Invalid(fn, "the venv's task is not numeric");
+  const size_t envs = venv->env->num_envs();
+  if (n == 0 || n > envs) {
+    return Invalid(fn, "n is " + std::to_string(n) + "; it must be in [1, " + std::to_string(envs) + "] (num_envs)");
+  }
+  return AGENTOS_OK;
+}
+
+}  // namespace
+
 extern "C" {
 
 AGENTOS_API int agentos_venv_numeric_shape(const agentos_venv* venv, agentos_numeric_shape* out) {
@@ -741,6 +769,28 @@ AGENTOS_API int agentos_venv_step_numeric(agentos_venv* venv, const double* acti
     agentos::BatchActions a;
     a.numeric = std::span<const double>(actions, count);
     return FromStatus(venv->env->Step(a));
+  });
+}
+
+AGENTOS_API int agentos_venv_send_discrete(agentos_venv* venv, const uint32_t* env_ids, size_t n,
+                                           const int64_t* actions) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_send_discrete";
+    if (int code = CheckNumericSend(fn, venv, env_ids, n, actions); code != AGENTOS_OK) return code;
+    agentos::BatchActions a;
+    a.discrete = std::span<const int64_t>(actions, n);
+    return FromStatus(venv->env->AsyncSend(std::span<const uint32_t>(env_ids, n), a));
+  });
+}
+
+AGENTOS_API int agentos_venv_send_numeric(agentos_venv* venv, const uint32_t* env_ids, size_t n,
+                                          const double* actions, size_t count) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_venv_send_numeric";
+    if (int code = CheckNumericSend(fn, venv, env_ids, n, actions); code != AGENTOS_OK) return code;
+    agentos::BatchActions a;
+    a.numeric = std::span<const double>(actions, count);
+    return FromStatus(venv->env->AsyncSend(std::span<const uint32_t>(env_ids, n), a));
   });
 }
 

@@ -9,6 +9,7 @@ set(_linker_symbols _init _fini _edata _end __bss_start _DYNAMIC _GLOBAL_OFFSET_
 set(_required agentos_version agentos_version_number agentos_errmsg agentos_kernel_check agentos_venv_step
               agentos_venv_send agentos_venv_recv
               agentos_task_register agentos_venv_step_discrete agentos_venv_numeric_observations
+              agentos_venv_send_discrete agentos_venv_send_numeric
               agentos_recorder_open)
 
 find_program(NM nm REQUIRED)
