@@ -25,7 +25,8 @@ def test_library_reports_the_version_the_package_expects():
 
 
 def test_every_declared_struct_starts_with_its_own_size():
-    for cls in (_lib.CAction, _lib.CViolation, _env.EnvMetrics, _env.StepExtras, _env.ResetOptions, _env.Chat):
+    for cls in (_lib.CAction, _lib.CViolation, _env.EnvMetrics, _env.StepExtras, _env.ResetOptions, _env.Chat,
+                _env.RecvRows):
         assert cls._fields_[0] == ("struct_size", ctypes.c_uint32)
         assert cls().struct_size == ctypes.sizeof(cls)
 

@@ -115,6 +115,8 @@ class RecvRows(_lib.SizedStructure):
         ("autoreset", c_void_p),
         ("final_observation", c_void_p),
         ("policy_cost", c_void_p),
+        ("numeric_observation", c_void_p),
+        ("final_numeric_observation", c_void_p),
     ]
 
 
@@ -220,6 +222,8 @@ PROTOTYPES: dict[str, Prototype] = {
     "agentos_venv_final_numeric_observations": (c_void_p, [P]),
     "agentos_venv_step_discrete": (c_int, [P, c_void_p, c_size_t]),
     "agentos_venv_step_numeric": (c_int, [P, c_void_p, c_size_t]),
+    "agentos_venv_send_discrete": (c_int, [P, c_void_p, c_size_t, c_void_p]),
+    "agentos_venv_send_numeric": (c_int, [P, c_void_p, c_size_t, c_void_p, c_size_t]),
 }
 for _name, _ctype, _dtype in BUFFERS.values():
     PROTOTYPES[_name] = (c_void_p, [P])  # addresses as ints: mapped once into views

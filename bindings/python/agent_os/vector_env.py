@@ -71,6 +71,10 @@ so its trajectory does not depend on the batches it lands in:
         obs, rew, term, trunc, infos = env.recv()
         env.send(policy(obs), infos["env_id"])
 
+A numeric task's ``send`` takes one action per listed env, as its ``step``
+does (an int array, or a (len(env_ids), action_dim) float array), and
+``recv`` returns its observations as a (batch, obs_dim) array.
+
 Text observations: ``text_observations=True`` makes the engine gather every
 env's observation text (SQL: the question and schema) into one buffer after
 each reset and step; observations are then ``{"task": index array, "text":
@@ -347,19 +351,35 @@ class VectorEnv(_VectorBase):
                               else self._lib.agentos_venv_step_numeric)
         self._action_count = n if self._discrete else n * shape.action_dim
 
-    def _step_numeric(self, actions):
+    def _numeric_actions(self, actions, n):
+        """actions as a C-contiguous array of n rows of the task's action
+        dtype (no copy when they already are one)."""
         a = actions
         if type(a) is not _np.ndarray or a.dtype != self._action_dtype or not a.flags.c_contiguous:
             try:
                 a = _np.ascontiguousarray(actions, dtype=self._action_dtype)
             except (TypeError, ValueError, OverflowError) as e:
                 raise InvalidArgument(f"actions: {e}") from None
-        if a.shape != self._action_shape:
-            raise InvalidArgument(f"actions must have shape {self._action_shape}, not {a.shape}")
+        shape = (n,) + self._action_shape[1:]
+        if a.shape != shape:
+            raise InvalidArgument(f"actions must have shape {shape}, not {a.shape}")
+        return a
+
+    def _step_numeric(self, actions):
+        a = self._numeric_actions(actions, self.num_envs)
         code = self._numeric_step(self._h, a.ctypes.data, self._action_count)
         if code:
             _lib.check(code)
         return self._result()
+
+    def _send_numeric(self, actions, ids_addr, n):
+        a = self._numeric_actions(actions, n)
+        if self._discrete:
+            code = self._lib.agentos_venv_send_discrete(self._h, ids_addr, n, a.ctypes.data)
+        else:
+            code = self._lib.agentos_venv_send_numeric(self._h, ids_addr, n, a.ctypes.data, a.size)
+        if code:
+            _lib.check(code)
 
     # ---- buffers ------------------------------------------------------------
 
@@ -674,6 +694,12 @@ class VectorEnv(_VectorBase):
                 addr = ctypes.addressof(arr)
             self._recv_arrays[name] = arr
             setattr(rows, name, addr)
+        if self.numeric is not None:
+            dtype = _env.OBS_DTYPES[self.numeric.obs_dtype]
+            for name in ("numeric_observation", "final_numeric_observation"):
+                arr = _np.zeros((cap, self.numeric.obs_dim), dtype=dtype)
+                self._recv_arrays[name] = arr
+                setattr(rows, name, arr.ctypes.data)
         self._recv_rows = rows
         self._recv_ref = ctypes.byref(rows)
         self._recv_count = ctypes.c_size_t()
@@ -712,6 +738,11 @@ class VectorEnv(_VectorBase):
         sync ``step``/``reset`` wait until nothing is in flight (StateError)."""
         h = self._handle()
         ids, ids_addr, n = self._env_ids(env_ids)
+        if self.numeric is not None:
+            if not (kinds is None and tools is None and cost_usd is None and tokens is None
+                    and external_reward is None and external_success is None and external_done is None):
+                raise InvalidArgument("a numeric task's send takes only its actions and env_ids")
+            return self._send_numeric(actions, ids_addr, n)
         p = actions if type(actions) is PackedActions else PackedActions(actions)
         if p.n != n:
             raise InvalidArgument(f"{p.n} actions for {n} env ids")
@@ -767,8 +798,12 @@ class VectorEnv(_VectorBase):
                     infos[key] = a[name][:k]
                 infos["_" + key] = stepped
             infos["autoreset"] = a["autoreset"][:k].view(_np.bool_)
+            obs = a["observation"][:k]
             infos["final_observation"] = a["final_observation"][:k]
-            return (a["observation"][:k], a["reward"][:k], a["terminated"][:k].view(_np.bool_),
+            if self.numeric is not None:
+                obs = a["numeric_observation"][:k]
+                infos["final_observation"] = a["final_numeric_observation"][:k]
+            return (obs, a["reward"][:k], a["terminated"][:k].view(_np.bool_),
                     a["truncated"][:k].view(_np.bool_), infos)
         ended = [bool(x) for x in a["autoreset"][:k]]
         stepped_l = [True] * k if self.autoreset == "disabled" else [not x for x in ended]
