@@ -260,9 +260,12 @@ class VectorEnv {
   // the next actions meanwhile) step them in send order. Each env steps
   // exactly as Step would step it (governance, rewards, autoreset), so its
   // trajectory depends only on its own actions and seed, never on which
-  // batch it is sent or received in. Refused, with nothing queued, for an
-  // id out of range or repeated, an env already in flight (sent and not yet
-  // received: a state error), an env Step would refuse, or bad actions.
+  // batch it is sent or received in. A numeric task takes env_ids.size()
+  // discrete actions or rows of numeric values, as Step takes num_envs;
+  // RecvRows' numeric fields then receive the envs' observation rows.
+  // Refused, with nothing queued, for an id out of range or repeated, an
+  // env already in flight (sent and not yet received: a state error), an
+  // env Step would refuse, or bad actions.
   Status AsyncSend(std::span<const std::uint32_t> env_ids, const BatchActions& actions);
   // Blocks until batch_size envs in flight have finished (all of them when
   // fewer are in flight), writes their ids and rows to `out` in finish order
