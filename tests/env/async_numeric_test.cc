@@ -201,11 +201,11 @@ TEST_CASE("async numeric: continuous actions reach the task and recv returns flo
   shape.obs_dtype = ObsDtype::kFloat64;
   shape.action_type = ActionSpaceType::kContinuous;
   shape.action_dim = 2;
-  REQUIRE(RegisterTask("async_counter", shape, [](std::string_view, std::unique_ptr<NumericTask>* out) {
+  REQUIRE(RegisterTask("counter_async", shape, [](std::string_view, std::unique_ptr<NumericTask>* out) {
             *out = std::make_unique<Counter>();
             return Status::Ok();
           }).ok());
-  auto env = MakeEnv(R"({"type":"async_counter"})", 3, 2, 2, AutoresetMode::kNextStep, KernelSpace::AllowAll());
+  auto env = MakeEnv(R"({"type":"counter_async"})", 3, 2, 2, AutoresetMode::kNextStep, KernelSpace::AllowAll());
   REQUIRE(env->Reset(0).ok());
   const std::vector<std::uint32_t> ids = {2, 0};
   const std::vector<double> values = {1, 2, 10, 20};  // env 2: 1 + 2; env 0: 10 + 20
