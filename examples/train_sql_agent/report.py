@@ -19,13 +19,18 @@ CONDITION_TITLES = {
 
 
 class ProgressBar:
-    """One plain-text line on stderr, rewritten in place with \\r."""
+    """One plain-text line on stderr, rewritten in place with \\r on a
+    terminal; elsewhere (a CI log, a file) one line per ``every`` steps and
+    at the end, so a log holds no carriage-return frames."""
 
-    def __init__(self, label: str, total: int, stream=None, width: int = 24):
+    def __init__(self, label: str, total: int, stream=None, width: int = 24, every: int = 10):
         self.label, self.total, self.width = label, max(total, 1), width
         self.stream = stream if stream is not None else sys.stderr
         self.start = time.monotonic()
         self._last_len = 0
+        isatty = getattr(self.stream, "isatty", None)
+        self.in_place = bool(isatty and isatty())
+        self.every = max(int(every), 1)
 
     def update(self, done: int, metrics: dict) -> None:
         frac = min(max(done / self.total, 0.0), 1.0)
@@ -34,14 +39,20 @@ class ProgressBar:
         parts = " ".join("%s %s" % (k, _fmt_metric(v)) for k, v in metrics.items())
         line = "%s [%s] %d/%d %s %5.1fs" % (self.label, bar, done, self.total, parts,
                                            time.monotonic() - self.start)
+        if not self.in_place:
+            if done % self.every == 0 or done >= self.total:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            return
         pad = " " * max(self._last_len - len(line), 0)
         self.stream.write("\r" + line + pad)
         self.stream.flush()
         self._last_len = len(line)
 
     def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
+        if self.in_place:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def _fmt_metric(v) -> str:

@@ -1,5 +1,6 @@
 """The training example against the real engine: the SQL task of the C++
 VectorEnv through agent_os (no test double here), and a tiny end-to-end run."""
+import io
 import json
 import os
 import re
@@ -12,6 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "examples", "train_sql_agent"))
 
 import engine  # noqa: E402
+import report  # noqa: E402
 import train  # noqa: E402
 
 TASKS = [json.loads(line) for line in open(os.path.join(train.DATASET_DIR, "tasks.jsonl"), encoding="utf-8")]
@@ -127,7 +129,24 @@ def test_a_tiny_training_run_end_to_end(tmp_path, capsys):
     assert audit["valid"] and audit["records"] == 4 * 8 * 4
     captured = capsys.readouterr()
     assert "| governed (blocked + penalties), 1 seeds |" in captured.out
-    assert "\r" in captured.err  # the live progress bar
+    # Not a terminal: whole progress lines (the last step's included), no \r frames.
+    assert "\r" not in captured.err and " 4/4 " in captured.err
+
+
+def test_progress_bar_rewrites_in_place_only_on_a_terminal():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty, log = Tty(), io.StringIO()
+    for stream in (tty, log):
+        bar = report.ProgressBar("governed", 20, stream=stream, every=10)
+        for step in range(1, 21):
+            bar.update(step, {"viol": 0.0})
+        bar.close()
+    assert tty.getvalue().count("\r") == 20 and tty.getvalue().endswith("\n")
+    assert "\r" not in log.getvalue()
+    assert [line.split("] ")[1].split()[0] for line in log.getvalue().splitlines()] == ["10/20", "20/20"]
 
 
 def test_quick_mode_fails_when_the_agent_does_not_learn(tmp_path):
