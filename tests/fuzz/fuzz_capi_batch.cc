@@ -42,7 +42,9 @@ agentos_kernel* Kernel() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const std::int32_t kind = static_cast<std::int32_t>(data[0] % 7) - 1;  // -1 .. 5; 0 .. 3 valid
+  // -1 .. 6; AGENTOS_ACTION_SQL (0) .. AGENTOS_ACTION_NUMERIC (4) valid. A numeric
+  // action checked without its values is denied, never refused as a call.
+  const std::int32_t kind = static_cast<std::int32_t>(data[0] % 8) - 1;
   const std::size_t n = data[1] % 32;
   std::size_t pos = 2;
   std::vector<std::uint64_t> offsets(n + 1);
@@ -60,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::unique_ptr<char[]> bytes(new char[len == 0 ? 1 : len]);
   if (len > 0) std::memcpy(bytes.get(), data + pos, len);
 
-  bool valid = kind >= 0 && kind <= 3 && offsets[n] <= len;
+  bool valid = kind >= AGENTOS_ACTION_SQL && kind <= AGENTOS_ACTION_NUMERIC && offsets[n] <= len;
   for (std::size_t i = 0; i < n; ++i) valid = valid && offsets[i] <= offsets[i + 1];
 
   constexpr std::uint8_t kUntouched = 0xA5;
