@@ -60,16 +60,8 @@ from agent_os import KernelSpace  # noqa: E402
 from agent_os.env_config import EnvironmentConfig  # noqa: E402
 from agent_os.vector_env import VectorEnv  # noqa: E402
 
-ZONE_POLICY = """
-version: 1
-policies:
-  - name: cart_zone
-    type: numeric
-    severity: medium
-    rules:
-      - {state_index: 0, above: 1.5, action_min: 0, action_max: 0}
-      - {state_index: 0, below: -1.5, action_min: 1, action_max: 1}
-"""
+ZONE_POLICY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "policies",
+                           "cartpole_zone.yaml")
 SIZES = (8, 64, 1024)
 THREADS = (1, 2)
 ASYNC_SIZES = (64, 1024)
@@ -97,7 +89,7 @@ def timed_loop(step, actions, n, min_seconds, repeats):
 
 
 def agentos_env(n, threads, safety):
-    kernel = KernelSpace.from_yaml_text(ZONE_POLICY) if safety else KernelSpace.allow_all()
+    kernel = KernelSpace.from_yaml(ZONE_POLICY) if safety else KernelSpace.allow_all()
     extra = {"safety_zone": 1.0} if safety else {}
     env = VectorEnv(kernel, n, task="cartpole", num_threads=threads, config=EnvironmentConfig(max_steps=500),
                     **extra)

@@ -4,6 +4,8 @@ policy governing it, and its Gymnasium registration."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -13,16 +15,8 @@ from agent_os import KernelSpace  # noqa: E402
 from agent_os.env_config import EnvironmentConfig  # noqa: E402
 from agent_os.vector_env import VectorEnv  # noqa: E402
 
-ZONE_POLICY = """
-version: 1
-policies:
-  - name: cart_zone
-    type: numeric
-    severity: medium
-    rules:
-      - {state_index: 0, above: 1.5, action_min: 0, action_max: 0}
-      - {state_index: 0, below: -1.5, action_min: 1, action_max: 1}
-"""
+ZONE_POLICY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples", "policies",
+                           "cartpole_zone.yaml")
 
 
 def test_equals_gymnasium_step_for_step_from_matched_states():
@@ -98,7 +92,7 @@ def test_safety_cost_outside_the_zone_is_reported_as_cost_not_reward():
 
 
 def test_numeric_zone_policy_blocks_pushing_further_out():
-    kernel = KernelSpace.from_yaml_text(ZONE_POLICY)
+    kernel = KernelSpace.from_yaml(ZONE_POLICY)
     env = VectorEnv(kernel, 2, task="cartpole", initial_state=[2.0, 0, 0, 0], keep_results=True)
     obs, _ = env.reset(seed=0)
     before = obs.copy()
