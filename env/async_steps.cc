@@ -113,7 +113,7 @@ void AsyncSteps::Recv(std::span<std::uint32_t> ids, Status* first_error) {
     if (done_.size < want) {
       want_ = want;
       done_cv_.wait(lock, [&] { return done_.size >= want; });
-      want_ = 0;
+      want_ = 0;  // already 0 unless the wake-up was spurious and then satisfied
     }
     for (std::size_t k = 0; k < want; ++k) ids[k] = done_.Pop();
   }
@@ -146,7 +146,15 @@ void AsyncSteps::WorkerLoop(unsigned worker) {
     s.error = env_.StepOne(id, s.input, scratch);
     lock.lock();
     done_.Push(id);
-    if (want_ != 0 && done_.size >= want_) done_cv_.notify_one();
+    if (want_ != 0 && done_.size >= want_) {
+      // One wake-up per Recv: workers finishing after this one see want_ 0
+      // and make no system call. Notified after unlocking, so the receiver
+      // does not wake only to block on mu_ still held here.
+      want_ = 0;
+      lock.unlock();
+      done_cv_.notify_one();
+      lock.lock();
+    }
   }
 }
 

@@ -22,7 +22,8 @@
 // Synchronisation: one mutex over both rings and two condition variables
 // (workers wait for work, the receiver for finished envs). Each is notified
 // only when someone is waiting: workers busy stepping or a receiver not in
-// AsyncRecv cost no system call. The lock is held only to move ids, never
+// AsyncRecv cost no system call, and a waiting receiver is woken once, by
+// the worker that completes its batch, after that worker drops the lock. The lock is held only to move ids, never
 // during a step. No spinning: with two workers on two cores, workers that
 // poll for work before sleeping starve the thread that receives and sends
 // (bench_async_sql, no-op envs: 1.1-2.8 us per env-step sleeping at once,
