@@ -13,7 +13,7 @@ Sync: ``step`` over all N envs on 2 threads. Async: N envs in flight on 2
 workers; each ``recv`` returns batch_size finished envs, which are sent their
 next query at once.
 
-The ceiling: every query is first timed alone (median of one-thread steps), and the same steps are replayed with zero machinery cost: sync =
+The ceiling: every query is first timed alone (median CPU time of one-thread steps), and the same steps are replayed with zero machinery cost: sync =
 each batch split the way VectorEnv splits it (min(N, 8) fixed index ranges,
 the calling thread claiming from the front and the worker from the back);
 ideal async = all steps' work / 2 cores. ceiling = ideal async / sync model:
@@ -76,15 +76,17 @@ def make(kernel: KernelSpace, n: int, batch: int | None, time_limit_ms: int, thr
 
 
 def step_us(kernel: KernelSpace, sql: str, time_limit_ms: int, reps: int = 21, envs: int = 8) -> float:
-    """Median wall time of one env's step of `sql` with no other step running:
-    `envs` envs stepped one after the other on one thread, so the per-call
-    cost of Python and the binding is spread over them as in a batch."""
+    """Median CPU time of one env's step of `sql` with no other step running:
+    `envs` envs stepped one after the other on this thread (num_threads 1
+    runs them inline), so the per-call cost of Python and the binding is
+    spread over them as in a batch. CPU time, not wall time: on a shared
+    machine the wall time includes other processes' turns on the core."""
     env = make(kernel, envs, None, time_limit_ms, threads=1)  # reps < MAX_STEPS: no autoreset step among them
     times = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         env.step([sql] * envs)
-        times.append((time.perf_counter() - t0) * 1e6 / envs)
+        times.append((time.thread_time() - t0) * 1e6 / envs)
     env.close()
     return statistics.median(times)
 
@@ -124,7 +126,7 @@ def main() -> None:
         heavy = RUNAWAY
         time_limit_ms = max(1, round(RUNAWAY_MULTIPLE * median / 1000))
         query_us[RUNAWAY] = step_us(kernel, RUNAWAY, time_limit_ms)
-    print(f"mix {args.mix}: median step {median:.0f} us, heavy 10% {query_us[heavy]:.0f} us = "
+    print(f"mix {args.mix}: median step {median:.0f} us CPU, heavy 10% {query_us[heavy]:.0f} us = "
           f"{query_us[heavy] / median:.1f}x the median (time limit {time_limit_ms} ms); "
           f"load average {os.getloadavg()[0]:.2f}")
 
