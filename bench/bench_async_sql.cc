@@ -519,9 +519,11 @@ void MeasureQueryTimes() {
   mix.push_back(c.query_us[&kHeavy]);
   std::sort(mix.begin(), mix.end());
   const double median = (mix[4] + mix[5]) / 2;
-  g_mixes[1].time_limit_ms = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(kRunawayMultiple * median / 1000 + 0.5));
+  g_mixes[1].time_limit_ms =
+      std::max<std::uint32_t>(1, static_cast<std::uint32_t>(kRunawayMultiple * median / 1000 + 0.5));
   c.query_us[&kRunaway] = MedianStepUs(kRunaway, g_mixes[1].time_limit_ms);
-  std::printf("CPU time per step, each query alone: light SELECTs %.0f..%.0f us, median step %.0f us, autoreset step %.0f us\n",
+  std::printf("CPU time per step, each query alone: light SELECTs %.0f..%.0f us, median step %.0f us, "
+              "autoreset step %.0f us\n",
               *std::min_element(light.begin(), light.end()), *std::max_element(light.begin(), light.end()), median,
               c.reset_us);
   std::printf("mix 0 (cross-join): 10%% a bounded cross join, %.0f us = %.1fx the median [premise: >= 10x]\n",
