@@ -32,6 +32,10 @@
 // model), the ceiling ratio ideal / sync model (no async implementation can
 // beat sync by more on this mix with 2 threads), and the cores each mode
 // got (CPU time / wall time): below 2, the machine, not the code, is short.
+// "step work / CPU time" compares the modelled work with the CPU time the
+// process spent: what is missing went to the machinery, to spinning, and to
+// steps running slower than alone (shared caches); it can read a few
+// percent over 100% because the per-query costs are startup medians.
 //
 //   build/release/bench/bench_async_sql                 (~2 min)
 #include <benchmark/benchmark.h>
