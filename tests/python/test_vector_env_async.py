@@ -126,3 +126,24 @@ def test_batch_size_is_checked_by_the_engine():
     with pytest.raises(InvalidArgument, match="batch_size"):
         ext_env(3, batch_size=4)
     assert ext_env(3).batch_size == 3  # default: num_envs
+
+
+def test_each_recv_returns_its_own_infos_dict_over_the_new_rows():
+    env = ext_env(4, max_steps=2, num_threads=2, batch_size=4)
+    env.reset(seed=0)
+    send_msgs(env, [0, 1, 2, 3], [1.0, 1.0, 1.0, 1.0], [False] * 4)
+    first = env.recv()[4]
+    first.pop("env_id")  # the caller's dict: changing it changes no later recv
+    first["mine"] = 1
+    send_msgs(env, [0, 1, 2, 3], [2.0, 2.0, 2.0, 2.0], [False] * 4)
+    _obs, rew, _term, trunc, infos = env.recv()
+    assert "mine" not in infos
+    assert sorted(int(i) for i in infos["env_id"]) == [0, 1, 2, 3]
+    assert [float(r) for r in rew] == [2.0, 2.0, 2.0, 2.0]
+    assert [int(s) for s in infos["episode_step"]] == [2, 2, 2, 2]
+    assert [bool(t) for t in trunc] == [True, True, True, True]  # max_steps 2
+    # The third step of each env is its autoreset: the stepped mask follows.
+    send_msgs(env, [0, 1, 2, 3], [3.0, 3.0, 3.0, 3.0], [False] * 4)
+    infos = env.recv()[4]
+    assert [bool(a) for a in infos["autoreset"]] == [True, True, True, True]
+    assert [bool(s) for s in infos["_executed"]] == [False, False, False, False]

@@ -701,6 +701,7 @@ class VectorEnv(_VectorBase):
                 self._recv_arrays[name] = arr
                 setattr(rows, name, arr.ctypes.data)
         self._recv_rows = rows
+        self._recv_views: dict[int, Any] = {}  # k -> _recv_views_of(k)
         self._recv_ref = ctypes.byref(rows)
         self._recv_count = ctypes.c_size_t()
         if _np is not None:
@@ -782,29 +783,45 @@ class VectorEnv(_VectorBase):
         _lib.check(self._lib.agentos_venv_in_flight(self._handle(), ctypes.byref(out)))
         return out.value
 
+    def _recv_views_of(self, k: int):
+        """recv's result over the first k rows as numpy views, followed by
+        the autoreset mask and the stepped mask recomputed from it at
+        every recv."""
+        a = self._recv_arrays
+        keys = self._info_keys
+        stepped = self._recv_stepped[:k]
+        infos: dict[str, Any] = {"env_id": a["env_id"][:k]}
+        for key in keys:
+            name = _INFO_BUFFERS.get(key, key)
+            if name == "executed_bool":
+                infos[key] = a["executed"][:k].view(_np.bool_)
+            else:
+                infos[key] = a[name][:k]
+            infos["_" + key] = stepped
+        infos["autoreset"] = a["autoreset"][:k].view(_np.bool_)
+        obs = a["observation"][:k]
+        infos["final_observation"] = a["final_observation"][:k]
+        if self.numeric is not None:
+            obs = a["numeric_observation"][:k]
+            infos["final_observation"] = a["final_numeric_observation"][:k]
+        return (obs, a["reward"][:k], a["terminated"][:k].view(_np.bool_),
+                a["truncated"][:k].view(_np.bool_), infos, infos["autoreset"], stepped)
+
     def _recv_result(self, k: int):
         a = self._recv_arrays
         keys = self._info_keys
         if _np is not None:
-            stepped = self._recv_stepped[:k]
+            # The views of the first k rows are the same from one recv to
+            # the next (the arrays are fixed), so they are made once per k:
+            # a recv then costs the C call, the stepped mask and a copy of
+            # the infos dict (each caller's own, free to change).
+            views = self._recv_views.get(k)
+            if views is None:
+                views = self._recv_views[k] = self._recv_views_of(k)
+            obs, reward, terminated, truncated, infos, ended, stepped = views
             if self.autoreset != "disabled":
-                _np.logical_not(a["autoreset"][:k].view(_np.bool_), out=stepped)
-            infos: dict[str, Any] = {"env_id": a["env_id"][:k]}
-            for key in keys:
-                name = _INFO_BUFFERS.get(key, key)
-                if name == "executed_bool":
-                    infos[key] = a["executed"][:k].view(_np.bool_)
-                else:
-                    infos[key] = a[name][:k]
-                infos["_" + key] = stepped
-            infos["autoreset"] = a["autoreset"][:k].view(_np.bool_)
-            obs = a["observation"][:k]
-            infos["final_observation"] = a["final_observation"][:k]
-            if self.numeric is not None:
-                obs = a["numeric_observation"][:k]
-                infos["final_observation"] = a["final_numeric_observation"][:k]
-            return (obs, a["reward"][:k], a["terminated"][:k].view(_np.bool_),
-                    a["truncated"][:k].view(_np.bool_), infos)
+                _np.logical_not(ended, out=stepped)
+            return obs, reward, terminated, truncated, dict(infos)
         ended = [bool(x) for x in a["autoreset"][:k]]
         stepped_l = [True] * k if self.autoreset == "disabled" else [not x for x in ended]
         infos = {"env_id": list(a["env_id"][:k])}
