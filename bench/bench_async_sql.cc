@@ -530,11 +530,12 @@ void MeasureQueryTimes() {
               "autoreset step %.0f us\n",
               *std::min_element(light.begin(), light.end()), *std::max_element(light.begin(), light.end()), median,
               c.reset_us);
-  std::printf("mix 0 (cross-join): 10%% a bounded cross join, %.0f us = %.1fx the median [premise: >= 10x]\n",
-              c.query_us[&kHeavy], c.query_us[&kHeavy] / median);
-  std::printf("mix 1 (runaway):    10%% a runaway query stopped by a %u ms CPU limit (%.0fx the median), %.0f us = "
+  std::printf("mix 0 (%s): 10%% a bounded cross join, %.0f us = %.1fx the median [premise: >= 10x]\n",
+              g_mixes[0].name, c.query_us[&kHeavy], c.query_us[&kHeavy] / median);
+  std::printf("mix 1 (%s): 10%% a runaway query stopped by a %u ms CPU limit (%.0fx the median), %.0f us = "
               "%.1fx the median\n",
-              g_mixes[1].time_limit_ms, kRunawayMultiple, c.query_us[&kRunaway], c.query_us[&kRunaway] / median);
+              g_mixes[1].name, g_mixes[1].time_limit_ms, kRunawayMultiple, c.query_us[&kRunaway],
+              c.query_us[&kRunaway] / median);
 }
 
 class SummaryReporter : public benchmark::ConsoleReporter {
