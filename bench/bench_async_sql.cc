@@ -197,14 +197,13 @@ double StepCost(const Mix& mix, std::size_t env, std::size_t k) {
   return IsResetStep(k) ? Costs().reset_us : Costs().Of(Sequence(env, mix.heavy)[k % kSequence]);
 }
 
-// Sync Step's makespan for one batch under VectorEnv's split (mirrors
-// VectorEnv::ChunksFor and env/thread_pool.h): with min_envs_per_thread 1
-// the batch is cut into min(n, 4 x 2 threads) fixed index ranges; the
-// caller claims ranges from the front and the worker from the back, each
-// taking the next as soon as it is free. Zero hand-off cost.
-// *work_us gets the sum of the steps' costs.
-double SyncBatchModel(const Mix& mix, std::size_t n, std::span<const std::size_t> step, double* work_us) {
-  const std::size_t chunks = std::min<std::size_t>(n, 4 * 2);
+// Sync Step's makespan for one batch under VectorEnv's split: `chunks`
+// fixed index ranges (VectorEnv::step_chunks); the caller claims ranges
+// from the front and the worker from the back, each taking the next as
+// soon as it is free (env/thread_pool.h). Zero hand-off cost. Adds the sum
+// of the steps' costs to *work_us.
+double SyncBatchModel(const Mix& mix, std::size_t n, std::size_t chunks, std::span<const std::size_t> step,
+                      double* work_us) {
   std::vector<double> chunk_us(chunks, 0.0);
   for (std::size_t c = 0; c < chunks; ++c) {
     for (std::size_t i = n * c / chunks; i < n * (c + 1) / chunks; ++i) chunk_us[c] += StepCost(mix, i, step[i]);
@@ -298,7 +297,7 @@ struct Checked {
 std::size_t SyncPhase(Envs& envs, Packer& packer, std::span<const std::uint32_t> all, int batches, Checked& check,
                       double* model_us, double* work_us) {
   for (int b = 0; b < batches; ++b) {
-    *model_us += SyncBatchModel(packer.mix, all.size(), packer.step, work_us);
+    *model_us += SyncBatchModel(packer.mix, all.size(), envs.v->step_chunks(), packer.step, work_us);
     if (Status s = envs.v->Step(packer.Pack(all)); !s.ok()) Die(s.ToString());
     const VectorBuffers& buf = envs.v->buffers();
     for (std::size_t i = 0; i < all.size(); ++i) {

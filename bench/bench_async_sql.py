@@ -15,7 +15,8 @@ next query at once.
 
 The ceiling: every query is first timed alone (median CPU time of one-thread
 steps), and the same steps are replayed with zero machinery cost: sync = each
-batch split the way VectorEnv splits it (min(N, 8) fixed index ranges,
+batch split the way VectorEnv splits it (min(N, 8) fixed index ranges, as
+VectorEnv::step_chunks() gives with min_envs_per_thread 1,
 the calling thread claiming from the front and the worker from the back);
 ideal async = all steps' work / 2 cores. ceiling = ideal async / sync model:
 no async implementation beats sync by more on this mix with 2 threads.

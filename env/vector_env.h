@@ -219,6 +219,11 @@ class VectorEnv {
 
   std::size_t num_envs() const { return envs_.size(); }
   const VectorEnvConfig& config() const { return config_; }
+  // How Step and Reset split a batch: into step_chunks() fixed ranges,
+  // chunk c holding envs [n*c/chunks, n*(c+1)/chunks), claimed by the
+  // threads as they free up (env/thread_pool.h). For models of its timing
+  // (bench/bench_async_sql.cc).
+  unsigned step_chunks() const { return ChunksFor(envs_.size()); }
 
   // Resets every env, or those with mask[i] != 0 (mask empty or n long).
   // If some task resets fail, the others still happen; the error of the
