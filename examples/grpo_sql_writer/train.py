@@ -20,6 +20,7 @@ import copy
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,7 +58,7 @@ def parse_args(argv=None):
     p.add_argument("--temperature", type=float, default=0.7, help="GRPO sampling temperature")
     p.add_argument("--kl", type=float, default=0.02, help="KL coefficient to the prior")
     p.add_argument("--lambda-lr", type=float, default=0.5, help="Lagrange multiplier step size")
-    p.add_argument("--jobs", type=int, default=2, help="processes (one seed each; results do not depend on it)")
+    p.add_argument("--jobs", type=int, default=2, help="processes running the jobs (a prior per seed, a run per seed and condition); results do not depend on it")
     p.add_argument("--torch-threads", type=int, default=1, help="torch threads (fixed: results depend on it)")
     p.add_argument("--progress-every", type=int, default=5, help="a progress line every N steps")
     p.add_argument("--out", default=os.path.join(HERE, "out"), help="output directory")
@@ -276,18 +277,68 @@ def deterministic_torch(threads: int) -> None:
     torch.utils.deterministic.fill_uninitialized_memory = False
 
 
-def run_seed(args, seed: int) -> dict:
-    """The prior and every condition for one seed (one process: nothing shared but files)."""
+# ---- jobs -----------------------------------------------------------------------------
+# The work is one prior per seed, then one GRPO run per (seed, condition), each
+# starting from its seed's prior saved to a file. Every job is deterministic on
+# its own (fixed torch threads, its own seeds, an exact state_dict round trip),
+# so the numbers do not depend on --jobs or on which process ran which job.
+
+_WORKER: dict = {}
+
+
+def _worker_init(args) -> None:
     deterministic_torch(args.torch_threads)
-    ws = Workspace(args)
-    progress = Progress(args.progress_every)
+    _WORKER["ws"] = Workspace(args)
+    _WORKER["progress"] = Progress(args.progress_every)
+
+
+def _prior_path(args, seed: int) -> str:
+    return os.path.join(args.prior_dir, "prior-seed%d.pt" % seed)
+
+
+def prior_job(args, seed: int) -> dict:
+    ws = _WORKER["ws"]
     prior = train_prior(ws, seed)
-    out = {"prior": {"eval": evaluate(ws, prior)}}
-    print("  prior seed %d: held-out exec acc %.3f" % (seed, out["prior"]["eval"]["held_out"]["exec_acc"]), flush=True)
-    for c in args.conditions:
-        out[c] = run_grpo(ws, prior, c, seed, progress)
-    ws.close()
-    return out
+    torch.save(prior.state_dict(), _prior_path(args, seed))
+    res = {"eval": evaluate(ws, prior)}
+    print("  prior seed %d: held-out exec acc %.3f" % (seed, res["eval"]["held_out"]["exec_acc"]), flush=True)
+    return res
+
+
+def grpo_job(args, seed: int, condition: str) -> dict:
+    ws = _WORKER["ws"]
+    prior = SqlWriter(ws.sql_tok, ws.obs_tok)
+    prior.load_state_dict(torch.load(_prior_path(args, seed)))
+    return run_grpo(ws, prior, condition, seed, _WORKER["progress"])
+
+
+def run_all(args) -> dict:
+    """runs[row][seed] for row in prior + conditions: a pool of jobs over args.jobs processes."""
+    runs: dict = {row: {} for row in ["prior"] + args.conditions}
+    with tempfile.TemporaryDirectory(prefix="grpo_sql_writer_priors_") as prior_dir:
+        args.prior_dir = prior_dir
+        if args.jobs <= 1:
+            _worker_init(args)
+            for seed in args.seeds:
+                runs["prior"][seed] = prior_job(args, seed)
+                for c in args.conditions:
+                    runs[c][seed] = grpo_job(args, seed, c)
+            _WORKER.pop("ws").close()
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ctx.Pool(args.jobs, initializer=_worker_init, initargs=(args,)) as pool:
+                priors = {seed: pool.apply_async(prior_job, (args, seed)) for seed in args.seeds}
+                pending = {}
+                # A seed's GRPO runs are queued as soon as its prior exists; an
+                # idle process takes whichever job is next (priors first).
+                for seed in args.seeds:
+                    runs["prior"][seed] = priors[seed].get()
+                    for c in args.conditions:
+                        pending[(seed, c)] = pool.apply_async(grpo_job, (args, seed, c))
+                for (seed, c), job in pending.items():
+                    runs[c][seed] = job.get()
+        del args.prior_dir
+    return runs
 
 
 def main(argv=None) -> int:
@@ -303,15 +354,7 @@ def main(argv=None) -> int:
               len(task_splits.HELD_OUT_FAMILIES), ws.sql_tok.vocab_size, ws.sql_tok.num_actions - ws.sql_tok.vocab_size,
               args.seeds, ",".join(args.conditions), args.steps, args.tasks_per_step, args.group_size, args.jobs),
           flush=True)
-    if args.jobs > 1 and len(args.seeds) > 1:
-        # One process per seed: each is deterministic on its own (fixed torch
-        # threads, its own seeds), so the numbers do not depend on --jobs.
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(min(args.jobs, len(args.seeds))) as pool:
-            per_seed = pool.starmap(run_seed, [(args, s) for s in args.seeds])
-    else:
-        per_seed = [run_seed(args, s) for s in args.seeds]
-    runs = {row: {seed: res[row] for seed, res in zip(args.seeds, per_seed)} for row in ["prior"] + args.conditions}
+    runs = run_all(args)
     elapsed = time.monotonic() - t0
     results = writer_report.build_results(args, ws, runs, elapsed)
     ws.close()
