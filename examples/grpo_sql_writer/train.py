@@ -20,6 +20,7 @@ import copy
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,7 +58,7 @@ def parse_args(argv=None):
     p.add_argument("--temperature", type=float, default=0.7, help="GRPO sampling temperature")
     p.add_argument("--kl", type=float, default=0.02, help="KL coefficient to the prior")
     p.add_argument("--lambda-lr", type=float, default=0.5, help="Lagrange multiplier step size")
-    p.add_argument("--jobs", type=int, default=2, help="processes (one seed each; results do not depend on it)")
+    p.add_argument("--jobs", type=int, default=2, help="processes running the jobs (a prior per seed, a run per seed and condition); results do not depend on it")
     p.add_argument("--torch-threads", type=int, default=1, help="torch threads (fixed: results depend on it)")
     p.add_argument("--progress-every", type=int, default=5, help="a progress line every N steps")
     p.add_argument("--out", default=os.path.join(HERE, "out"), help="output directory")
@@ -159,8 +160,8 @@ def train_prior(ws: Workspace, seed: int) -> SqlWriter:
             seqs = [ids for t in tasks for ids in by_task[t]]
             counts = torch.tensor([len(by_task[t]) for t in tasks])
             actions, mask = pad_actions(seqs, ws.sql_tok.pad_id, ws.sql_tok.eos_id)
-            enc = SqlWriter.repeat(model.encode(ws.obs_batch(tasks)), counts)
-            logp = model.token_log_probs(actions, enc)
+            rows = torch.arange(len(tasks)).repeat_interleave(counts)
+            logp = model.bucketed_log_probs(actions, model.encode(ws.obs_batch(tasks)), rows)
             loss = -(logp * mask).sum() / mask.sum()
             opt.zero_grad()
             loss.backward()
@@ -221,19 +222,19 @@ def run_grpo(ws: Workspace, prior: SqlWriter, condition: str, seed: int, progres
         tasks, queue = queue[:a.tasks_per_step], queue[a.tasks_per_step:]
         obs = ws.obs_batch(tasks)
         with torch.no_grad():
-            enc = SqlWriter.repeat(policy.encode(obs), a.group_size)
-            actions = policy.generate(enc, ws.max_len, generator=gen, temperature=cfg.temperature)
+            actions = policy.generate(policy.encode(obs), ws.max_len, group=a.group_size, generator=gen,
+                                      temperature=cfg.temperature)
         env_tasks = [t for t in tasks for _ in range(a.group_size)]
         out = env.run(env_tasks, ws.decode(actions, env_tasks))
         signal = out.reward - lam * out.cost if lagrangian else out.reward
         adv = group_advantages(torch.from_numpy(signal), a.group_size, cfg.adv_eps)
         mask = actions != policy.pad_id
+        rows = torch.arange(len(tasks)).repeat_interleave(a.group_size)
         with torch.no_grad():
-            ref_logp = ref.token_log_probs(actions, SqlWriter.repeat(ref.encode(obs), a.group_size), cfg.temperature)
+            ref_logp = ref.bucketed_log_probs(actions, ref.encode(obs), rows, cfg.temperature)
         old_logp = None
         for _ in range(cfg.inner_epochs):
-            enc_g = SqlWriter.repeat(policy.encode(obs), a.group_size)
-            logp = policy.token_log_probs(actions, enc_g, cfg.temperature)
+            logp = policy.bucketed_log_probs(actions, policy.encode(obs), rows, cfg.temperature)
             if old_logp is None:  # the sampling policy is the one before the first update
                 old_logp = logp.detach()
             loss, _ = grpo_loss(logp, old_logp, ref_logp, mask, adv, cfg.clip, cfg.kl_coef)
@@ -267,19 +268,77 @@ def run_grpo(ws: Workspace, prior: SqlWriter, condition: str, seed: int, progres
             "engine_steps": int(m["steps"]), "blocked": int(m["blocked"]), "audit": audit}
 
 
-def run_seed(args, seed: int) -> dict:
-    """The prior and every condition for one seed (one process: nothing shared but files)."""
-    torch.set_num_threads(args.torch_threads)
+def deterministic_torch(threads: int) -> None:
+    """Fixed thread count and deterministic kernels: the same seed gives the same numbers."""
+    torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
-    ws = Workspace(args)
-    progress = Progress(args.progress_every)
+    # Deterministic mode also fills every new tensor with NaN to expose reads of
+    # uninitialised memory; nothing here reads one, and the fill cost ~10% of the time.
+    torch.utils.deterministic.fill_uninitialized_memory = False
+
+
+# ---- jobs -----------------------------------------------------------------------------
+# The work is one prior per seed, then one GRPO run per (seed, condition), each
+# starting from its seed's prior saved to a file. Every job is deterministic on
+# its own (fixed torch threads, its own seeds, an exact state_dict round trip),
+# so the numbers do not depend on --jobs or on which process ran which job.
+
+_WORKER: dict = {}
+
+
+def _worker_init(args) -> None:
+    deterministic_torch(args.torch_threads)
+    _WORKER["ws"] = Workspace(args)
+    _WORKER["progress"] = Progress(args.progress_every)
+
+
+def _prior_path(args, seed: int) -> str:
+    return os.path.join(args.prior_dir, "prior-seed%d.pt" % seed)
+
+
+def prior_job(args, seed: int) -> dict:
+    ws = _WORKER["ws"]
     prior = train_prior(ws, seed)
-    out = {"prior": {"eval": evaluate(ws, prior)}}
-    print("  prior seed %d: held-out exec acc %.3f" % (seed, out["prior"]["eval"]["held_out"]["exec_acc"]), flush=True)
-    for c in args.conditions:
-        out[c] = run_grpo(ws, prior, c, seed, progress)
-    ws.close()
-    return out
+    torch.save(prior.state_dict(), _prior_path(args, seed))
+    res = {"eval": evaluate(ws, prior)}
+    print("  prior seed %d: held-out exec acc %.3f" % (seed, res["eval"]["held_out"]["exec_acc"]), flush=True)
+    return res
+
+
+def grpo_job(args, seed: int, condition: str) -> dict:
+    ws = _WORKER["ws"]
+    prior = SqlWriter(ws.sql_tok, ws.obs_tok)
+    prior.load_state_dict(torch.load(_prior_path(args, seed)))
+    return run_grpo(ws, prior, condition, seed, _WORKER["progress"])
+
+
+def run_all(args) -> dict:
+    """runs[row][seed] for row in prior + conditions: a pool of jobs over args.jobs processes."""
+    runs: dict = {row: {} for row in ["prior"] + args.conditions}
+    with tempfile.TemporaryDirectory(prefix="grpo_sql_writer_priors_") as prior_dir:
+        args.prior_dir = prior_dir
+        if args.jobs <= 1:
+            _worker_init(args)
+            for seed in args.seeds:
+                runs["prior"][seed] = prior_job(args, seed)
+                for c in args.conditions:
+                    runs[c][seed] = grpo_job(args, seed, c)
+            _WORKER.pop("ws").close()
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ctx.Pool(args.jobs, initializer=_worker_init, initargs=(args,)) as pool:
+                priors = {seed: pool.apply_async(prior_job, (args, seed)) for seed in args.seeds}
+                pending = {}
+                # A seed's GRPO runs are queued as soon as its prior exists; an
+                # idle process takes whichever job is next (priors first).
+                for seed in args.seeds:
+                    runs["prior"][seed] = priors[seed].get()
+                    for c in args.conditions:
+                        pending[(seed, c)] = pool.apply_async(grpo_job, (args, seed, c))
+                for (seed, c), job in pending.items():
+                    runs[c][seed] = job.get()
+        del args.prior_dir
+    return runs
 
 
 def main(argv=None) -> int:
@@ -295,15 +354,7 @@ def main(argv=None) -> int:
               len(task_splits.HELD_OUT_FAMILIES), ws.sql_tok.vocab_size, ws.sql_tok.num_actions - ws.sql_tok.vocab_size,
               args.seeds, ",".join(args.conditions), args.steps, args.tasks_per_step, args.group_size, args.jobs),
           flush=True)
-    if args.jobs > 1 and len(args.seeds) > 1:
-        # One process per seed: each is deterministic on its own (fixed torch
-        # threads, its own seeds), so the numbers do not depend on --jobs.
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(min(args.jobs, len(args.seeds))) as pool:
-            per_seed = pool.starmap(run_seed, [(args, s) for s in args.seeds])
-    else:
-        per_seed = [run_seed(args, s) for s in args.seeds]
-    runs = {row: {seed: res[row] for seed, res in zip(args.seeds, per_seed)} for row in ["prior"] + args.conditions}
+    runs = run_all(args)
     elapsed = time.monotonic() - t0
     results = writer_report.build_results(args, ws, runs, elapsed)
     ws.close()

@@ -97,6 +97,42 @@ def test_policy_can_write_every_destructive_statement(tasks, tokenizer):
         assert bool(torch.isfinite(logp[mask]).all())
 
 
+def test_bucketed_log_probs_equal_one_padded_batch(tasks, tokenizer):
+    """Length buckets only drop padding: the log-probs are those of one padded batch."""
+    torch.manual_seed(0)
+    obs_tok = ObservationTokenizer()
+    model = SqlWriter(tokenizer, obs_tok)
+    items = [(t, c["sql"]) for t in tasks[:3] for c in t["candidates"]]
+    obs = batch_observations([obs_tok.encode("Question: %s\nSchema:\norders(id)\n" % t["question"]) for t in tasks[:3]])
+    rows = torch.tensor([k for k in range(3) for _ in tasks[k]["candidates"]])
+    actions, mask = pad_actions([tokenizer.encode(sql, t["question"]) for t, sql in items],
+                                tokenizer.pad_id, tokenizer.eos_id)
+    with torch.no_grad():
+        enc = model.encode(obs)
+        whole = model.token_log_probs(actions, SqlWriter.select(enc, rows), 0.7)
+        bucketed = model.bucketed_log_probs(actions, enc, rows, 0.7, buckets=3)
+    assert bucketed.shape == actions.shape
+    assert torch.allclose(bucketed, whole, atol=1e-5)
+    assert bool((bucketed[~mask] == 0).all())
+
+
+def test_generate_writes_group_rows_per_observation(tokenizer):
+    """Rows i*group .. i*group+group-1 read observation i: greedy rows of one group are equal."""
+    torch.manual_seed(0)
+    obs_tok = ObservationTokenizer()
+    model = SqlWriter(tokenizer, obs_tok)
+    obs = batch_observations([obs_tok.encode("Question: Count the orders.\nSchema:\norders(id)\n"),
+                              obs_tok.encode("Question: List every product name.\nSchema:\nproducts(id, name)\n")])
+    with torch.no_grad():
+        enc = model.encode(obs)
+        grouped = model.generate(enc, 16, group=3, greedy=True)
+        single = model.generate(enc, 16, greedy=True)
+    assert grouped.shape[0] == 6
+    for i in range(2):
+        for j in range(3):
+            assert grouped[3 * i + j, :single.shape[1]].tolist() == single[i].tolist()
+
+
 def test_group_advantages_hand_computed():
     rewards = torch.tensor([1.0, -2.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0])
     adv = group_advantages(rewards, 4, eps=1e-6)
