@@ -310,7 +310,10 @@ GovernedEnvironment::StepReward GovernedEnvironment::Reward(const Decision& d, c
     clean_success = episode_violations_ == 0;
   }
   StepReward out;
-  out.reward = shared_->config.reward.Reward(outcome.reward, d, clean_success, &out.penalty);
+  // A clean decision's penalty is 0 without summing its (zero) counts.
+  const RewardConfig& rc = shared_->config.reward;
+  out.reward = d.total_violations() == 0 ? rc.Reward(outcome.reward, 0.0, clean_success, &out.penalty)
+                                         : rc.Reward(outcome.reward, d, clean_success, &out.penalty);
   episode_return_ += out.reward;
   return out;
 }
@@ -318,7 +321,7 @@ GovernedEnvironment::StepReward GovernedEnvironment::Reward(const Decision& d, c
 GovernedEnvironment::StepEnd GovernedEnvironment::EndOfStep(const Decision& d, const TaskOutcome& outcome) {
   const EnvironmentConfig& cfg = shared_->config;
   StepEnd end;
-  end.signals = pending_signals_ | DecisionSignals(d);
+  end.signals = pending_signals_ | (d.total_violations() == 0 ? 0u : DecisionSignals(d));
   pending_signals_ = 0;
   if (cfg.max_cost_usd && state_.cost_usd >= *cfg.max_cost_usd * (1.0 - kBudgetTolerance)) {
     end.signals |= Bit(Signal::kBudget);
@@ -344,6 +347,10 @@ void GovernedEnvironment::CountStep(const Decision& d, const TaskOutcome& outcom
   } else {
     ++counters_.blocked;
   }
+  if (outcome.error) ++counters_.task_errors;
+  counters_.penalty_sum += reward.penalty;
+  counters_.reward_sum += reward.reward;
+  if (total == 0) return;
   counters_.violations += total;
   counters_.unattributed_violations += total - static_cast<std::uint32_t>(d.violations().size());
   for (int s = 0; s < kSeverityCount; ++s) counters_.by_severity[s] += d.count(static_cast<Severity>(s));
@@ -351,9 +358,6 @@ void GovernedEnvironment::CountStep(const Decision& d, const TaskOutcome& outcom
     const std::size_t slot = shared_->policies.Find(v.policy());
     if (slot < by_policy_.size()) ++by_policy_[slot];
   }
-  if (outcome.error) ++counters_.task_errors;
-  counters_.penalty_sum += reward.penalty;
-  counters_.reward_sum += reward.reward;
 }
 
 void GovernedEnvironment::FillResult(const Decision& d, const TaskOutcome& outcome, const StepReward& reward,
