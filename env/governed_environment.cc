@@ -170,18 +170,11 @@ Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
     return Status::InvalidArgument("StepInput.external_reward must be finite");
   }
   StepResult& r = *out;
-  // Reset the scalar part; the decision is cleared by whoever fills it.
-  r.observation = -1;
-  r.reward = 0.0;
-  r.terminated = r.truncated = false;
-  r.governed = r.executed = r.autoreset = r.success = r.task_error = false;
-  r.max_severity = -1;
-  r.violations = 0;
-  r.signals = 0;
-  r.penalty = 0.0;
-  r.policy_cost = 0.0;
-  r.final_observation = -1;
-  r.clear_task_message();
+  if (!kill_pending_ && !paused_ && !ended_) {
+    // The governed step (nearly every step) fills every field itself.
+    return GovernedStep(input, r);
+  }
+  ClearResult(r);
   if (kill_pending_) return KillStep(r);
   if (paused_) {
     r.decision.Clear();
@@ -200,6 +193,21 @@ Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
     return Status::Ok();
   }
   return GovernedStep(input, r);
+}
+
+void GovernedEnvironment::ClearResult(StepResult& r) {
+  // The scalar part; the decision is cleared by whoever fills it.
+  r.observation = -1;
+  r.reward = 0.0;
+  r.terminated = r.truncated = false;
+  r.governed = r.executed = r.autoreset = r.success = r.task_error = false;
+  r.max_severity = -1;
+  r.violations = 0;
+  r.signals = 0;
+  r.penalty = 0.0;
+  r.policy_cost = 0.0;
+  r.final_observation = -1;
+  r.clear_task_message();
 }
 
 void GovernedEnvironment::IdleStep(StepResult& r) {
@@ -242,7 +250,10 @@ Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult
   // Before anything runs or changes: an action must never execute unless
   // its step can still be recorded.
   if (shared_->config.audit_sink) {
-    if (Status ready = CheckAuditSink(); !ready.ok()) return ready;
+    if (Status ready = CheckAuditSink(); !ready.ok()) {
+      ClearResult(r);
+      return ready;
+    }
   }
   const Action& action = *input.action;
   Decision& d = r.decision;
@@ -371,7 +382,13 @@ void GovernedEnvironment::FillResult(const Decision& d, const TaskOutcome& outco
   r.executed = d.allowed();
   r.success = outcome.success;
   r.task_error = outcome.error;
-  if (outcome.error) r.set_task_message(outcome.message.empty() ? "the task reported an error" : outcome.message);
+  if (outcome.error) {
+    r.set_task_message(outcome.message.empty() ? "the task reported an error" : outcome.message);
+  } else {
+    r.clear_task_message();
+  }
+  r.autoreset = false;
+  r.final_observation = -1;
   r.max_severity = max_sev ? static_cast<std::int8_t>(*max_sev) : std::int8_t{-1};
   r.violations = d.total_violations();
   r.signals = end.signals;

@@ -194,6 +194,9 @@ class GovernedEnvironment {
   Status GovernedStep(const StepInput& input, StepResult& r);
   Status GovernedStepNamed(const StepInput& input, StepResult& r);  // action.agent_id is set
   Status KillStep(StepResult& r);
+  // Resets a result's scalars for the steps that are not governed (a governed
+  // step's FillResult sets every one).
+  static void ClearResult(StepResult& r);
   void IdleStep(StepResult& r);
   // Books an ended episode; in SAME_STEP mode resets inside the step.
   Status EndEpisode(StepResult& r);

@@ -49,8 +49,10 @@ Status GuardedStep(GovernedEnvironment& env, const StepInput& input, StepResult&
   try {
     return env.Step(input, &r);
   } catch (const std::exception& e) {
+    r = StepResult{};  // a governed step fills its result only once it is complete
     return Status::Internal("env " + std::to_string(env.env_id()) + ": step threw: " + e.what());
   } catch (...) {
+    r = StepResult{};
     return Status::Internal("env " + std::to_string(env.env_id()) + ": step threw an unknown exception");
   }
 }
