@@ -259,13 +259,18 @@ Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult
   Decision& d = r.decision;
   shared_->kernel->Check(action, state_, d);
   ++step_;
+  // A numeric action's state is the task's, which executing the action
+  // moves on: the record keeps the state the action was judged in.
+  if (shared_->config.audit_sink && !action.state.empty() && d.allowed()) KeepJudgedState(action);
   const TaskOutcome outcome = d.allowed() ? Execute(input) : Blocked(d);
   const StepReward reward = Reward(d, outcome);
   const StepEnd end = EndOfStep(d, outcome);
   CountStep(d, outcome, reward);
   FillResult(d, outcome, reward, end, r);
   if (shared_->config.audit_sink) {
-    Status audited = Audit(action, r);
+    Action judged = action;
+    if (!action.state.empty() && d.allowed()) judged.state = judged_state_;
+    Status audited = Audit(judged, r);
     if (!audited.ok()) {
       if (end.terminated || end.truncated) (void)EndEpisode(r);
       return audited;
@@ -301,6 +306,10 @@ TaskOutcome GovernedEnvironment::Execute(const StepInput& input) {
     outcome.message = "the task returned a non-finite reward; counted as 0";
   }
   return outcome;
+}
+
+void GovernedEnvironment::KeepJudgedState(const Action& action) {
+  judged_state_.assign(action.state.begin(), action.state.end());
 }
 
 void GovernedEnvironment::ReportBlocked(const Decision& d) {

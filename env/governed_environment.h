@@ -249,6 +249,11 @@ class GovernedEnvironment {
   bool audit_failed_ = false;
   bool task_feedback_ = false;  // Task::wants_feedback(), asked once
   std::string blocked_text_;    // ReportBlocked's text, reused
+  // With an audit sink: a copy of the state an allowed numeric action was
+  // judged in, taken before the task runs it (reused, so no allocation once
+  // it has its size).
+  std::vector<double> judged_state_;
+  [[gnu::noinline]] void KeepJudgedState(const Action& action);
   EnvCounters counters_;
   std::vector<std::uint64_t> by_policy_;
 };
