@@ -170,18 +170,11 @@ Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
     return Status::InvalidArgument("StepInput.external_reward must be finite");
   }
   StepResult& r = *out;
-  // Reset the scalar part; the decision is cleared by whoever fills it.
-  r.observation = -1;
-  r.reward = 0.0;
-  r.terminated = r.truncated = false;
-  r.governed = r.executed = r.autoreset = r.success = r.task_error = false;
-  r.max_severity = -1;
-  r.violations = 0;
-  r.signals = 0;
-  r.penalty = 0.0;
-  r.policy_cost = 0.0;
-  r.final_observation = -1;
-  r.clear_task_message();
+  if (!kill_pending_ && !paused_ && !ended_) {
+    // The governed step (nearly every step) fills every field itself.
+    return GovernedStep(input, r);
+  }
+  ClearResult(r);
   if (kill_pending_) return KillStep(r);
   if (paused_) {
     r.decision.Clear();
@@ -200,6 +193,21 @@ Status GovernedEnvironment::Step(const StepInput& input, StepResult* out) {
     return Status::Ok();
   }
   return GovernedStep(input, r);
+}
+
+void GovernedEnvironment::ClearResult(StepResult& r) {
+  // The scalar part; the decision is cleared by whoever fills it.
+  r.observation = -1;
+  r.reward = 0.0;
+  r.terminated = r.truncated = false;
+  r.governed = r.executed = r.autoreset = r.success = r.task_error = false;
+  r.max_severity = -1;
+  r.violations = 0;
+  r.signals = 0;
+  r.penalty = 0.0;
+  r.policy_cost = 0.0;
+  r.final_observation = -1;
+  r.clear_task_message();
 }
 
 void GovernedEnvironment::IdleStep(StepResult& r) {
@@ -221,7 +229,9 @@ Status GovernedEnvironment::KillStep(StepResult& r) {
   return EndEpisode(r);
 }
 
-Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) {
+// Inline into Step (their only caller, like Execute into GovernedStepNamed):
+// a call layer per step is a measurable share of a governed numeric step.
+[[gnu::always_inline]] inline Status GovernedEnvironment::GovernedStep(const StepInput& input, StepResult& r) {
   // The kernel sees the configured agent id when the action names none
   // (VectorEnv always fills it in, which spares this copy on its hot path).
   // Likewise a numeric action is judged in the task's current state unless
@@ -242,19 +252,27 @@ Status GovernedEnvironment::GovernedStepNamed(const StepInput& input, StepResult
   // Before anything runs or changes: an action must never execute unless
   // its step can still be recorded.
   if (shared_->config.audit_sink) {
-    if (Status ready = CheckAuditSink(); !ready.ok()) return ready;
+    if (Status ready = CheckAuditSink(); !ready.ok()) {
+      ClearResult(r);
+      return ready;
+    }
   }
   const Action& action = *input.action;
   Decision& d = r.decision;
   shared_->kernel->Check(action, state_, d);
   ++step_;
+  // A numeric action's state is the task's, which executing the action
+  // moves on: the record keeps the state the action was judged in.
+  if (shared_->config.audit_sink && !action.state.empty() && d.allowed()) KeepJudgedState(action);
   const TaskOutcome outcome = d.allowed() ? Execute(input) : Blocked(d);
   const StepReward reward = Reward(d, outcome);
   const StepEnd end = EndOfStep(d, outcome);
   CountStep(d, outcome, reward);
   FillResult(d, outcome, reward, end, r);
   if (shared_->config.audit_sink) {
-    Status audited = Audit(action, r);
+    Action judged = action;
+    if (!action.state.empty() && d.allowed()) judged.state = judged_state_;
+    Status audited = Audit(judged, r);
     if (!audited.ok()) {
       if (end.terminated || end.truncated) (void)EndEpisode(r);
       return audited;
@@ -270,7 +288,7 @@ Status GovernedEnvironment::CheckAuditSink() const {
   return WithContext(ready, EnvName(env_id_) + ": the audit sink cannot record; the action was not run: ");
 }
 
-TaskOutcome GovernedEnvironment::Execute(const StepInput& input) {
+[[gnu::always_inline]] inline TaskOutcome GovernedEnvironment::Execute(const StepInput& input) {
   TaskOutcome outcome;
   try {
     outcome = task_->Execute(input);
@@ -292,6 +310,10 @@ TaskOutcome GovernedEnvironment::Execute(const StepInput& input) {
   return outcome;
 }
 
+void GovernedEnvironment::KeepJudgedState(const Action& action) {
+  judged_state_.assign(action.state.begin(), action.state.end());
+}
+
 void GovernedEnvironment::ReportBlocked(const Decision& d) {
   // Feedback is a courtesy to the agent: failing to give it (out of memory,
   // a throwing task) must not fail a step whose governance is complete.
@@ -310,7 +332,10 @@ GovernedEnvironment::StepReward GovernedEnvironment::Reward(const Decision& d, c
     clean_success = episode_violations_ == 0;
   }
   StepReward out;
-  out.reward = shared_->config.reward.Reward(outcome.reward, d, clean_success, &out.penalty);
+  // A clean decision's penalty is 0 without summing its (zero) counts.
+  const RewardConfig& rc = shared_->config.reward;
+  out.reward = d.total_violations() == 0 ? rc.Reward(outcome.reward, 0.0, clean_success, &out.penalty)
+                                         : rc.Reward(outcome.reward, d, clean_success, &out.penalty);
   episode_return_ += out.reward;
   return out;
 }
@@ -318,7 +343,7 @@ GovernedEnvironment::StepReward GovernedEnvironment::Reward(const Decision& d, c
 GovernedEnvironment::StepEnd GovernedEnvironment::EndOfStep(const Decision& d, const TaskOutcome& outcome) {
   const EnvironmentConfig& cfg = shared_->config;
   StepEnd end;
-  end.signals = pending_signals_ | DecisionSignals(d);
+  end.signals = pending_signals_ | (d.total_violations() == 0 ? 0u : DecisionSignals(d));
   pending_signals_ = 0;
   if (cfg.max_cost_usd && state_.cost_usd >= *cfg.max_cost_usd * (1.0 - kBudgetTolerance)) {
     end.signals |= Bit(Signal::kBudget);
@@ -344,6 +369,10 @@ void GovernedEnvironment::CountStep(const Decision& d, const TaskOutcome& outcom
   } else {
     ++counters_.blocked;
   }
+  if (outcome.error) ++counters_.task_errors;
+  counters_.penalty_sum += reward.penalty;
+  counters_.reward_sum += reward.reward;
+  if (total == 0) return;
   counters_.violations += total;
   counters_.unattributed_violations += total - static_cast<std::uint32_t>(d.violations().size());
   for (int s = 0; s < kSeverityCount; ++s) counters_.by_severity[s] += d.count(static_cast<Severity>(s));
@@ -351,9 +380,6 @@ void GovernedEnvironment::CountStep(const Decision& d, const TaskOutcome& outcom
     const std::size_t slot = shared_->policies.Find(v.policy());
     if (slot < by_policy_.size()) ++by_policy_[slot];
   }
-  if (outcome.error) ++counters_.task_errors;
-  counters_.penalty_sum += reward.penalty;
-  counters_.reward_sum += reward.reward;
 }
 
 void GovernedEnvironment::FillResult(const Decision& d, const TaskOutcome& outcome, const StepReward& reward,
@@ -367,7 +393,13 @@ void GovernedEnvironment::FillResult(const Decision& d, const TaskOutcome& outco
   r.executed = d.allowed();
   r.success = outcome.success;
   r.task_error = outcome.error;
-  if (outcome.error) r.set_task_message(outcome.message.empty() ? "the task reported an error" : outcome.message);
+  if (outcome.error) {
+    r.set_task_message(outcome.message.empty() ? "the task reported an error" : outcome.message);
+  } else {
+    r.clear_task_message();
+  }
+  r.autoreset = false;
+  r.final_observation = -1;
   r.max_severity = max_sev ? static_cast<std::int8_t>(*max_sev) : std::int8_t{-1};
   r.violations = d.total_violations();
   r.signals = end.signals;

@@ -194,6 +194,9 @@ class GovernedEnvironment {
   Status GovernedStep(const StepInput& input, StepResult& r);
   Status GovernedStepNamed(const StepInput& input, StepResult& r);  // action.agent_id is set
   Status KillStep(StepResult& r);
+  // Resets a result's scalars for the steps that are not governed (a governed
+  // step's FillResult sets every one).
+  static void ClearResult(StepResult& r);
   void IdleStep(StepResult& r);
   // Books an ended episode; in SAME_STEP mode resets inside the step.
   Status EndEpisode(StepResult& r);
@@ -246,6 +249,11 @@ class GovernedEnvironment {
   bool audit_failed_ = false;
   bool task_feedback_ = false;  // Task::wants_feedback(), asked once
   std::string blocked_text_;    // ReportBlocked's text, reused
+  // With an audit sink: a copy of the state an allowed numeric action was
+  // judged in, taken before the task runs it (reused, so no allocation once
+  // it has its size).
+  std::vector<double> judged_state_;
+  [[gnu::noinline]] void KeepJudgedState(const Action& action);
   EnvCounters counters_;
   std::vector<std::uint64_t> by_policy_;
 };

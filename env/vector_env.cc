@@ -49,10 +49,49 @@ Status GuardedStep(GovernedEnvironment& env, const StepInput& input, StepResult&
   try {
     return env.Step(input, &r);
   } catch (const std::exception& e) {
+    r = StepResult{};  // a governed step fills its result only once it is complete
     return Status::Internal("env " + std::to_string(env.env_id()) + ": step threw: " + e.what());
   } catch (...) {
+    r = StepResult{};
     return Status::Internal("env " + std::to_string(env.env_id()) + ": step threw an unknown exception");
   }
+}
+
+bool OffsetsWellFormed(std::span<const std::uint64_t> offsets, std::size_t n, std::size_t bytes) {
+  if (offsets.size() != n + 1) return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (offsets[i + 1] < offsets[i]) return false;
+  }
+  return offsets[n] <= bytes;
+}
+
+template <typename T>
+bool LengthWellFormed(std::span<const T> s, std::size_t n) {
+  return s.empty() || s.size() == n;
+}
+
+// True when VectorEnv::ValidateActions would find nothing wrong (it asks
+// this first, and describes the problem only when this says there is one).
+bool ActionsWellFormed(const BatchActions& a, std::size_t n, bool numeric_task) {
+  if ((!numeric_task || !a.offsets.empty() || !a.bytes.empty()) && !OffsetsWellFormed(a.offsets, n, a.bytes.size())) {
+    return false;
+  }
+  if ((!a.tool_offsets.empty() || !a.tool_bytes.empty()) &&
+      !OffsetsWellFormed(a.tool_offsets, n, a.tool_bytes.size())) {
+    return false;
+  }
+  if (!LengthWellFormed(a.kinds, n) || !LengthWellFormed(a.cost_usd, n) || !LengthWellFormed(a.tokens, n) ||
+      !LengthWellFormed(a.external_reward, n) || !LengthWellFormed(a.external_success, n) ||
+      !LengthWellFormed(a.external_done, n)) {
+    return false;
+  }
+  for (const std::uint8_t k : a.kinds) {
+    if (k >= kActionKindCount) return false;
+  }
+  for (const double r : a.external_reward) {
+    if (!std::isfinite(r)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -138,6 +177,11 @@ void VectorEnv::AllocateNumeric(const TaskShape& shape) {
 }
 
 Status VectorEnv::ValidateNumeric(const BatchActions& a, std::size_t n) const {
+  // The common case first, with no Status message built.
+  const bool discrete_ok =
+      a.numeric.empty() && a.discrete.size() == n && shape_->action_type == ActionSpaceType::kDiscrete;
+  const bool numeric_ok = a.discrete.empty() && a.numeric.size() == n * shape_->values_per_action();
+  if (a.kinds.empty() && (discrete_ok || numeric_ok)) return Status::Ok();
   if (!a.kinds.empty()) return Status::InvalidArgument("kinds must be absent for a numeric task: its actions are numeric");
   if (a.discrete.empty() == a.numeric.empty()) {
     return Status::InvalidArgument("a numeric task takes exactly one of discrete and numeric actions");
@@ -346,13 +390,12 @@ void VectorEnv::WriteRow(const Rows& out, std::size_t i, const StepResult& r) {
 
 Status VectorEnv::ValidateBatch(const BatchActions& a) const {
   const std::size_t n = envs_.size();
-  Status s;
   if (shape_ != nullptr) {
-    if (s = ValidateNumeric(a, n); !s.ok()) return s;
+    if (Status s = ValidateNumeric(a, n); !s.ok()) return s;
   } else if (!a.discrete.empty() || !a.numeric.empty()) {
     return Status::InvalidArgument("numeric actions for a text task");
   }
-  if (s = ValidateActions(a, n, shape_ != nullptr); !s.ok()) return s;
+  if (Status s = ValidateActions(a, n, shape_ != nullptr); !s.ok()) return s;
   if (steppable_known_) {
     bool all = true;
     const unsigned chunks = ChunksFor(n);
@@ -366,6 +409,9 @@ Status VectorEnv::ValidateBatch(const BatchActions& a) const {
 }
 
 Status VectorEnv::ValidateActions(const BatchActions& a, std::size_t n, bool numeric_task) {
+  // Every batch is checked, and nearly every batch is fine: a check with no
+  // Status built, then the one that says what is wrong only when needed.
+  if (ActionsWellFormed(a, n, numeric_task)) return Status::Ok();
   Status s;
   // A numeric task's actions are its discrete/numeric values; text is optional.
   if (!numeric_task || !a.offsets.empty() || !a.bytes.empty()) {
@@ -448,9 +494,10 @@ Status VectorEnv::StepOne(std::size_t i, const StepInput& input, StepResult& scr
 }
 
 Status VectorEnv::Step(const BatchActions& actions) {
-  if (Status s = CheckNoneInFlight("step"); !s.ok()) return s;
-  Status s = ValidateBatch(actions);
-  if (!s.ok()) return s;
+  if (async_ != nullptr) {
+    if (Status s = CheckNoneInFlight("step"); !s.ok()) return s;
+  }
+  if (Status s = ValidateBatch(actions); !s.ok()) return s;
   const unsigned chunks = ChunksFor(envs_.size());
   auto body = [&](unsigned c) { StepChunk(c, chunks, actions); };
   pool_->Run(chunks, body);

@@ -34,10 +34,12 @@ bool ReportScreenProblems(const Action& action, std::uint32_t max_action_bytes, 
 
 // True if the action's bytes are acceptable; else ReportScreenProblems.
 // Inline because every check starts here: the common case (nothing wrong)
-// costs two scans and a few compares.
+// costs two scans (none for empty fields: a numeric action's) and a few
+// compares.
 inline bool ScreenAction(const Action& action, std::uint32_t max_action_bytes, Decision& out) {
   const std::string_view payload = action.payload, tool = action.tool;
-  const bool payload_ok = payload.size() <= max_action_bytes && FindInvalidUtf8OrNul(payload) == payload.size();
+  const bool payload_ok =
+      payload.empty() || (payload.size() <= max_action_bytes && FindInvalidUtf8OrNul(payload) == payload.size());
   const bool tool_ok = tool.empty() || (tool.size() <= max_action_bytes && FindInvalidUtf8OrNul(tool) == tool.size());
   const bool needs_payload = action.kind == ActionKind::kSql || action.kind == ActionKind::kMessage;
   const bool needs_tool = action.kind == ActionKind::kToolCall;

@@ -62,11 +62,6 @@ Violation& Violation::AppendQuoted(std::string_view text, std::size_t max_chars)
   return *this;
 }
 
-std::optional<Severity> Decision::max_severity() const {
-  if (max_severity_ < 0) return std::nullopt;
-  return static_cast<Severity>(max_severity_);
-}
-
 Violation& Decision::Add(std::string_view policy, std::string_view rule, Severity severity) {
   ++total_;
   ++by_severity_[static_cast<int>(severity)];

@@ -64,7 +64,10 @@ class Decision {
   // counted even when the violation itself is not).
   std::uint32_t count(Severity s) const { return by_severity_[static_cast<int>(s)]; }
   // The most severe violation found, if any.
-  std::optional<Severity> max_severity() const;
+  std::optional<Severity> max_severity() const {
+    if (max_severity_ < 0) return std::nullopt;
+    return static_cast<Severity>(max_severity_);
+  }
 
   // ---- used by the kernel and by policies -------------------------------
   void Clear() {

@@ -25,8 +25,7 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-bool Policy::AppliesToAgent(std::string_view agent_id) const {
-  if (agent_scope_.empty()) return true;
+bool Policy::MatchesAgentScope(std::string_view agent_id) const {
   for (const auto& glob : agent_scope_) {
     if (GlobMatch(glob, agent_id)) return true;
   }

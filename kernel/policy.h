@@ -34,9 +34,13 @@ class Policy {
   // (`*`, `?`); empty means every agent. Set once, before the kernel is built.
   void set_agent_scope(std::vector<std::string> globs) { agent_scope_ = std::move(globs); }
   const std::vector<std::string>& agent_scope() const { return agent_scope_; }
-  bool AppliesToAgent(std::string_view agent_id) const;
+  // Inline: every check asks, and most policies have no scope.
+  bool AppliesToAgent(std::string_view agent_id) const {
+    return agent_scope_.empty() || MatchesAgentScope(agent_id);
+  }
 
  private:
+  bool MatchesAgentScope(std::string_view agent_id) const;
   std::string name_;
   std::vector<std::string> agent_scope_;
 };

@@ -76,6 +76,11 @@ AGENTOS_API int agentos_kernel_from_yaml(const char* yaml, size_t yaml_len, cons
 AGENTOS_API int agentos_kernel_from_file(const char* path, agentos_kernel** out);
 /* A kernel that allows everything; must be asked for by name. */
 AGENTOS_API int agentos_kernel_allow_all(agentos_kernel** out);
+/* A second handle to the same kernel (kernels are immutable, so the two
+** decide alike): each handle is freed on its own, and freeing one leaves
+** the other usable. For bindings whose objects each own a handle (Python's
+** copy.deepcopy of a KernelSpace). AGENTOS_INVALID for a NULL argument. */
+AGENTOS_API int agentos_kernel_share(const agentos_kernel* kernel, agentos_kernel** out);
 /* Decisions made with a kernel stay readable after it is freed. */
 AGENTOS_API void agentos_kernel_free(agentos_kernel* kernel);
 /* Number of policies (0 for allow-all). */

@@ -153,6 +153,16 @@ AGENTOS_API int agentos_kernel_allow_all(agentos_kernel** out) {
   });
 }
 
+AGENTOS_API int agentos_kernel_share(const agentos_kernel* kernel, agentos_kernel** out) {
+  return Guard([&] {
+    constexpr const char* fn = "agentos_kernel_share";
+    if (kernel == nullptr) return NullArg(fn, "kernel");
+    if (out == nullptr) return NullArg(fn, "out");
+    *out = new agentos_kernel(*kernel);  // the same shared KernelSpace, its own handle
+    return AGENTOS_OK;
+  });
+}
+
 AGENTOS_API void agentos_kernel_free(agentos_kernel* kernel) { delete kernel; }
 
 AGENTOS_API int agentos_kernel_policy_count(const agentos_kernel* kernel, size_t* count) {

@@ -4,11 +4,13 @@
 #include <memory>
 #include <ostream>
 #include <utility>
+#include <vector>
 
 #include "bindings/cli/decision_json.h"
 #include "kernel/decision.h"
 #include "kernel/episode_state.h"
 #include "kernel/recorder/audit_store.h"
+#include "kernel/recorder/numeric_text.h"
 
 namespace agentos::cli {
 namespace {
@@ -67,6 +69,7 @@ Status ReplayLog(const std::string& path, const KernelSpace& kernel, bool all, s
   Decision decision;
   rapidjson::StringBuffer buf;
   std::string scratch;
+  std::vector<double> values, state;  // a numeric record's, read back
   for (;;) {
     RecordCursor::Step step;
     if (!(s = cursor->Next(&step, &rec, &row)).ok()) return s;
@@ -80,14 +83,23 @@ Status ReplayLog(const std::string& path, const KernelSpace& kernel, bool all, s
     JsonWriter w(buf);
     w.StartObject();
     WriteRecordKey(w, rec, &scratch);
-    if (rec.payload_form != PayloadForm::kFull) {
-      // The action's text is not in the log: deciding what is there would
+    // A numeric action is judged on its values and the state it was judged
+    // in, as recorded (kernel/recorder/numeric_text.h).
+    bool values_cut = false, state_cut = false;
+    const bool numbers_ok = ParseNumberList(rec.action_values, &values, &values_cut) &&
+                            ParseNumberList(rec.action_state, &state, &state_cut);
+    if (rec.payload_form != PayloadForm::kFull || !numbers_ok || values_cut || state_cut) {
+      // The action is not wholly in the log: deciding what is there would
       // judge a different action.
       ++sum.not_replayable;
       w.Key("replayable");
       w.Bool(false);
       w.Key("why");
-      Str(w, "the log holds the payload " + std::string(ToString(rec.payload_form)), &scratch);
+      Str(w,
+          rec.payload_form != PayloadForm::kFull
+              ? "the log holds the payload " + std::string(ToString(rec.payload_form))
+              : std::string("the log holds the numeric action's values or state cut or unreadable"),
+          &scratch);
       w.EndObject();
       out << std::string_view(buf.GetString(), buf.GetSize()) << '\n';
       continue;
@@ -99,6 +111,8 @@ Status ReplayLog(const std::string& path, const KernelSpace& kernel, bool all, s
     action.payload = rec.payload;
     action.cost_usd = rec.cost_usd;
     action.tokens = rec.tokens;
+    action.values = values;
+    action.state = state;
     kernel.Check(action, episodes[{rec.env_id, rec.episode}], decision);
     const bool changed = decision.allowed() != rec.allowed;
     if (changed) {

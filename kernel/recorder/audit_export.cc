@@ -12,6 +12,7 @@
 #include "kernel/recorder/audit_store.h"
 #include "kernel/recorder/hash_chain.h"
 #include "kernel/recorder/json_headers.h"
+#include "kernel/recorder/numeric_text.h"
 #include "kernel/signal.h"
 #include "kernel/utf8.h"
 
@@ -32,6 +33,41 @@ void SaveNumber(Archive& ar, const char* name, std::optional<double> v) {
     // JSON has no NaN or infinity; spell them so they survive a round trip.
     ar(cereal::make_nvp(name, std::string(std::isnan(*v) ? "NaN" : (*v > 0 ? "Infinity" : "-Infinity"))));
   }
+}
+
+std::string NonFiniteName(double v) { return std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"); }
+
+// A numeric action's recorded values as a JSON array of numbers (the same
+// spelling as SaveNumber for the non-finite values of an invalid action).
+struct JsonNumbers {
+  const std::vector<double>* values;
+  template <class Archive>
+  void save(Archive& ar) const {
+    ar(cereal::make_size_tag(static_cast<cereal::size_type>(values->size())));
+    for (const double v : *values) {
+      if (std::isfinite(v)) {
+        ar(v);
+      } else {
+        ar(NonFiniteName(v));
+      }
+    }
+  }
+};
+
+// The values and state columns, read back (numeric_text.h). Text the
+// recorder never writes would already fail verification; it is exported
+// as it stands, under a key of its own, rather than dropped.
+template <class Archive>
+void SaveNumberList(Archive& ar, const char* name, const std::string& text) {
+  if (text.empty()) return;
+  std::vector<double> values;
+  bool cut = false;
+  if (!ParseNumberList(text, &values, &cut)) {
+    ar(cereal::make_nvp((std::string(name) + "_text").c_str(), ToValidUtf8(text)));
+    return;
+  }
+  ar(cereal::make_nvp(name, JsonNumbers{&values}));
+  if (cut) ar(cereal::make_nvp((std::string(name) + "_cut").c_str(), true));
 }
 
 struct JsonViolation {
@@ -57,6 +93,8 @@ struct JsonAction {
        cereal::make_nvp("payload_len", r->payload_len));
     SaveNumber(ar, "cost_usd", r->cost_usd);
     ar(cereal::make_nvp("tokens", r->tokens));
+    SaveNumberList(ar, "values", r->action_values);
+    SaveNumberList(ar, "state", r->action_state);
   }
 };
 
@@ -100,6 +138,34 @@ void Context(SpanWriter& w, const std::string& trace_id, const std::string& span
 double Seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
 std::string FileIdPrefix(const LogHeader& h) { return ToHex(h.file_id).substr(0, 16); }
+
+// A numeric action's values as a homogeneous attribute list of numbers
+// (non-finite ones, from an invalid action, as null; the text attribute
+// `<key>_text` then keeps their spelling).
+void NumberListAttribute(SpanWriter& w, const char* key, const std::string& text) {
+  if (text.empty()) return;
+  std::vector<double> values;
+  bool cut = false;
+  const bool parsed = ParseNumberList(text, &values, &cut);
+  bool finite = parsed;
+  for (const double v : values) finite = finite && std::isfinite(v);
+  if (parsed) {
+    Key(w, key);
+    w.StartArray();
+    for (const double v : values) {
+      if (std::isfinite(v)) {
+        w.Double(v);
+      } else {
+        w.Null();
+      }
+    }
+    w.EndArray();
+  }
+  if (!finite || cut) {
+    Key(w, (std::string(key) + "_text").c_str());
+    Str(w, text);
+  }
+}
 
 void WriteSpan(SpanWriter& w, const AuditRecord& r, const LogHeader& h) {
   const std::string trace_id = TraceIdFor(h, r.env_id, r.episode);
@@ -165,6 +231,8 @@ void WriteSpan(SpanWriter& w, const AuditRecord& r, const LogHeader& h) {
   }
   Key(w, "agent_os.tokens");
   w.Int64(r.tokens);
+  NumberListAttribute(w, "agent_os.action_values", r.action_values);
+  NumberListAttribute(w, "agent_os.action_state", r.action_state);
   Key(w, "agent_os.policy_result");
   Str(w, r.allowed ? "allowed" : "blocked");
   Key(w, "agent_os.policy_violated");

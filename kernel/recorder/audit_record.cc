@@ -50,6 +50,8 @@ RecordView AuditRecord::View(std::vector<ViolationView>* storage) const {
   r.signals = signals;
   r.reward = reward;
   r.penalty = penalty;
+  r.action_values = action_values;
+  r.action_state = action_state;
   return r;
 }
 

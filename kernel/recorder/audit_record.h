@@ -71,6 +71,10 @@ struct RecordView {
   std::uint32_t signals = 0;
   std::optional<double> reward;   // the step's reward, when the caller knows it
   std::optional<double> penalty;  // the policy penalties inside that reward (<= 0)
+  // A numeric action's values and the state it was judged in, as
+  // numeric_text.h renders them; both empty for any other action.
+  std::string_view action_values;
+  std::string_view action_state;
 };
 
 // ---- owning form: what readers get back from a log ------------------------
@@ -104,6 +108,8 @@ struct AuditRecord {
   std::uint32_t signals = 0;
   std::optional<double> reward;
   std::optional<double> penalty;
+  std::string action_values;  // numeric_text.h; empty unless a numeric action
+  std::string action_state;
   Digest prev_hash{};
   Digest entry_hash{};
 

@@ -46,6 +46,10 @@ CREATE TABLE violations(
   blocked INTEGER NOT NULL,
   reason TEXT NOT NULL,
   PRIMARY KEY(seq, idx)) STRICT, WITHOUT ROWID;
+CREATE TABLE numeric_actions(
+  seq INTEGER PRIMARY KEY,
+  action_values TEXT NOT NULL,
+  action_state TEXT NOT NULL) STRICT;
 CREATE TABLE checkpoints(
   records INTEGER PRIMARY KEY,
   time_ns INTEGER NOT NULL,
@@ -54,6 +58,12 @@ CREATE TABLE checkpoints(
   closed INTEGER NOT NULL,
   mac BLOB NOT NULL) STRICT;
 )sql";
+
+// Logs written before numeric actions were recorded lack this table; the
+// writer adds it when it appends to one (no record of theirs needs a row).
+constexpr const char* kNumericTable =
+    "CREATE TABLE IF NOT EXISTS numeric_actions(seq INTEGER PRIMARY KEY, action_values TEXT NOT NULL, "
+    "action_state TEXT NOT NULL) STRICT";
 
 constexpr const char* kRecordColumns =
     "seq, time_ns, env_id, agent_id, episode, step, kind, tool, payload, payload_form, payload_len, cost_usd, "
@@ -213,7 +223,8 @@ Status CheckTables(sqlite3* db, const std::string& name) {
 // ---- AuditStore --------------------------------------------------------------
 
 AuditStore::~AuditStore() {
-  for (sqlite3_stmt* s : {insert_record_, insert_records_, insert_violation_, insert_checkpoint_, begin_, commit_}) {
+  for (sqlite3_stmt* s :
+       {insert_record_, insert_records_, insert_violation_, insert_numeric_, insert_checkpoint_, begin_, commit_}) {
     sqlite3_finalize(s);
   }
   if (db_ != nullptr) sqlite3_close_v2(db_);
@@ -371,6 +382,7 @@ Status AuditStore::OpenForAppend(const std::string& path, Durability durability,
   if (!(s = ReadMeta(store->db_, path, &meta)).ok()) return s;
   if (!(s = LogHeader::FromMeta(meta, header)).ok()) return Status::ParseError(FileError(path, s.message()));
   if (!(s = CheckTables(store->db_, path)).ok()) return s;
+  if (!(s = store->Exec(kNumericTable)).ok()) return s;
   *out = std::move(store);
   return Status::Ok();
 }
@@ -546,6 +558,23 @@ Status AuditStore::InsertRecord(std::uint64_t seq, std::int64_t time_ns, const R
     sqlite3_reset(vs);
     if (rc != SQLITE_DONE) return Error("cannot insert a violation of record " + std::to_string(seq));
   }
+  if (!r.action_values.empty() || !r.action_state.empty()) {
+    if (insert_numeric_ == nullptr) {
+      Status s = Prepare("INSERT INTO numeric_actions(seq, action_values, action_state) VALUES(?1,?2,?3)",
+                         &insert_numeric_);
+      if (!s.ok()) return s;
+    }
+    if (!FitsSqlite(r.action_values.size()) || !FitsSqlite(r.action_state.size())) {
+      return Status::InvalidArgument(FileError(name_, "record field too large for SQLite"));
+    }
+    sqlite3_stmt* ns = insert_numeric_;
+    sqlite3_bind_int64(ns, 1, static_cast<sqlite3_int64>(seq));
+    BindText(ns, 2, r.action_values);
+    BindText(ns, 3, r.action_state);
+    int rc = sqlite3_step(ns);
+    sqlite3_reset(ns);
+    if (rc != SQLITE_DONE) return Error("cannot insert the numeric action of record " + std::to_string(seq));
+  }
   PendingRow& row = pending_[pending_count_++];
   row.seq = seq;
   row.time_ns = time_ns;
@@ -659,7 +688,16 @@ Status AuditStore::OpenCursor(std::uint64_t after_seq, std::unique_ptr<RecordCur
   c->db_ = db_;
   c->name_ = name_;
   // seq is stored as a signed 64-bit integer; compare in that domain.
-  std::string sql = std::string("SELECT ") + kRecordColumns + " FROM records WHERE seq > ?1 ORDER BY seq";
+  // A numeric action's values are joined in by seq; a log from before they
+  // were recorded has no such table, and its records none.
+  sqlite3_stmt* probe = nullptr;
+  const bool numeric_table =
+      sqlite3_prepare_v2(db_, "SELECT seq FROM numeric_actions LIMIT 0", -1, &probe, nullptr) == SQLITE_OK;
+  sqlite3_finalize(probe);
+  std::string sql = std::string("SELECT ") + kRecordColumns +
+                    (numeric_table ? ", n.action_values, n.action_state FROM records LEFT JOIN numeric_actions n "
+                                     "USING(seq) WHERE seq > ?1 ORDER BY seq"
+                                   : ", NULL, NULL FROM records WHERE seq > ?1 ORDER BY seq");
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &c->records_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(db_, "SELECT seq, idx, policy, rule, severity, blocked, reason FROM violations "
                               "WHERE seq > ?1 ORDER BY seq, idx",
@@ -742,6 +780,12 @@ Status RecordCursor::Next(Step* step, AuditRecord* rec, Row* row) {
   need(ColOptionalReal(s, 18, &rec->penalty), "penalty");
   need(ColDigest(s, 19, &rec->prev_hash), "prev_hash");
   need(ColDigest(s, 20, &rec->entry_hash), "entry_hash");
+  rec->action_values.clear();
+  rec->action_state.clear();
+  if (sqlite3_column_type(s, 21) != SQLITE_NULL || sqlite3_column_type(s, 22) != SQLITE_NULL) {
+    need(ColText(s, 21, &rec->action_values), "numeric_actions.action_values");
+    need(ColText(s, 22, &rec->action_state), "numeric_actions.action_state");
+  }
 
   // Violation rows are merged in by seq: rows before this record belong to
   // no record; rows of this record must be numbered 0, 1, 2, ...

@@ -116,6 +116,7 @@ class AuditStore {
   std::array<PendingRow, kRowsPerInsert> pending_;
   std::size_t pending_count_ = 0;
   sqlite3_stmt* insert_violation_ = nullptr;
+  sqlite3_stmt* insert_numeric_ = nullptr;
   sqlite3_stmt* insert_checkpoint_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
   sqlite3_stmt* commit_ = nullptr;

@@ -18,6 +18,7 @@
 #include "kernel/recorder/audit_store.h"
 #include "kernel/recorder/checkpoint.h"
 #include "kernel/recorder/hash_chain.h"
+#include "kernel/recorder/numeric_text.h"
 #include "kernel/recorder/record_codec.h"
 #include "kernel/recorder/writer_lock.h"
 #include "kernel/utf8.h"
@@ -332,6 +333,15 @@ Status FlightRecorder::Impl::AppendEvent(const AuditEvent& e, std::uint64_t* seq
   c.signals = e.signals;
   c.reward = e.reward;
   c.penalty = e.penalty;
+  if (e.action->kind == ActionKind::kNumeric) {
+    // Rendered here, only for a step that is recorded; Submit encodes the
+    // record before this call returns, so the views stay valid long enough.
+    thread_local std::string values, state;
+    RenderNumberList(e.action->values, &values);
+    RenderNumberList(e.action->state, &state);
+    c.action_values = values;
+    c.action_state = state;
+  }
   return Append(c, seq);
 }
 

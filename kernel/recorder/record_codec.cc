@@ -87,7 +87,8 @@ double CanonicalDouble(double v) {
 }
 
 void EncodeContent(const RecordView& r, std::string* out) {
-  Put<std::uint8_t>(out, kRecordCodecVersion);
+  const bool numeric = !r.action_values.empty() || !r.action_state.empty();
+  Put<std::uint8_t>(out, numeric ? kRecordCodecNumericVersion : kRecordCodecVersion);
   Put<std::uint64_t>(out, r.env_id);
   PutStr(out, r.agent_id);
   Put<std::uint64_t>(out, r.episode);
@@ -115,12 +116,17 @@ void EncodeContent(const RecordView& r, std::string* out) {
   PutDouble(out, r.reward.value_or(0.0));
   Put<std::uint8_t>(out, r.penalty ? 1 : 0);
   PutDouble(out, r.penalty.value_or(0.0));
+  if (numeric) {
+    PutStr(out, r.action_values);
+    PutStr(out, r.action_state);
+  }
 }
 
 bool DecodeContent(std::string_view bytes, RecordView* out, std::vector<ViolationView>* violations) {
   Reader in(bytes);
   RecordView r;
-  if (in.Get<std::uint8_t>() != kRecordCodecVersion) return false;
+  const auto version = in.Get<std::uint8_t>();
+  if (version != kRecordCodecVersion && version != kRecordCodecNumericVersion) return false;
   r.env_id = in.Get<std::uint64_t>();
   r.agent_id = in.GetStr();
   r.episode = in.Get<std::uint64_t>();
@@ -161,6 +167,12 @@ bool DecodeContent(std::string_view bytes, RecordView* out, std::vector<Violatio
   double reward = in.GetDouble();
   bool has_penalty = in.GetBool();
   double penalty = in.GetDouble();
+  if (version == kRecordCodecNumericVersion) {
+    r.action_values = in.GetStr();
+    r.action_state = in.GetStr();
+    // A v2 record without either has a v1 encoding: one record, one encoding.
+    if (r.action_values.empty() && r.action_state.empty()) return false;
+  }
   if (!in.ok() || !in.done()) return false;
   if (!IsCanonical(r.cost_usd) || !IsCanonical(reward) || !IsCanonical(penalty)) return false;
   if ((!has_reward && std::bit_cast<std::uint64_t>(reward) != 0) ||

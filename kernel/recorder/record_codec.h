@@ -10,6 +10,11 @@
 //   f64 cost_usd | i64 tokens | u8 allowed | u32 total_violations |
 //   u32 kept | kept x (str policy | str rule | u8 severity | u8 blocked | str reason) |
 //   u8 executed | u32 signals | u8 has_reward | f64 reward | u8 has_penalty | f64 penalty
+// Format v2, for a record of a numeric action: v1 with version 2, then
+//   str action_values | str action_state
+// (numeric_text.h; at least one non-empty). A record with neither is always
+// encoded as v1, so records of every other kind, and every log written
+// before v2, hash exactly as before.
 // Doubles are encoded by their IEEE-754 bits after CanonicalDouble (so -0.0
 // and the many NaNs each have one form); an absent reward encodes as 0 bits.
 #ifndef AGENTOS_KERNEL_RECORDER_RECORD_CODEC_H_
@@ -24,6 +29,7 @@
 namespace agentos {
 
 inline constexpr std::uint8_t kRecordCodecVersion = 1;
+inline constexpr std::uint8_t kRecordCodecNumericVersion = 2;
 
 // -0.0 -> +0.0 and every NaN -> the one quiet NaN, because the SQLite column
 // that stores the value cannot tell them apart.

@@ -109,6 +109,26 @@ static void test_allow_all_and_free_null(void) {
   agentos_decision_free(NULL);
 }
 
+/* A shared handle decides like the original and outlives it; either is
+** freed on its own. */
+static void test_share_outlives_the_original(void) {
+  agentos_kernel* k = load(kIssuePolicy);
+  agentos_kernel* shared = NULL;
+  agentos_decision* d = NULL;
+  if (!k) return;
+  EXPECT(agentos_kernel_share(k, &shared) == AGENTOS_OK);
+  EXPECT(shared != NULL && shared != k);
+  EXPECT(agentos_kernel_share(NULL, &shared) == AGENTOS_INVALID);
+  EXPECT(agentos_kernel_share(k, NULL) == AGENTOS_INVALID);
+  agentos_kernel_free(k);
+  EXPECT(agentos_decision_new(&d) == AGENTOS_OK);
+  EXPECT(policy_count(shared) == 2);
+  EXPECT(check(shared, NULL, d, make_action(AGENTOS_ACTION_SQL, NULL, "DROP TABLE users", 0)) == 0);
+  EXPECT(check(shared, NULL, d, make_action(AGENTOS_ACTION_SQL, NULL, "SELECT name FROM users WHERE id = 1", 0)) == 1);
+  agentos_decision_free(d);
+  agentos_kernel_free(shared);
+}
+
 static void test_sql_policy(void) {
   agentos_kernel* k = load(kIssuePolicy);
   agentos_decision* d = NULL;
@@ -269,6 +289,7 @@ int main(void) {
   test_version_and_codes();
   test_allow_all_and_free_null();
   test_sql_policy();
+  test_share_outlives_the_original();
   test_tools_and_state();
   test_errors_change_nothing();
   test_example_policy_file();

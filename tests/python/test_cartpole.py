@@ -121,3 +121,29 @@ def test_unknown_cartpole_key_is_a_parse_error():
     with pytest.raises(Exception, match="unknown key 'zone'"):
         VectorEnv(KernelSpace.allow_all(), 1, task="cartpole", zone=1.0)
 
+
+
+def test_check_env_passes_with_a_kernel_given_as_policy():
+    """Gymnasium's checker makes the env again from its spec, deep-copying
+    the kwargs: the kernel given as policy= is copied (sharing the C
+    kernel), and closing the envs closes neither the user's kernel nor the
+    copy."""
+    import warnings
+
+    from gymnasium.utils.env_checker import check_env
+
+    for kernel in (KernelSpace.allow_all(), KernelSpace.from_yaml(ZONE_POLICY)):
+        env = gym.make("agentos/CartPole-v1", policy=kernel)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check_env(env.unwrapped, skip_render_check=True)
+        # The checker's only remarks: CartPole's velocities are unbounded
+        # (the shape's Box bounds are +-inf, not Gymnasium's float32 max).
+        remarks = [str(w.message) for w in caught]
+        assert all("infinity" in m for m in remarks), remarks
+        env.close()
+        assert kernel.closed is False
+    again = gym.make("agentos/CartPole-v1", policy=kernel)
+    again.reset(seed=0)
+    assert again.step(1)[4]["executed"] is True
+    again.close()

@@ -194,3 +194,23 @@ def test_check_actions_is_one_episode_with_a_state(full_kernel):
     assert len(full_kernel.check_actions([])) == 0
     with pytest.raises(TypeError):
         full_kernel.check_actions([None])
+
+
+def test_a_copy_shares_the_c_kernel_and_is_closed_on_its_own():
+    import copy
+
+    original = KernelSpace.from_yaml_text(
+        "version: 1\npolicies:\n  - name: sql_safety\n    type: sql\n    deny: [DROP]\n")
+    clone, shallow = copy.deepcopy(original), copy.copy(original)
+    assert clone is not original and shallow is not original
+    assert clone.handle.value != original.handle.value
+    assert clone.yaml == original.yaml and clone.mode == "enforce" and clone.policy_count == 1
+    original.close()
+    assert original.closed and not clone.closed and not shallow.closed
+    assert clone.check("DROP TABLE users").allowed is False
+    assert shallow.check("SELECT 1").allowed is True
+    clone.close()
+    assert shallow.check("DROP TABLE users").allowed is False
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        import pickle
+        pickle.dumps(shallow)

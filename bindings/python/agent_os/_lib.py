@@ -140,6 +140,9 @@ _OPTIONAL = {
         "agentos_kernel_policy": (c_int, [P, c_size_t, POINTER(c_char_p), POINTER(c_char_p)]),
         "agentos_kernel_check_actions": (c_int, [P, P, POINTER(CAction), c_size_t, c_void_p, c_void_p, c_void_p]),
     },
+    "kernel_share": {
+        "agentos_kernel_share": (c_int, [P, PP]),
+    },
 }
 
 

@@ -35,6 +35,7 @@ An action is an Action, a str/bytes (SQL text), or a dict such as
 from __future__ import annotations
 
 import collections
+import copy as copy_module
 import ctypes
 import dataclasses
 import json
@@ -496,6 +497,39 @@ class KernelSpace:
     def close(self) -> None:
         """Frees the C kernel now (it is freed on garbage collection anyway)."""
         self._fin()
+
+    # ---- copies ---------------------------------------------------------------
+    # The C kernel is immutable, so a copy shares it through a handle of its
+    # own (agentos_kernel_share): closing the copy or the original leaves the
+    # other usable, and whoever made a kernel still owns it (Gymnasium
+    # deep-copies an env spec's kwargs, a policy=KernelSpace(...) included,
+    # to make the env again). What the Python object gathers as it is used
+    # (callbacks, recent violations, the default episode state of execute) is
+    # its own: a copy starts with copies of the callbacks and records and a
+    # fresh episode, as a new kernel from the same policies would.
+
+    def _copy(self, policies) -> "KernelSpace":
+        _lib.require_part("kernel_share", "copying a KernelSpace")
+        copy = type(self)._from_handle(_lib.new_handle(_L.agentos_kernel_share, self.handle),
+                                       policies=policies, yaml=self.yaml)
+        with self._lock:
+            copy._violation_callbacks = list(self._violation_callbacks)
+            copy._signal_callbacks = list(self._signal_callbacks)
+            copy._recent.extend(self._recent)
+        return copy
+
+    def __copy__(self) -> "KernelSpace":
+        return self._copy(self.policies)
+
+    def __deepcopy__(self, memo) -> "KernelSpace":
+        copy = self._copy(copy_module.deepcopy(self.policies, memo))
+        memo[id(self)] = copy
+        return copy
+
+    def __reduce__(self):
+        # Pickling would need the policies as text; a handle cannot travel.
+        raise TypeError("a KernelSpace cannot be pickled (it holds a C kernel); copy.copy and copy.deepcopy "
+                        "share the kernel, or rebuild one with KernelSpace.from_yaml_text(kernel.yaml)")
 
     def __enter__(self):
         return self
