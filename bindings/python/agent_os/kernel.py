@@ -352,9 +352,9 @@ def pack_payloads(payloads):
     buf = b"".join(encoded)
     n = len(encoded)
     if _np is not None:
-        offsets = _np.zeros(n + 1, dtype=_np.uint64)
-        if n:
-            _np.cumsum(_np.fromiter(map(len, encoded), dtype=_np.uint64, count=n), out=offsets[1:])
+        # One numpy call: for small batches (async send of a few envs) the
+        # separate zeros + fromiter + cumsum cost three times as much.
+        offsets = _np.fromiter(accumulate(map(len, encoded), initial=0), dtype=_np.uint64, count=n + 1)
     else:
         offsets = (ctypes.c_uint64 * (n + 1))(*accumulate(map(len, encoded), initial=0))
     return buf, offsets
