@@ -162,6 +162,28 @@ function test_allow_all_and_free_null()
     decision_free(C_NULL)
 end
 
+# A shared handle decides like the original and outlives it; either is
+# freed on its own.
+kernel_share(k, out) = ccall((:agentos_kernel_share, LIB), Cint, (Ptr{Cvoid}, Ptr{Ptr{Cvoid}}), k, out)
+
+function test_share_outlives_the_original()
+    k = load(kIssuePolicy)
+    shared = Ref{Ptr{Cvoid}}(C_NULL)
+    d = Ref{Ptr{Cvoid}}(C_NULL)
+    k == C_NULL && return
+    @EXPECT kernel_share(k, shared) == AGENTOS_OK
+    @EXPECT shared[] != C_NULL && shared[] != k
+    @EXPECT kernel_share(C_NULL, shared) == AGENTOS_INVALID
+    @EXPECT kernel_share(k, Ptr{Ptr{Cvoid}}(C_NULL)) == AGENTOS_INVALID
+    kernel_free(k)
+    @EXPECT decision_new(d) == AGENTOS_OK
+    @EXPECT policy_count(shared[]) == 2
+    @EXPECT check(shared[], C_NULL, d[], make_action(AGENTOS_ACTION_SQL, nothing, "DROP TABLE users", 0)) == 0
+    @EXPECT check(shared[], C_NULL, d[], make_action(AGENTOS_ACTION_SQL, nothing, "SELECT name FROM users WHERE id = 1", 0)) == 1
+    decision_free(d[])
+    kernel_free(shared[])
+end
+
 function test_sql_policy()
     k = load(kIssuePolicy)
     d = Ref{Ptr{Cvoid}}(C_NULL)
@@ -325,6 +347,7 @@ function main()
     test_version_and_codes()
     test_allow_all_and_free_null()
     test_sql_policy()
+    test_share_outlives_the_original()
     test_tools_and_state()
     test_errors_change_nothing()
     test_example_policy_file()
