@@ -10,7 +10,8 @@
 //                           validated and decided, rewarded, counted, written
 //                           to the buffers;
 //   * BM_CartPoleSafety   — the same with the numeric zone policy of
-//                           kZonePolicy and a safety-cost zone.
+//                           examples/policies/cartpole_zone.yaml and a
+//                           safety-cost zone.
 //
 // Governance per env-step = (AllowAll − Bare) and (Safety − Bare), per env,
 // in CPU time at 1 thread; target ≤ 100 ns. The summary at the end prints both.
@@ -32,16 +33,9 @@
 
 namespace {
 
-constexpr const char* kZonePolicy = R"(
-version: 1
-policies:
-  - name: cart_zone
-    type: numeric
-    severity: medium
-    rules:
-      - {state_index: 0, above: 1.5, action_min: 0, action_max: 0}
-      - {state_index: 0, below: -1.5, action_min: 1, action_max: 1}
-)";
+// The zone policy the Python tests and bench load too: one file, so the
+// three measure the same rules.
+const std::string kZonePolicyFile = std::string(AGENTOS_SOURCE_DIR) + "/examples/policies/cartpole_zone.yaml";
 
 std::map<std::string, double> g_ns_per_env_step;
 
@@ -127,7 +121,7 @@ void BM_CartPoleAllowAll(benchmark::State& state) {
 
 void BM_CartPoleSafety(benchmark::State& state) {
   std::shared_ptr<const agentos::KernelSpace> kernel;
-  if (!agentos::LoadKernelFromYaml(kZonePolicy, "zone", &kernel).ok()) std::abort();
+  if (!agentos::LoadKernelFromFile(kZonePolicyFile, &kernel).ok()) std::abort();
   RunVectorEnv(state, kernel, R"({"type":"cartpole","safety_zone":1.0})");
 }
 
