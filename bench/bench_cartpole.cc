@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cartpole_actions.h"
 #include "env/numeric_task.h"
 #include "env/task_registry.h"
 #include "env/vector_env.h"
@@ -39,15 +40,6 @@ const std::string kZonePolicyFile = std::string(AGENTOS_SOURCE_DIR) + "/examples
 
 std::map<std::string, double> g_ns_per_env_step;
 
-std::vector<std::int64_t> RandomActions(std::size_t n, std::size_t rows) {
-  std::vector<std::int64_t> a(n * rows);
-  std::uint64_t x = 42;
-  for (auto& v : a) {
-    x = x * 6364136223846793005ull + 1442695040888963407ull;
-    v = static_cast<std::int64_t>(x >> 63);
-  }
-  return a;
-}
 
 constexpr std::size_t kRows = 64;
 
@@ -70,7 +62,7 @@ void BM_CartPoleBare(benchmark::State& state) {
     tasks[i]->BindObservation(&obs[i * 4], &obs[i * 4]);
     (void)tasks[i]->Reset(i);
   }
-  const auto actions = RandomActions(n, kRows);
+  const auto actions = CartPoleRandomActions(n, kRows);
   std::vector<double> reward(n);
   std::size_t row = 0;
   agentos::Action action;
@@ -103,7 +95,7 @@ void RunVectorEnv(benchmark::State& state, std::shared_ptr<const agentos::Kernel
   std::unique_ptr<agentos::VectorEnv> env;
   if (!agentos::VectorEnv::Create(std::move(kernel), config, *factory, &env).ok()) std::abort();
   if (!env->Reset(0).ok()) std::abort();
-  const auto actions = RandomActions(n, kRows);
+  const auto actions = CartPoleRandomActions(n, kRows);
   std::size_t row = 0;
   for (auto _ : state) {
     agentos::BatchActions a;

@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+// Relative to this file, so a TREE given to cartpole.sh that predates the
+// header still builds with the same actions.
+#include "../cartpole_actions.h"
 #include "env/task_registry.h"
 #include "env/vector_env.h"
 #include "kernel/kernel_space.h"
@@ -24,16 +27,6 @@ namespace {
 
 constexpr std::size_t kRows = 64;
 
-// bench_cartpole's actions: an LCG's top bit, kRows batches, then again.
-std::vector<std::int64_t> RandomActions(std::size_t n) {
-  std::vector<std::int64_t> a(n * kRows);
-  std::uint64_t x = 42;
-  for (auto& v : a) {
-    x = x * 6364136223846793005ull + 1442695040888963407ull;
-    v = static_cast<std::int64_t>(x >> 63);
-  }
-  return a;
-}
 
 int Bare(std::size_t n, long batches, const std::vector<std::int64_t>& actions) {
   std::unique_ptr<TaskFactory> factory;
@@ -102,7 +95,7 @@ int main(int argc, char** argv) {
   const std::string which = argv[1];
   const auto n = static_cast<std::size_t>(std::atol(argv[2]));
   const long batches = std::atol(argv[3]);
-  const auto actions = RandomActions(n);
+  const auto actions = CartPoleRandomActions(n, kRows);
   if (which == "bare") return Bare(n, batches, actions);
   if (which == "allow") return Governed(KernelSpace::AllowAll(), R"({"type":"cartpole"})", n, batches, actions);
   std::ifstream in(argv[4]);
